@@ -1,0 +1,89 @@
+"""The check registry.
+
+Each check is one module exporting:
+
+- ``ID``: the check id used in output, configuration and ``# ci-tools: ignore[ID]``;
+- ``SUMMARY``: one line;
+- ``SEVERITY``: the default :class:`~ci_tools.model.Severity`;
+- ``APPLIES_TO``: the document kinds it reads (``workflow``, ``template``, ``action``, ...);
+- ``check(doc, ctx) -> Iterator[Finding]``; a check across files may instead export
+  ``check_all(docs, ctx) -> Iterator[Finding]``.
+
+The registry below is explicit; ``tests/test_registry.py`` asserts it equals the modules in this
+package, the sections of ``docs/checks.md`` and the fixture folders.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ci_tools.config import Config
+    from ci_tools.source import Document
+
+# Findings produced by the engine itself rather than by a module of this package.
+ENGINE_IDS = {
+    "syntax": "the file cannot be read or parsed: YAML or JSON errors, duplicate keys, encoding, size",
+    "invalid-ignore": "a `# ci-tools: ignore[...]` comment names an unknown check or gives no reason",
+    "actionlint": "a finding of actionlint (and shellcheck through it)",
+}
+
+REGISTRY: tuple[str, ...] = (
+    "schema",
+    "unpinned_uses",
+    "template_injection",
+    "excessive_permissions",
+    "dangerous_triggers",
+    "persist_credentials",
+    "secrets_inherit",
+    "missing_timeout",
+    "disallowed_action",
+    "self_repository",
+    "workflow_call",
+    "known_compromised",
+    "docs_drift",
+)
+
+# Ids of findings that commands other than `check` produce (pin, verify, update, commits, ...).
+# They are valid in `# ci-tools: ignore[...]` comments and in configuration.
+COMMAND_IDS: dict[str, str] = {
+    "unresolved-ref": "a ref that pin or verify could not resolve (missing, private, ambiguous or a branch)",
+    "tag-moved": "the tag named by a pin's comment now points to another commit",
+    "impostor-commit": "the pinned commit is on no branch or tag of the named repository",
+    "ref-confusion": "a ref name that is both a branch and a tag",
+    "stale-comment": "a pin's comment names a tag that is not on the pinned commit",
+    "inconsistent-pin": "one action at one version is pinned to different commits",
+    "lockfile-mismatch": "a pin disagrees with .github/workflows/actions.lock",
+}
+
+
+@dataclass
+class Context:
+    """What a check may know beyond its document."""
+
+    root: Path
+    config: "Config"
+    documents: list["Document"] = field(default_factory=list)
+
+    @property
+    def repository(self) -> str | None:
+        return self.config.repository
+
+
+def modules() -> list[ModuleType]:
+    return [importlib.import_module(f"ci_tools.checks.{name}") for name in REGISTRY]
+
+
+def known_ids() -> set[str]:
+    return {m.ID for m in modules()} | set(ENGINE_IDS) | set(COMMAND_IDS)
+
+
+def summaries() -> dict[str, str]:
+    out = dict(ENGINE_IDS)
+    out.update(COMMAND_IDS)
+    out.update({m.ID: m.SUMMARY for m in modules()})
+    return out

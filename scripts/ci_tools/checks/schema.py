@@ -1,0 +1,80 @@
+"""`schema`: files validate against GitHub's schemas and the organisation's own.
+
+Workflows and starter templates against SchemaStore's workflow schema, actions against its action
+schema plus the organisation's conventions (``org-action.schema.json``), Dependabot files against
+Dependabot's, and ``workflow-templates/*.properties.json`` against ours. Each error points at the
+offending key or value.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from ci_tools import schema as schemas
+from ci_tools.model import Finding, Severity
+from ci_tools.source import Document, node_at_path
+
+ID = "schema"
+SUMMARY = "files validate against GitHub's schemas and the organisation's own"
+SEVERITY = Severity.ERROR
+APPLIES_TO = {"workflow", "template", "action", "dependabot", "properties"}
+
+_NAMES = {
+    "workflow": ("workflow",),
+    "template": ("workflow",),
+    "action": ("action", "org-action"),
+    "dependabot": ("dependabot",),
+    "properties": ("template-properties",),
+}
+_LABEL = {"org-action": "organisation convention: "}
+
+
+def check(doc: Document, ctx) -> Iterator[Finding]:
+    data = doc.data
+    seen: set[tuple] = set()
+    for name in _NAMES.get(doc.kind, ()):
+        if name == "org-action" and not _is_org_action(doc, ctx):
+            continue
+        for error in schemas.validate(name, data):
+            key = (error.path, error.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            yield _finding(doc, error, _LABEL.get(name, ""))
+    if doc.kind in ("template", "properties"):
+        yield from _template_pair(doc)
+
+
+def _is_org_action(doc: Document, ctx) -> bool:
+    """The conventions apply to this repository's actions (under actions/), not to vendored ones."""
+    try:
+        rel = doc.path.resolve().relative_to(ctx.root)
+    except ValueError:
+        return False
+    return rel.parts[:1] == ("actions",)
+
+
+def _finding(doc: Document, error: schemas.SchemaError, label: str) -> Finding:
+    path = list(error.path)
+    if doc.root is not None:
+        node = node_at_path(doc.root, path, want_key=error.key is not None)
+        where = doc.location(node) if node is not None else None
+    else:
+        where = None
+    dotted = ".".join(str(p) for p in (path[:-1] if error.key else path))
+    context = f' at "{dotted}"' if dotted else ""
+    return doc.finding(ID, f"{label}{error.message}{context}", where)
+
+
+def _template_pair(doc: Document) -> Iterator[Finding]:
+    if doc.kind == "template":
+        partner = doc.path.with_name(doc.path.name.rsplit(".", 1)[0] + ".properties.json")
+        if not partner.exists():
+            yield doc.finding(ID, f'starter workflow has no "{partner.name}" beside it; add one with name, '
+                                  "description, iconName and categories")
+    else:
+        stem = doc.path.name[: -len(".properties.json")]
+        if not any((doc.path.parent / f"{stem}{ext}").exists() for ext in (".yml", ".yaml")):
+            yield doc.finding(ID, f'properties file has no "{stem}.yml" beside it; remove it or add the template')
+
+

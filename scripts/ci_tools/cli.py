@@ -1,0 +1,78 @@
+"""Argument parsing only. Each subcommand is a module of :mod:`ci_tools.commands` exporting
+``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
+
+Exit codes: 0 clean, 1 findings (or files changed by a fixing command), 2 usage error,
+3 fatal error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from typing import Sequence
+
+from ci_tools import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FATAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class UsageError(Exception):
+    """Raised by a command for a bad argument it could only detect after parsing (exit 2)."""
+
+
+class FatalError(Exception):
+    """Raised by a command for a failure that stops it (exit 3, one line)."""
+
+
+def command_modules():
+    import ci_tools.commands as package
+
+    names = sorted(m.name for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_"))
+    return [importlib.import_module(f"ci_tools.commands.{name}") for name in names]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ci-tools",
+        description="Lint, pin and verify GitHub Actions workflows, composite actions and templates.",
+    )
+    parser.add_argument("--version", action="version", version=f"ci-tools {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="print tracebacks of fatal errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in command_modules():
+        cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                         help="print tracebacks of fatal errors")
+        module.add_arguments(cmd)
+        cmd.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from ci_tools.redact import redact
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        return int(args._run(args))
+    except KeyboardInterrupt:
+        sys.stderr.write("ci-tools: interrupted\n")
+        return EXIT_INTERRUPTED
+    except UsageError as exc:
+        sys.stderr.write(f"ci-tools {args.command}: {redact(str(exc))}\n")
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # one line, never a traceback unless asked
+        if getattr(args, "verbose", False):
+            import traceback
+
+            sys.stderr.write(redact(traceback.format_exc()))
+        message = str(exc) if isinstance(exc, FatalError) else f"{type(exc).__name__}: {exc}"
+        sys.stderr.write(f"ci-tools {args.command}: error: {redact(message)}\n")
+        return EXIT_FATAL

@@ -1,0 +1,1 @@
+"""One module per subcommand; :mod:`ci_tools.cli` discovers them."""

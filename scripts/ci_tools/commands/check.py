@@ -1,0 +1,129 @@
+"""``ci-tools check``: actionlint, schemas and the organisation's policy in one pass."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+NAME = "check"
+HELP = "lint workflows, composite actions, templates and Dependabot configuration"
+
+
+def default_format() -> str:
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                        help="files or directories (default: this repository's workflows, actions, "
+                             "templates and Dependabot configuration)")
+    add_output_arguments(parser)
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="skip paths matching GLOB (repeatable)")
+    parser.add_argument("--no-shellcheck", action="store_true", help="do not run shellcheck through actionlint")
+    parser.add_argument("--no-actionlint", action="store_true", help="do not run actionlint")
+    parser.add_argument("--select", action="append", default=None, metavar="CHECK",
+                        help="run only these checks (repeatable)")
+    parser.add_argument("--explain", metavar="CHECK", help="print the documentation of a check and exit")
+    parser.add_argument("--list", action="store_true", help="list the checks and exit")
+    parser.add_argument("--config", type=Path, help="configuration file (default: .github/ci-tools.toml "
+                                                   "or [tool.ci-tools] in pyproject.toml)")
+    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
+
+
+def add_output_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default=None,
+                        help="output format (default: github when GITHUB_ACTIONS=true, else text)")
+    parser.add_argument("--fail-level", choices=("note", "warning", "error"), default="warning",
+                        help="lowest severity that makes the exit status 1 (default: warning)")
+    parser.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
+
+
+def emit(findings, args, docs=()) -> int:
+    """Render findings in the chosen format and return the exit code for ``--fail-level``."""
+    from ci_tools import report
+    from ci_tools.engine import source_lines
+    from ci_tools.model import Severity
+    from ci_tools.redact import redact
+
+    fmt = args.format or default_format()
+    render = report.get(fmt)
+    lookup = source_lines(list(docs)) if docs else report.no_source
+    import io
+
+    buffer = io.StringIO()
+    render(findings, buffer, lookup)
+    text = redact(buffer.getvalue())
+    if args.output:
+        from ci_tools.fsutil import atomic_write_text
+
+        atomic_write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    threshold = Severity.parse(args.fail_level)
+    return 1 if any(f.severity >= threshold for f in findings) else 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from ci_tools import actionlint, checks, engine
+    from ci_tools.cli import FatalError, UsageError
+    from ci_tools.config import ConfigError, load_config
+    from ci_tools.discovery import DiscoveryError, find_root
+    from ci_tools.docs_reference import section
+
+    if args.list:
+        for check_id, summary in sorted(checks.summaries().items()):
+            print(f"{check_id:24} {summary}")
+        return 0
+    if args.explain:
+        text = section(args.explain)
+        if text is None:
+            if args.explain in checks.summaries():
+                print(f"{args.explain}: {checks.summaries()[args.explain]}")
+                return 0
+            raise UsageError(f'unknown check "{args.explain}"; run `ci-tools check --list`')
+        sys.stdout.write(text)
+        return 0
+
+    root = (args.root or find_root(Path.cwd())).resolve()
+    try:
+        config = load_config(root, args.config)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    only = set(args.select) if args.select else None
+    if only:
+        unknown = only - checks.known_ids()
+        if unknown:
+            raise UsageError(f'unknown check "{sorted(unknown)[0]}"; run `ci-tools check --list`')
+    try:
+        files = engine.collect_files(list(args.paths), root, config, args.exclude)
+    except DiscoveryError as exc:
+        raise UsageError(str(exc)) from None
+
+    from ci_tools.source import classify
+
+    lint_run = None
+    if not args.no_actionlint and (only is None or "actionlint" in only):
+        try:
+            lint_run = actionlint.start([(str(f.absolute()), classify(f)) for f in files], root,
+                                        shellcheck=not args.no_shellcheck)
+        except actionlint.ActionlintError as exc:
+            raise FatalError(str(exc)) from None
+
+    docs = engine.load_documents(files, root)
+    ctx = checks.Context(root=root, config=config, documents=docs)
+    findings = engine.run_checks(docs, ctx, only)
+    if lint_run is not None:
+        try:
+            raw = lint_run.result()
+        except actionlint.ActionlintError as exc:
+            raise FatalError(str(exc)) from None
+        display = {str(d.path.resolve()): d.display for d in docs}
+        ours = list(findings)
+        findings.extend(actionlint.deduplicate(actionlint.to_findings(raw, root, display), ours))
+    findings = engine.configure(findings, config)
+    findings = engine.apply_ignores(findings, docs)
+    findings = engine.sort_findings(findings)
+    return emit(findings, args, docs)

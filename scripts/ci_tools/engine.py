@@ -1,0 +1,103 @@
+"""Loading documents and running the checks over them: shared by check, verify and report."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ci_tools import checks as registry
+from ci_tools.config import Config
+from ci_tools.discovery import default_files, excluded, expand
+from ci_tools.model import Finding, Location, Severity
+from ci_tools.source import Document, display_path, load
+
+IGNORE_RE = re.compile(r"#\s*ci-tools:\s*ignore\[(?P<ids>[^\]]*)\](?P<reason>[^#\n\r]*)")
+
+
+def collect_files(paths: list[Path], root: Path, config: Config, exclude: list[str]) -> list[Path]:
+    files = expand(paths, root) if paths else default_files(root)
+    patterns = list(config.exclude) + list(exclude)
+    return [f for f in files if not excluded(f, root, patterns)]
+
+
+def load_documents(files: list[Path], root: Path) -> list[Document]:
+    cwd = Path.cwd()
+    return [load(f, root=root, display=display_path(f.absolute(), cwd)) for f in files]
+
+
+def run_checks(docs: list[Document], ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
+    findings: list[Finding] = []
+    for doc in docs:
+        findings.extend(doc.findings)
+    parsed = [d for d in docs if d.root is not None or d.json_data is not None]
+    for module in registry.modules():
+        if only is not None and module.ID not in only:
+            continue
+        if not ctx.config.check(module.ID).enabled:
+            continue
+        applies = getattr(module, "APPLIES_TO", None)
+        targets = [d for d in parsed if applies is None or d.kind in applies]
+        if hasattr(module, "check_all"):
+            findings.extend(module.check_all(targets, ctx))
+        else:
+            for doc in targets:
+                findings.extend(module.check(doc, ctx))
+    return findings
+
+
+def configure(findings: list[Finding], config: Config) -> list[Finding]:
+    """Apply per-check enablement and severity overrides."""
+    out = []
+    for f in findings:
+        cc = config.check(f.check)
+        if not cc.enabled:
+            continue
+        if cc.severity is not None and cc.severity != f.severity:
+            f = Finding(f.check, cc.severity, f.message, f.location, f.fixes)
+        out.append(f)
+    return out
+
+
+def apply_ignores(findings: list[Finding], docs: list[Document]) -> list[Finding]:
+    """Drop findings suppressed by ``# ci-tools: ignore[id] reason`` on their line; report bad ignores."""
+    known = registry.known_ids()
+    ignores: dict[tuple[str, int], set[str]] = {}
+    problems: list[Finding] = []
+    for doc in docs:
+        if "ci-tools:" not in doc.text:
+            continue
+        for m in IGNORE_RE.finditer(doc.text):
+            line, col = doc.position(m.start())
+            ids = [part.strip() for part in m["ids"].split(",") if part.strip()]
+            loc = Location(doc.display, line, col, line, col + len(m.group(0).rstrip()))
+            for check_id in ids:
+                if check_id not in known:
+                    problems.append(Finding("invalid-ignore", Severity.ERROR,
+                                            f'unknown check "{check_id}" in ignore comment; '
+                                            "use an id from `ci-tools check --list`", loc))
+            if not ids:
+                problems.append(Finding("invalid-ignore", Severity.ERROR,
+                                        "ignore comment names no check; write ignore[check-id] reason", loc))
+            if not m["reason"].strip():
+                problems.append(Finding("invalid-ignore", Severity.ERROR,
+                                        "ignore comment gives no reason; say why after the brackets", loc))
+                continue  # an ignore without a reason does not suppress
+            ignores.setdefault((doc.display, line), set()).update(ids)
+    kept = [f for f in findings
+            if f.check not in ignores.get((f.location.path, f.location.line), set())]
+    return kept + problems
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    unique = {(f.check, f.location.path, f.location.line, f.location.col, f.message): f for f in findings}
+    return sorted(unique.values(), key=Finding.sort_key)
+
+
+def source_lines(docs: list[Document]):
+    by_path = {d.display: d for d in docs}
+
+    def lookup(path: str, line: int) -> str | None:
+        doc = by_path.get(path)
+        return doc.line_text(line) if doc is not None and doc.text else None
+
+    return lookup

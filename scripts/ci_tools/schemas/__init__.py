@@ -1,0 +1,1 @@
+"""JSON schemas written for this organisation (GitHub's own come from check-jsonschema)."""
