@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from ci_tools import checks as registry
 from ci_tools.config import Config
@@ -21,28 +22,54 @@ def collect_files(paths: list[Path], root: Path, config: Config, exclude: list[s
 
 
 def load_documents(files: list[Path], root: Path) -> list[Document]:
+    return list(iter_documents(files, root))
+
+
+def iter_documents(files: list[Path], root: Path) -> Iterator[Document]:
     cwd = Path.cwd()
-    return [load(f, root=root, display=display_path(f.absolute(), cwd)) for f in files]
+    for f in files:
+        yield load(f, root=root, display=display_path(f.absolute(), cwd))
 
 
-def run_checks(docs: list[Document], ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
+def run_checks(docs: "Iterable[Document]", ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
+    """Per-document checks file by file, then the checks across files.
+
+    After its per-document checks a file's plain-value copy is dropped, and so is its node tree
+    unless a cross-file check wants it: such a module may export ``keep(doc) -> bool`` (without it,
+    every document of its ``APPLIES_TO`` kinds is kept). This keeps memory flat on large inputs.
+    """
     findings: list[Finding] = []
-    for doc in docs:
-        findings.extend(doc.findings)
-    parsed = [d for d in docs if d.root is not None or d.json_data is not None]
+    per_doc, across = [], []
     for module in registry.modules():
-        if only is not None and module.ID not in only:
+        if (only is not None and module.ID not in only) or not ctx.config.check(module.ID).enabled:
             continue
-        if not ctx.config.check(module.ID).enabled:
+        (across if hasattr(module, "check_all") else per_doc).append(module)
+    seen: list[Document] = []
+    for doc in docs:  # may be a generator: each file is loaded, checked and slimmed in turn
+        seen.append(doc)
+        findings.extend(doc.findings)
+        if doc.root is None and doc.json_data is None:
             continue
-        applies = getattr(module, "APPLIES_TO", None)
-        targets = [d for d in parsed if applies is None or d.kind in applies]
-        if hasattr(module, "check_all"):
-            findings.extend(module.check_all(targets, ctx))
-        else:
-            for doc in targets:
+        for module in per_doc:
+            applies = getattr(module, "APPLIES_TO", None)
+            if applies is None or doc.kind in applies:
                 findings.extend(module.check(doc, ctx))
+        doc.release_plain()
+        if not any(_wants(module, doc) for module in across):
+            doc.release_tree()
+    parsed = [d for d in seen if d.root is not None or d.json_data is not None]
+    for module in across:
+        applies = getattr(module, "APPLIES_TO", None)
+        findings.extend(module.check_all([d for d in parsed if applies is None or d.kind in applies], ctx))
     return findings
+
+
+def _wants(module, doc: Document) -> bool:
+    applies = getattr(module, "APPLIES_TO", None)
+    if applies is not None and doc.kind not in applies:
+        return False
+    keep = getattr(module, "keep", None)
+    return True if keep is None else bool(keep(doc))
 
 
 def configure(findings: list[Finding], config: Config) -> list[Finding]:

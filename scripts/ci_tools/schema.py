@@ -83,29 +83,37 @@ def validate(name: str, instance: Any) -> list[SchemaError]:
 
 
 def _from_rs(e) -> SchemaError:
-    kind = type(e.kind).__name__
+    kind = e.kind
+    name = getattr(kind, "name", "")
     path = tuple(e.instance_path)
-    if kind == "AdditionalProperties":
-        unexpected = list(getattr(e.kind, "unexpected", []) or [])
+    if name == "additionalProperties":
+        unexpected = list(getattr(kind, "unexpected", None) or getattr(kind, "value", None) or [])
         if unexpected:
             return SchemaError(path + (unexpected[0],), f'unexpected key "{unexpected[0]}"', key=unexpected[0])
-    return SchemaError(path, _tidy(e.message))
+    return SchemaError(path, message(name, getattr(kind, "value", None), e.instance, e.message))
+
+
+def _descend(error):
+    """The most specific sub-error of a oneOf/anyOf failure: the branch that got deepest wins."""
+    while error.context:
+        error = max(error.context, key=lambda sub: (len(sub.absolute_path),
+                                                    sub.validator not in ("type", "oneOf", "anyOf", "required"),
+                                                    -len(sub.context or ())))
+    return error
 
 
 def _oracle_errors(name: str, instance: Any) -> list[SchemaError]:
-    from jsonschema.exceptions import best_match
-
     out: list[SchemaError] = []
     for error in oracle_validator(name).iter_errors(instance):
-        best = best_match([error]) or error
+        best = _descend(error)
         path = tuple(best.absolute_path)
-        if best.validator == "additionalProperties":
+        if best.validator == "additionalProperties" and isinstance(best.instance, dict):
             extra = [k for k in best.instance if k not in best.schema.get("properties", {})
-                     and not _pattern_match(best.schema, k)] if isinstance(best.instance, dict) else []
+                     and not _pattern_match(best.schema, k)]
             if extra:
                 out.append(SchemaError(path + (extra[0],), f'unexpected key "{extra[0]}"', key=extra[0]))
                 continue
-        out.append(SchemaError(path, _tidy(best.message)))
+        out.append(SchemaError(path, message(str(best.validator), best.validator_value, best.instance, best.message)))
         if len(out) >= MAX_ERRORS_PER_FILE:
             break
     return out
@@ -117,8 +125,46 @@ def _pattern_match(schema_: dict, key: str) -> bool:
     return any(re.search(p, key) for p in schema_.get("patternProperties", {}))
 
 
-def _tidy(message: str) -> str:
-    message = message.strip().rstrip(".")
-    if len(message) > 300:
-        message = message[:297] + "..."
-    return message[:1].lower() + message[1:] if message[:2] != message[:2].upper() else message
+_JSON_TYPES = {dict: "an object", list: "an array", str: "a string", bool: "a boolean", int: "a number",
+               float: "a number", type(None): "null"}
+
+
+def short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def message(validator: str, expected: Any, instance: Any, fallback: str) -> str:
+    """One readable sentence for a schema error: what was found, what was expected."""
+    got = _JSON_TYPES.get(type(instance), "a value")
+    if validator == "type":
+        types = expected if isinstance(expected, list) else [expected]
+        shown = "" if instance is None else f" {short(instance, 40)}"
+        return f"expected {' or '.join(str(t) for t in types)}, got {got}{shown}"
+    if validator == "required":
+        missing = expected if isinstance(expected, str) else None
+        if missing is None and isinstance(expected, list) and isinstance(instance, dict):
+            missing = next((k for k in expected if k not in instance), None)
+        return f'missing required key "{missing}"' if missing else "a required key is missing"
+    if validator == "enum":
+        options = ", ".join(short(v, 30) for v in (expected or [])[:10])
+        more = ", ..." if expected and len(expected) > 10 else ""
+        return f"{short(instance)} is not one of {options}{more}"
+    if validator == "const":
+        return f"expected {short(expected)}, got {short(instance)}"
+    if validator in ("minItems", "minLength"):
+        return f"{short(instance)} is too short (at least {expected})"
+    if validator in ("minProperties",):
+        return f"expected at least {expected} key{'s' if expected != 1 else ''}, got {short(instance)}"
+    if validator == "pattern":
+        return f"{short(instance)} does not match the pattern {short(expected)}"
+    if validator in ("oneOf", "anyOf"):
+        return f"{short(instance)} matches none of the allowed forms"
+    return _tidy(fallback)
+
+
+def _tidy(text: str) -> str:
+    text = text.strip().rstrip(".")
+    if len(text) > 200:
+        text = text[:197] + "..."
+    return text[:1].lower() + text[1:]

@@ -24,9 +24,25 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ci_tools.model import Finding, Location, Severity
 
 try:  # the C loader is much faster; PyYAML built without libyaml falls back to Python
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Composes nodes only. Scalars are resolved later with YAML 1.2 rules (:func:`resolve_scalar`),
+    so PyYAML's YAML 1.1 implicit resolver (slow, and wrong for ``on:``/``yes``) is bypassed."""
+
+    def resolve(self, kind, value, implicit):  # noqa: D102 - PyYAML hook
+        if kind is ScalarNode:
+            return _MERGE_TAG if value == "<<" and implicit[0] else _STR_TAG
+        return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
+
 
 __all__ = [
     "Document",
@@ -156,6 +172,16 @@ class Document:
                 self._plain = to_plain(self.root)
         return self._plain
 
+    def release_plain(self) -> None:
+        """Drop the cached plain-value copy (it is rebuilt on demand)."""
+        if self.json_data is None:
+            self._plain = None
+
+    def release_tree(self) -> None:
+        """Drop the node tree once no check needs it (the text stays for reports)."""
+        self.root = None
+        self._plain = None
+
     def comment_after(self, node: Node) -> str | None:
         """The comment text (without ``#``) that follows ``node`` on its last line, if any."""
         line = self.line_text(node.end_mark.line + 1)
@@ -212,13 +238,13 @@ def classify(path: Path) -> str:
 
 
 def display_path(path: Path, cwd: Path | None = None) -> str:
-    """POSIX path relative to the working directory where possible."""
+    """POSIX path relative to the working directory where possible (symbolic links not followed)."""
     cwd = cwd or Path.cwd()
+    absolute = os.path.abspath(path)
     try:
-        return path.resolve(strict=False).relative_to(cwd.resolve()).as_posix() if path.is_absolute() \
-            else path.as_posix()
+        return Path(absolute).relative_to(os.path.abspath(cwd)).as_posix()
     except ValueError:
-        return path.as_posix()
+        return Path(absolute).as_posix() if path.is_absolute() else path.as_posix()
 
 
 def load(path: Path, *, root: Path | None = None, display: str | None = None,
@@ -331,7 +357,7 @@ def _parse_yaml(doc: Document) -> None:
     if root is None:
         doc.findings.append(doc.finding("syntax", "file holds no YAML document"))
         return
-    problems = _validate_tree(root)
+    problems = _validate_tree(root, has_aliases="&" in doc.text and "*" in doc.text)
     for message, node in problems:
         doc.findings.append(doc.finding("syntax", message, node))
     if any(msg.startswith(("aliases expand", "recursive alias")) for msg, _ in problems):
@@ -339,12 +365,42 @@ def _parse_yaml(doc: Document) -> None:
     doc.root = root
 
 
-def _validate_tree(root: Node) -> list[tuple[str, Node]]:
-    """Duplicate keys, non-scalar keys, recursive aliases and the expanded-size cap."""
+def _validate_tree(root: Node, has_aliases: bool = True) -> list[tuple[str, Node]]:
+    """Duplicate keys, non-scalar keys, recursive aliases and the expanded-size cap.
+
+    Without aliases the tree is a tree: one cheap pass over the mappings is enough. With aliases,
+    the expanded size is counted with memoisation so a bomb is measured, never expanded.
+    """
+    if not has_aliases:
+        problems: list[tuple[str, Node]] = []
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, MappingNode):
+                _check_keys(node, problems)
+                stack.extend(v for _, v in node.value)
+            elif isinstance(node, SequenceNode):
+                stack.extend(node.value)
+        return problems
+    return _validate_aliased(root)
+
+
+def _check_keys(node: MappingNode, problems: list[tuple[str, Node]]) -> None:
+    keys: dict[str, Node] = {}
+    for k, _ in node.value:
+        if isinstance(k, ScalarNode):
+            if k.value in keys and k.tag != _MERGE_TAG:
+                problems.append((f'duplicate key "{k.value}" (first at line '
+                                 f'{keys[k.value].start_mark.line + 1}); remove one', k))
+            keys.setdefault(k.value, k)
+        else:
+            problems.append(("mapping key is not a plain value; quote it", k))
+
+
+def _validate_aliased(root: Node) -> list[tuple[str, Node]]:
     problems: list[tuple[str, Node]] = []
     sizes: dict[int, int] = {}
     active: set[int] = set()
-    seen_checked: set[int] = set()
 
     def size(node: Node) -> int:
         key = id(node)
@@ -355,18 +411,8 @@ def _validate_tree(root: Node) -> list[tuple[str, Node]]:
         active.add(key)
         total = 1
         if isinstance(node, MappingNode):
-            check = key not in seen_checked
-            seen_checked.add(key)
-            keys: dict[str, Node] = {}
+            _check_keys(node, problems)
             for k, v in node.value:
-                if check:
-                    if isinstance(k, ScalarNode):
-                        if k.value in keys and k.tag != "tag:yaml.org,2002:merge":
-                            problems.append((f'duplicate key "{k.value}" (first at line '
-                                             f'{keys[k.value].start_mark.line + 1}); remove one', k))
-                        keys.setdefault(k.value, k)
-                    else:
-                        problems.append(("mapping key is not a plain value; quote it", k))
                 total += size(k) + size(v)
                 if total > MAX_EXPANDED_NODES:
                     break
@@ -403,8 +449,8 @@ def resolve_scalar(node: ScalarNode) -> Any:
     if node.style is not None and node.style != "":
         return value
     tag = node.tag
-    if tag and not tag.startswith("tag:yaml.org,2002:") and tag != "!":
-        return value
+    if tag != _STR_TAG and not tag.startswith("tag:yaml.org,2002:"):
+        return value  # an explicit local tag (!foo): keep the text
     if value in _BOOL:
         return _BOOL[value]
     if value in _NULL:
@@ -441,7 +487,7 @@ def to_plain(node: Node) -> Any:
 
 def _merged_items(node: MappingNode) -> Iterator[tuple[Node, Node]]:
     for k, v in node.value:
-        if isinstance(k, ScalarNode) and k.tag == "tag:yaml.org,2002:merge":
+        if isinstance(k, ScalarNode) and k.tag == _MERGE_TAG:
             sources = v.value if isinstance(v, SequenceNode) else [v]
             for src in sources:
                 if isinstance(src, MappingNode):

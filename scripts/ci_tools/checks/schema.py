@@ -56,14 +56,34 @@ def _is_org_action(doc: Document, ctx) -> bool:
 
 def _finding(doc: Document, error: schemas.SchemaError, label: str) -> Finding:
     path = list(error.path)
+    where = None
     if doc.root is not None:
         node = node_at_path(doc.root, path, want_key=error.key is not None)
         where = doc.location(node) if node is not None else None
-    else:
-        where = None
+    elif doc.json_data is not None:
+        where = _json_location(doc, path)
     dotted = ".".join(str(p) for p in (path[:-1] if error.key else path))
     context = f' at "{dotted}"' if dotted else ""
     return doc.finding(ID, f"{label}{error.message}{context}", where)
+
+
+def _json_location(doc: Document, path: list):
+    """Position of the deepest key of ``path`` in a JSON document's text (keys searched in order)."""
+    import json
+    import re
+
+    offset, found = 0, None
+    for part in path:
+        if not isinstance(part, str):
+            continue
+        m = re.compile(re.escape(json.dumps(part)) + r"\s*:").search(doc.text, offset)
+        if not m:
+            break
+        found, offset = m, m.end()
+    if found is None:
+        return None
+    return doc.span(found.start(), found.start() + len(json.dumps(path[-1])) if isinstance(path[-1], str)
+                    else found.end())
 
 
 def _template_pair(doc: Document) -> Iterator[Finding]:

@@ -87,6 +87,9 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
 
+    import gc
+
+    gc.disable()  # node trees hold no cycles; collections over millions of nodes only cost time
     root = (args.root or find_root(Path.cwd())).resolve()
     try:
         config = load_config(root, args.config)
@@ -112,9 +115,15 @@ def run(args: argparse.Namespace) -> int:
         except actionlint.ActionlintError as exc:
             raise FatalError(str(exc)) from None
 
-    docs = engine.load_documents(files, root)
+    docs: list = []
     ctx = checks.Context(root=root, config=config, documents=docs)
-    findings = engine.run_checks(docs, ctx, only)
+
+    def stream():
+        for doc in engine.iter_documents(files, root):
+            docs.append(doc)
+            yield doc
+
+    findings = engine.run_checks(stream(), ctx, only)
     if lint_run is not None:
         try:
             raw = lint_run.result()

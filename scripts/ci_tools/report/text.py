@@ -13,7 +13,7 @@ def render(findings: list[Finding], out: TextIO, source_line) -> None:
         out.write(f"{loc.path}:{loc.line}:{loc.col}: {f.message} [{f.check}]\n")
         line = source_line(loc.path, loc.line)
         if line is not None and line.strip():
-            text = line.expandtabs(1)
+            text = "".join(c if c.isprintable() else "?" for c in line.expandtabs(1))
             width = (loc.end_col - loc.col) if loc.end_line == loc.line and loc.end_col > loc.col \
                 else max(1, len(text) - loc.col + 1)
             out.write(f"{text}\n{' ' * (loc.col - 1)}^{'~' * max(0, width - 1)}\n")

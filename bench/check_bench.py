@@ -1,0 +1,91 @@
+"""Benchmark of `ci-tools check --no-shellcheck` against `zizmor --offline` and actionlint alone.
+
+Over every workflow and action file of ../shared/corpus: medians of 5 interleaved runs of each
+tool on the same files, and their ratios; then the same check over the corpus replicated 10
+times, with peak RSS (ci-tools and the actionlint it starts). Figures only: nothing here asserts.
+
+Goals (issue 2): check <= 0.8 x zizmor; at 10x, time <= 11 x the 1x time and peak RSS < 500 MB.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+BIN = Path(sys.executable).parent
+RUNS = 5
+
+
+def corpus_files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+
+
+def timed(argv: list[str], cwd: Path) -> tuple[float, int, int]:
+    """Wall seconds, exit status and peak RSS in KiB of the command and its children."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode\n"
+        "print(time.perf_counter() - t, rc, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *argv], cwd=cwd, capture_output=True, text=True, check=True)
+    wall, rc, rss = out.stdout.split()
+    return float(wall), int(rc), int(rss)
+
+
+def main() -> int:
+    if not CORPUS.is_dir():
+        print(f"corpus not found beside the repository ({CORPUS.name}); nothing to measure")
+        return 1
+    files = corpus_files(CORPUS)
+    tools = {
+        "ci-tools check --no-shellcheck": [str(BIN / "ci-tools"), "check", "--no-shellcheck", "--format", "json", *files],
+        "zizmor --offline": [str(BIN / "zizmor"), "--offline", "--format", "json", *files],
+        "actionlint (bundled) alone": [str(BIN / "actionlint"), "-format", "{{json .}}", "-shellcheck=", "-pyflakes=",
+                                       *files],
+    }
+    env_note = os.environ.get("GITHUB_TOKEN") and "(GITHUB_TOKEN set; zizmor stays offline)"
+    print(f"files: {len(files)} workflow and action files of the corpus {env_note or ''}".rstrip())
+    for argv in tools.values():  # warm the page cache and the interpreters once
+        timed(argv, CORPUS)
+    samples: dict[str, list[float]] = {name: [] for name in tools}
+    rss: dict[str, int] = {}
+    for _ in range(RUNS):
+        for name, argv in tools.items():
+            wall, _rc, peak = timed(argv, CORPUS)
+            samples[name].append(wall)
+            rss[name] = max(rss.get(name, 0), peak)
+    med = {name: statistics.median(values) for name, values in samples.items()}
+    for name, value in med.items():
+        print(f"  {name:34} median {value * 1000:8.1f} ms   peak RSS {rss[name] / 1024:7.1f} MB")
+    ours = med["ci-tools check --no-shellcheck"]
+    print(f"  ratio check / zizmor      = {ours / med['zizmor --offline']:.2f}  (goal <= 0.80)")
+    print(f"  ratio check / actionlint  = {ours / med['actionlint (bundled) alone']:.2f}")
+
+    with tempfile.TemporaryDirectory(prefix="ci-tools-bench-") as tmp:
+        big = Path(tmp)
+        for i in range(10):
+            shutil.copytree(CORPUS, big / f"copy{i}", ignore=shutil.ignore_patterns("*.json", "*.tsv"))
+        argv = [str(BIN / "ci-tools"), "check", "--no-shellcheck", "--format", "json", "."]
+        timed(argv, big)
+        walls, peak = [], 0
+        for _ in range(3):
+            wall, _rc, rss_kb = timed(argv, big)
+            walls.append(wall)
+            peak = max(peak, rss_kb)
+        ten = statistics.median(walls)
+        print(f"10x corpus: {len(files) * 10} files, median {ten * 1000:.1f} ms = {ten / ours:.2f} x the 1x time "
+              f"(goal <= 11), peak RSS {peak / 1024:.1f} MB (goal < 500)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
