@@ -42,7 +42,7 @@ def _venv_bin(name: str) -> str | None:
 def find_linter() -> Linter | None:
     named = os.environ.get("ACTIONLINT")
     if named:
-        path = shutil.which(named)
+        path = shutil.which(named) or (_venv_bin(named) if "/" not in named else None)
         if path is None:
             raise ActionlintError(f'ACTIONLINT="{named}" is not an executable')
         return Linter(path, detect_dialect(path))

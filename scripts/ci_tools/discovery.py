@@ -34,16 +34,11 @@ def default_files(root: Path) -> list[Path]:
 def _action_files(root: Path) -> list[Path]:
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS and not _is_fixture_dir(Path(dirpath), d))
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
         for name in ("action.yml", "action.yaml"):
             if name in filenames:
                 found.append(Path(dirpath) / name)
     return found
-
-
-def _is_fixture_dir(parent: Path, name: str) -> bool:
-    # test fixtures hold deliberately bad files: they are checked by the tests, not by `check`
-    return name == "fixtures" and parent.name == "tests"
 
 
 def expand(paths: list[Path], root: Path) -> list[Path]:
