@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -132,29 +133,57 @@ _OVERLAP = {
     "action": ("schema",),
     "action-syntax": ("schema",),
     "permissions": ("excessive-permissions",),
+    "workflow-call": ("workflow-call",),
 }
 
 
-def to_findings(raw: list[dict], cwd: Path, display: dict[str, str]) -> list[Finding]:
-    """Map actionlint's JSON to findings; ``display`` maps resolved paths to our display paths."""
+def to_findings(raw: list[dict], cwd: Path, docs: dict) -> list[Finding]:
+    """Map actionlint's JSON to findings. ``docs`` maps resolved paths to our documents, whose
+    display paths are used and whose text corrects positions actionlint gets wrong."""
     out: list[Finding] = []
     for item in raw:
         filepath = str(item.get("filepath", ""))
         resolved = str((cwd / filepath).resolve())
-        path = display.get(resolved) or _relative(resolved)
+        doc = docs.get(resolved)
+        path = doc.display if doc is not None else _relative(resolved)
         line = int(item.get("line") or 1)
         col = int(item.get("column") or 1)
         end_line = int(item.get("end_line") or line)
         end_col = int(item.get("end_column") or col)
         end_col = end_col + 1 if end_line == line and end_col >= col else end_col  # inclusive upstream
+        message = str(item.get("message", "")).rstrip(".")
+        if doc is not None and doc.text:
+            line, col, end_line, end_col = _correct(doc, message, line, col, end_line, end_col)
         kind = str(item.get("id") or item.get("kind") or "actionlint")
         severity = Severity.WARNING if item.get("severity") in ("warn", "warning") else Severity.ERROR
         if item.get("severity") == "info":
             severity = Severity.NOTE
-        message = str(item.get("message", "")).rstrip(".")
         out.append(Finding("actionlint", severity, f"{message} ({kind})",
                            Location(path, line, col, end_line, end_col)))
     return out
+
+
+_QUOTED = re.compile(r'"([^"]{3,})"')
+
+
+def _correct(doc, message: str, line: int, col: int, end_line: int, end_col: int) -> tuple[int, int, int, int]:
+    """Upstream actionlint places expressions of block scalars (``run: |``) on the key's line.
+
+    When the message quotes the offending text and that text is not where actionlint says, the
+    first occurrence at or after the reported line (within the same block) is the real place.
+    """
+    m = _QUOTED.match(message)
+    if not m:
+        return line, col, end_line, end_col
+    token = m.group(1)
+    if doc.line_text(line)[col - 1 : col - 1 + len(token)] == token:
+        return line, col, end_line, end_col
+    last = len(doc.line_starts)
+    for candidate in range(line, min(line + 400, last) + 1):
+        idx = doc.line_text(candidate).find(token)
+        if idx >= 0:
+            return candidate, idx + 1, candidate, idx + 1 + len(token)
+    return line, col, end_line, end_col
 
 
 def _relative(path: str) -> str:

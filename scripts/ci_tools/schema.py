@@ -159,6 +159,8 @@ def message(validator: str, expected: Any, instance: Any, fallback: str) -> str:
     if validator == "pattern":
         return f"{short(instance)} does not match the pattern {short(expected)}"
     if validator in ("oneOf", "anyOf"):
+        if "valid under each" in fallback:
+            return f"{short(instance)} matches more than one of the allowed forms"
         return f"{short(instance)} matches none of the allowed forms"
     return _tidy(fallback)
 

@@ -58,6 +58,9 @@ COMMAND_IDS: dict[str, str] = {
     "stale-comment": "a pin's comment names a tag that is not on the pinned commit",
     "inconsistent-pin": "one action at one version is pinned to different commits",
     "lockfile-mismatch": "a pin disagrees with .github/workflows/actions.lock",
+    "commit-message": "a commit message or pull request title that is not a Conventional Commit (`ci-tools commits`)",
+    "branch-name": "a branch name that matches none of the allowed patterns (`ci-tools branch`)",
+    "secret": "a possible secret on a line a pull request adds, found by detect-secrets (`ci-tools secrets`)",
 }
 
 

@@ -31,14 +31,18 @@ _LABEL = {"org-action": "organisation convention: "}
 
 def check(doc: Document, ctx) -> Iterator[Finding]:
     data = doc.data
-    seen: set[tuple] = set()
+    errors: list[tuple[str, schemas.SchemaError]] = []
     for name in _NAMES.get(doc.kind, ()):
         if name == "org-action" and not _is_org_action(doc, ctx):
             continue
-        for error in schemas.validate(name, data):
-            key = (error.path, error.message)
-            if key in seen:
-                continue
+        errors.extend((name, error) for error in schemas.validate(name, data))
+    own_paths = {error.path for name, error in errors if name in _LABEL}
+    seen: set[tuple] = set()
+    for name, error in errors:
+        if name not in _LABEL and error.path in own_paths:
+            continue  # the organisation's precise message replaces GitHub's vaguer one at that place
+        key = (error.path, error.message)
+        if key not in seen:
             seen.add(key)
             yield _finding(doc, error, _LABEL.get(name, ""))
     if doc.kind in ("template", "properties"):

@@ -129,9 +129,9 @@ def run(args: argparse.Namespace) -> int:
             raw = lint_run.result()
         except actionlint.ActionlintError as exc:
             raise FatalError(str(exc)) from None
-        display = {str(d.path.resolve()): d.display for d in docs}
+        by_path = {str(d.path.resolve()): d for d in docs}
         ours = list(findings)
-        findings.extend(actionlint.deduplicate(actionlint.to_findings(raw, root, display), ours))
+        findings.extend(actionlint.deduplicate(actionlint.to_findings(raw, root, by_path), ours))
     findings = engine.configure(findings, config)
     findings = engine.apply_ignores(findings, docs)
     findings = engine.sort_findings(findings)

@@ -1,0 +1,80 @@
+"""``ci-tools secrets BASE [HEAD]``: secrets on the lines a pull request adds, found by detect-secrets.
+
+Only lines HEAD adds since its merge base with BASE are reported (``git diff BASE...HEAD``), with
+file, line and the secret's type; the value itself is never printed in any format. Secrets already
+in the baseline (``.secrets.baseline`` as of HEAD, or ``--baseline FILE``) and lines marked
+``pragma: allowlist secret`` are accepted, as with detect-secrets' own hook. Since the pull
+request can edit the baseline too, each entry it adds there is reported as a note, so that the
+reviewer sees which secrets the pull request asks to accept.
+
+Configuration (``[tool.ci-tools.secrets]``): ``baseline`` (file name, default
+``.secrets.baseline``), ``exclude`` (glob patterns of paths not scanned).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "secrets"
+HELP = "scan the lines a pull request adds (BASE...HEAD) for secrets with detect-secrets"
+CHECK_ID = "secret"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ci_tools.hygiene import add_common_arguments
+
+    parser.add_argument("base", metavar="BASE", help="the pull request's base (branch or commit)")
+    parser.add_argument("head", nargs="?", default="HEAD", metavar="HEAD", help="its head (default: HEAD)")
+    parser.add_argument("--baseline", type=Path, metavar="FILE",
+                        help="detect-secrets baseline on disk (default: .secrets.baseline as of HEAD, if any)")
+    parser.add_argument("--no-baseline", action="store_true", help="report every secret, baseline or not")
+    add_common_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ci_tools import hygiene, secrets_scan
+    from ci_tools.cli import FatalError, UsageError
+    from ci_tools.model import Finding, Location, Severity
+
+    root, config = hygiene.load_settings(args)
+    options = config.raw.get("secrets") or {}
+    if args.baseline is not None and args.no_baseline:
+        raise UsageError("--baseline and --no-baseline exclude each other")
+    try:
+        hygiene.verify_revision(args.base, root)
+        head = hygiene.verify_revision(args.head, root)
+        hits, added, baseline, additions = secrets_scan.scan_range(
+            root, args.base, head, baseline_path=args.baseline,
+            baseline_name=options.get("baseline", secrets_scan.DEFAULT_BASELINE),
+            use_baseline=not args.no_baseline, exclude=list(options.get("exclude") or []))
+    except (hygiene.GitError, secrets_scan.BaselineError) as exc:
+        raise FatalError(str(exc)) from None
+
+    where = f'add it to {baseline}' if baseline else "record it in a .secrets.baseline"
+    findings = [
+        Finding(CHECK_ID, Severity.ERROR,
+                f'the added line holds a possible secret ({hit.type}); remove it and rotate the credential '
+                f'if it is real; if it is not a secret, end the line with a "pragma: allowlist secret" comment '
+                f"or {where} (detect-secrets scan --baseline)",
+                Location(hit.path, hit.line, hit.col, hit.line, hit.end_col))
+        for hit in hits
+    ]
+    findings += [
+        Finding(CHECK_ID, Severity.NOTE,
+                f'the pull request adds a secret ({a.type}) in "{a.filename}" to the baseline; a reviewer should '
+                "confirm it is not a real one before approving",
+                Location(a.baseline, a.line, a.col, a.line, a.end_col))
+        for a in additions
+    ]
+    findings = hygiene.configure(findings, config)
+    lines = sum(len(v) for v in added.values())
+    files = len(added)
+    done = (f"{lines} added line{'s' if lines != 1 else ''} in {files} file{'s' if files != 1 else ''} scanned"
+            + (f" (baseline {baseline})" if baseline else ""))
+    if args.summary:
+        # no source lines: the line holds the secret
+        hygiene.append_summary(args.summary, "Secrets", findings, ok_text=f"no secret found; {done}",
+                               extra=done if findings else "")
+    return hygiene.emit(findings, args, (), extra={"scanned": {"files": files, "lines": lines, "baseline": baseline}},
+                        extra_text=done, github_notice=False)
