@@ -6,7 +6,7 @@ import os
 import re
 
 TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "REGISTRY_PASSWORD", "CI_TOOLS_TOKEN")
-_TOKEN_SHAPES = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})\b")
+_TOKEN_SHAPES = re.compile(r"gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}")
 _extra: set[str] = set()
 
 

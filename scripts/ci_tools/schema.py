@@ -73,13 +73,29 @@ def validate(name: str, instance: Any) -> list[SchemaError]:
     validator = fast_validator(name)
     if validator.is_valid(instance):
         return []
-    errors = list(validator.iter_errors(instance))
-    if any(type(e.kind).__name__ in ("OneOfNotValid", "AnyOf", "OneOfMultipleValid") for e in errors):
-        return _oracle_errors(name, instance)
     out = []
-    for e in errors[:MAX_ERRORS_PER_FILE]:
-        out.append(_from_rs(e))
+    for e in validator.iter_errors(instance):
+        out.append(_from_rs(_descend_rs(e)))
+        if len(out) >= MAX_ERRORS_PER_FILE:
+            break
     return out
+
+
+def _descend_rs(error):
+    """The most specific sub-error of a oneOf/anyOf failure: the branch that got deepest wins,
+    then the error in it that is deepest (what the author most likely meant to write)."""
+    while getattr(error.kind, "name", "") in ("oneOf", "anyOf") and getattr(error.kind, "context", None):
+        candidates = [sub for branch in error.kind.context for sub in branch]
+        if not candidates:
+            break
+        best = max(candidates, key=lambda sub: (len(sub.instance_path),
+                                               getattr(sub.kind, "name", "") not in ("type", "oneOf", "anyOf",
+                                                                                       "required")))
+        if len(best.instance_path) <= len(error.instance_path) and getattr(best.kind, "name", "") in (
+                "oneOf", "anyOf") and best is error:
+            break
+        error = best
+    return error
 
 
 def _from_rs(e) -> SchemaError:
@@ -87,7 +103,10 @@ def _from_rs(e) -> SchemaError:
     name = getattr(kind, "name", "")
     path = tuple(e.instance_path)
     if name == "additionalProperties":
-        unexpected = list(getattr(kind, "unexpected", None) or getattr(kind, "value", None) or [])
+        unexpected = list(getattr(kind, "unexpected", None) or [])
+        if not unexpected and isinstance(e.instance, dict):
+            allowed = getattr(kind, "value", None)
+            unexpected = [k for k in e.instance if not isinstance(allowed, list) or k not in allowed]
         if unexpected:
             return SchemaError(path + (unexpected[0],), f'unexpected key "{unexpected[0]}"', key=unexpected[0])
     return SchemaError(path, message(name, getattr(kind, "value", None), e.instance, e.message))

@@ -11,6 +11,7 @@ is what GitHub's parser does.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
@@ -111,13 +112,21 @@ class Document:
     _line_starts: list[int] | None = None
     _plain: Any = None
     _lines: list[str] | None = None
+    _walks: tuple | None = None  # (root, {traversal name: results}) cached per tree
 
     # ----------------------------------------------------------------- positions
     @property
     def line_starts(self) -> list[int]:
         if self._line_starts is None:
-            starts = [0]
-            starts.extend(m.end() for m in _LINE_BREAK.finditer(self.text))
+            text = self.text
+            if any(c in text for c in "\v\f\x1c\x1d\x1e"):  # breaks for str.splitlines, not for YAML
+                starts = [0]
+                starts.extend(m.end() for m in _LINE_BREAK.finditer(text))
+            else:
+                chunks = text.splitlines(keepends=True)
+                starts = [0, *itertools.accumulate(map(len, chunks))]
+                if chunks and not chunks[-1].endswith(("\n", "\r", "\x85", "\u2028", "\u2029")):
+                    starts.pop()
             self._line_starts = starts
         return self._line_starts
 
@@ -181,6 +190,7 @@ class Document:
         """Drop the node tree once no check needs it (the text stays for reports)."""
         self.root = None
         self._plain = None
+        self._walks = None
 
     def comment_after(self, node: Node) -> str | None:
         """The comment text (without ``#``) that follows ``node`` on its last line, if any."""
@@ -499,20 +509,32 @@ def _merged_items(node: MappingNode) -> Iterator[tuple[Node, Node]]:
 def mapping_items(node: Node | None) -> Iterator[tuple[ScalarNode, Node]]:
     """Key/value pairs of a mapping node (merge keys expanded); nothing for other nodes."""
     if isinstance(node, MappingNode):
-        for k, v in _merged_items(node):
-            if isinstance(k, ScalarNode):
-                yield k, v
+        return iter(_index(node)[0])
+    return iter(())
+
+
+def _index(node: MappingNode) -> tuple[list[tuple[ScalarNode, Node]], dict[str, tuple[ScalarNode, Node]]]:
+    """The scalar-keyed pairs of a mapping and a first-wins lookup table, built once per node."""
+    cached = node.__dict__.get("_ci_index")
+    if cached is None:
+        pairs = [(k, v) for k, v in _merged_items(node) if isinstance(k, ScalarNode)]
+        table: dict[str, tuple[ScalarNode, Node]] = {}
+        for pair in pairs:
+            table.setdefault(pair[0].value, pair)
+        cached = node.__dict__["_ci_index"] = (pairs, table)
+    return cached
 
 
 def mapping_get(node: Node | None, key: str) -> Node | None:
-    pair = mapping_pair(node, key)
-    return pair[1] if pair else None
+    if isinstance(node, MappingNode):
+        pair = _index(node)[1].get(key)
+        return pair[1] if pair else None
+    return None
 
 
 def mapping_pair(node: Node | None, key: str) -> tuple[ScalarNode, Node] | None:
-    for k, v in mapping_items(node):
-        if k.value == key:
-            return k, v
+    if isinstance(node, MappingNode):
+        return _index(node)[1].get(key)
     return None
 
 
@@ -577,7 +599,7 @@ class ImageSite:
     image: str
 
 
-def iter_jobs(doc: Document) -> Iterator[tuple[str, ScalarNode, MappingNode]]:
+def _iter_jobs(doc: Document) -> Iterator[tuple[str, ScalarNode, MappingNode]]:
     if doc.kind not in (KIND_WORKFLOW, KIND_TEMPLATE):
         return
     for key, job in mapping_items(mapping_get(doc.root, "jobs")):
@@ -585,7 +607,7 @@ def iter_jobs(doc: Document) -> Iterator[tuple[str, ScalarNode, MappingNode]]:
             yield key.value, key, job
 
 
-def iter_steps(doc: Document) -> Iterator[Step]:
+def _iter_steps(doc: Document) -> Iterator[Step]:
     if doc.kind == KIND_ACTION:
         steps = mapping_get(mapping_get(doc.root, "runs"), "steps")
         for i, step in enumerate(sequence_items(steps)):
@@ -598,7 +620,7 @@ def iter_steps(doc: Document) -> Iterator[Step]:
                 yield Step(job_id, i, step)
 
 
-def iter_uses(doc: Document) -> Iterator[UsesSite]:
+def _iter_uses(doc: Document) -> Iterator[UsesSite]:
     """Every ``uses:`` of a workflow, template or composite action, in file order."""
     sites: list[UsesSite] = []
     for job_id, _, job in iter_jobs(doc):
@@ -613,7 +635,7 @@ def iter_uses(doc: Document) -> Iterator[UsesSite]:
     return iter(sites)
 
 
-def iter_images(doc: Document) -> Iterator[ImageSite]:
+def _iter_images(doc: Document) -> Iterator[ImageSite]:
     """Every container image: ``docker://`` steps, job ``container:`` and ``services:``."""
     sites: list[ImageSite] = []
     for site in iter_uses(doc):
@@ -636,6 +658,27 @@ def iter_images(doc: Document) -> Iterator[ImageSite]:
                 sites.append(ImageSite(doc, node, "service", job_id, node.value))
     sites.sort(key=lambda s: (s.node.start_mark.line, s.node.start_mark.column))
     return iter(sites)
+
+
+def _cached(name: str, compute):
+    def traverse(doc: Document):
+        cache = doc._walks
+        if cache is None or cache[0] is not doc.root:
+            cache = doc._walks = (doc.root, {})
+        found = cache[1].get(name)
+        if found is None:
+            found = cache[1][name] = list(compute(doc))
+        return iter(found)
+
+    traverse.__name__ = name
+    traverse.__doc__ = compute.__doc__
+    return traverse
+
+
+iter_jobs = _cached("iter_jobs", _iter_jobs)
+iter_steps = _cached("iter_steps", _iter_steps)
+iter_uses = _cached("iter_uses", _iter_uses)
+iter_images = _cached("iter_images", _iter_images)
 
 
 def on_events(doc: Document) -> dict[str, Node | None]:

@@ -25,5 +25,10 @@ def as_dict(f: Finding) -> dict:
 
 
 def render(findings: list[Finding], out: TextIO, source_line) -> None:
-    json.dump({"version": VERSION, "findings": [as_dict(f) for f in findings]}, out, indent=2)
-    out.write("\n")
+    # one finding a line: readable, and written by the C encoder (indent= would use the slow one)
+    if not findings:
+        out.write(f'{{"version": {VERSION}, "findings": []}}\n')
+        return
+    out.write(f'{{"version": {VERSION}, "findings": [\n')
+    out.write(",\n".join("  " + json.dumps(as_dict(f), ensure_ascii=False) for f in findings))
+    out.write("\n]}\n")
