@@ -58,9 +58,14 @@ COMMAND_IDS: dict[str, str] = {
     "stale-comment": "a pin's comment names a tag that is not on the pinned commit",
     "inconsistent-pin": "one action at one version is pinned to different commits",
     "lockfile-mismatch": "a pin disagrees with .github/workflows/actions.lock",
+    "tag-object": "a pin names an annotated tag object instead of the commit it points to (`ci-tools pin` peels it)",
+    "untagged-pin": "a pinned commit that no tag or branch of its repository points at, so its comment cannot be checked",
+    "update-available": "a newer stable release is available for a pinned action (`ci-tools update`)",
     "commit-message": "a commit message or pull request title that is not a Conventional Commit (`ci-tools commits`)",
     "branch-name": "a branch name that matches none of the allowed patterns (`ci-tools branch`)",
     "secret": "a possible secret on a line a pull request adds, found by detect-secrets (`ci-tools secrets`)",
+    "transitive-unpinned": "a ref or image inside a pinned action or reusable workflow that is not pinned (`verify --online --transitive`)",
+    "deprecated-runtime": "a pinned action runs on a Node runtime GitHub has deprecated (`verify --online --transitive`)",
 }
 
 

@@ -1,0 +1,93 @@
+"""``ci-tools pin``: rewrite remote ``uses:`` refs (and with ``--images`` container images) to commits.
+
+``owner/repo[/path]@v4`` becomes ``owner/repo[/path]@<commit> # v4.2.2``: the commit the tag peels to
+(through any chain of annotated tags) and the most specific tag on that commit. Pinned refs keep their
+commit; a missing or stale version comment is fixed. Everything is resolved before anything is
+written: a network failure exits 3 with every file unchanged. Refused refs (branches, missing,
+ambiguous, private) are findings and stay as they are; exit 1. Exit 0 when every ref ended up pinned.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "pin"
+HELP = "pin remote actions and reusable workflows to commit SHAs with a version comment"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ci_tools import _pincommon, resolve
+    from ci_tools.commands.check import add_output_arguments
+
+    _pincommon.add_file_arguments(parser)
+    add_output_arguments(parser)
+    parser.add_argument("--diff", action="store_true",
+                        help="print a unified diff on stdout and write nothing (findings go to stderr)")
+    parser.add_argument("--allow-branches", action="store_true",
+                        help="pin branch refs to their current commit with a \"# <branch>\" comment")
+    parser.add_argument("--images", action="store_true",
+                        help="also pin docker:// steps, container: and services: images to their digest")
+    resolve.add_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ci_tools import _pincommon, pinning, resolve
+    from ci_tools.cli import FatalError
+
+    root, config, docs = _pincommon.load(args)
+    findings = [f for d in docs for f in d.findings]
+    occurrences = pinning.collect(docs)
+    resolver = resolve.from_args(args)
+    try:
+        resolved = pinning.prefetch(resolver, occurrences, args.jobs)
+        plan = pinning.plan_pins(occurrences, resolved, resolver, allow_branches=args.allow_branches)
+        if args.images:
+            plan_images(docs, plan, args.jobs)
+    except resolve.ResolveError as exc:
+        raise FatalError(f"{exc}; no file was changed") from None
+    finally:
+        resolver.close()
+    findings.extend(plan.findings)
+    changed = pinning.write(docs, plan, diff=args.diff)
+    if changed and not args.diff:
+        pinned = sum(1 for c in plan.changes if c["path"] in changed)
+        _pincommon.note(f"pinned {pinned} reference{'s' * (pinned != 1)} in {len(changed)} "
+                        f"file{'s' * (len(changed) != 1)}")
+    return _pincommon.finish(findings, args, docs, config, to_stderr=args.diff)
+
+
+def plan_images(docs, plan, jobs: int) -> None:
+    """Add digest fixes for every image without one (resolved concurrently, one request set per image)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ci_tools import pinning
+    from ci_tools.resolve import NotFound
+    from ci_tools.resolve.oci import RegistryClient, parse_image
+    from ci_tools.uses import image_is_pinned
+
+    client = RegistryClient()
+    todo = [o for o in pinning.collect_images(docs) if not image_is_pinned(o.image)]
+    unique = sorted({o.image.strip() for o in todo})
+    digests: dict[str, str | Exception] = {}
+
+    def work(image: str) -> None:
+        try:
+            parse_image(image)
+            digests[image] = client.digest(image)
+        except (NotFound, ValueError) as exc:
+            digests[image] = exc
+
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(unique) or 1))) as pool:
+        for future in [pool.submit(work, image) for image in unique]:
+            future.result()
+    for occ in todo:
+        found = digests[occ.image.strip()]
+        if isinstance(found, Exception):
+            plan.findings.append(occ.doc.finding("unresolved-ref", f'cannot pin image "{occ.image}": {found}; '
+                                                 "it was left unchanged", occ.node))
+            continue
+        fix = pinning.image_fix(occ, found)
+        if fix is not None:
+            plan.add(occ.doc, [fix])
+            plan.changes.append({"path": occ.doc.display, "line": occ.line, "action": occ.image,
+                                 "old": occ.image, "new": found, "version": None})

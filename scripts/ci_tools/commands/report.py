@@ -1,0 +1,98 @@
+"""``ci-tools report``: every external dependency, for a security review or a pull request.
+
+Offline by default (the files only): each action, reusable workflow and container image with its
+pinned SHA or digest, the version it claims, first-party or third-party (``organisation-owners``
+in the configuration, or ``[tool.ci-tools.report] organisation-owners``), and every ``file:line``
+using it; known-compromised versions are marked. ``--online`` adds, per repository and once
+(through the pin cache): the release's publish date and age, the newest release of the same major,
+the verification status (does the version's tag still point at the pinned commit), GitHub's
+advisory database, and the actions each pinned action uses in turn (the transitive audit).
+
+Formats: ``markdown`` (with a Mermaid graph: workflows → actions → the actions they use),
+``json`` (versioned), ``sarif`` (one note per use, plus findings), ``text``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "report"
+HELP = "inventory of every external action, reusable workflow and image: pins, versions, uses, status"
+FORMATS = ("markdown", "json", "sarif", "text")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ci_tools import resolve
+
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                        help="files or directories (default: the files `ci-tools check` reads)")
+    parser.add_argument("--format", choices=FORMATS, default="markdown", help="output format (default: markdown)")
+    parser.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
+    parser.add_argument("--online", action="store_true",
+                        help="add release dates, newest release of the same major, verification status, "
+                             "advisories and transitive dependencies (GitHub API or git)")
+    parser.add_argument("--depth", type=int, default=None, metavar="N",
+                        help="with --online: levels of actions used by actions to follow (default: 3)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB")
+    parser.add_argument("--config", type=Path, help="configuration file")
+    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
+    resolve.add_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    import datetime as dt
+    import io
+    import sys
+
+    from ci_tools import engine, inventory
+    from ci_tools.cli import FatalError, UsageError
+    from ci_tools.config import ConfigError, load_config
+    from ci_tools.discovery import DiscoveryError, find_root
+    from ci_tools.redact import redact
+    from ci_tools.report import inventory as render
+
+    root = (args.root or find_root(Path.cwd())).resolve()
+    try:
+        config = load_config(root, args.config)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+    options = config.raw.get("report", {}) if isinstance(config.raw.get("report"), dict) else {}
+    owners = list(options.get("organisation-owners", config.organisation_owners))
+    depth = args.depth if args.depth is not None else int(options.get("depth", 3))
+    if depth < 0:
+        raise UsageError("--depth must be 0 or more")
+    try:
+        files = engine.collect_files(list(args.paths), root, config, args.exclude)
+    except DiscoveryError as exc:
+        raise UsageError(str(exc)) from None
+    docs = engine.load_documents(files, root)
+    inv = inventory.build(docs, owners, config.repository)
+    inv.findings.extend(f for d in docs for f in d.findings)
+    from ci_tools.checks import known_compromised
+
+    for doc in docs:
+        inv.findings.extend(known_compromised.findings(doc))
+    now = dt.datetime.now(dt.UTC)
+    inv.generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if args.online:
+        from ci_tools import resolve
+
+        resolver = resolve.from_args(args)
+        try:
+            inventory.enrich(inv, docs, resolver, now=now, depth=depth, jobs=args.jobs)
+        except resolve.ResolveError as exc:
+            raise FatalError(str(exc)) from None
+        finally:
+            resolver.close()
+    inv.findings = engine.sort_findings(engine.apply_ignores(engine.configure(inv.findings, config), docs))
+    buffer = io.StringIO()
+    render.RENDERERS[args.format](inv, buffer)
+    text = redact(buffer.getvalue())
+    if args.output:
+        from ci_tools.fsutil import atomic_write_text
+
+        atomic_write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    return 0

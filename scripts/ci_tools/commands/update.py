@@ -1,0 +1,157 @@
+"""``ci-tools update``: move pins to the newest stable release.
+
+For every remote ``uses:`` whose version (the exact-tag comment of a pin, or the ref itself) is a
+semantic version, the repository's releases are read (all pages); drafts and prereleases are
+skipped, and so are releases published less than ``--min-age`` days ago (``published_at`` is set by
+the server, unlike commit dates, which authors can back-date). The newest within ``--within``
+(``major``: same major version, the default; ``minor``; ``any``) wins, and the line becomes
+``@<commit> # <tag>``. Prints ``old -> new`` with compare links (``--format json``: a versioned
+document). Exit 0 when done (whether or not files changed), 1 when a ref could not be updated,
+3 when resolution failed (nothing written).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NAME = "update"
+HELP = "move pinned actions to their newest stable release (same major version by default)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ci_tools import _pincommon, resolve
+    from ci_tools.commands.check import add_output_arguments
+
+    _pincommon.add_file_arguments(parser)
+    add_output_arguments(parser)
+    parser.add_argument("--within", choices=("major", "minor", "any"), default="major",
+                        help="how far a pin may move (default: major, i.e. v4.1.0 -> v4.x.y)")
+    parser.add_argument("--min-age", type=float, default=0.0, metavar="DAYS",
+                        help="skip releases published less than DAYS days ago (cooldown)")
+    parser.add_argument("--only", action="append", default=[], metavar="OWNER/REPO",
+                        help="update only this repository (repeatable)")
+    parser.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
+    resolve.add_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import os
+    import sys
+    from concurrent.futures import ThreadPoolExecutor
+    from datetime import datetime, timedelta, timezone
+
+    from ci_tools import _pincommon, pinning, resolve
+    from ci_tools.cli import FatalError, UsageError
+    from ci_tools.model import Fix
+    from ci_tools.resolve.base import NotFound, repo_key
+    from ci_tools.uses import is_exact_version, semver_key
+
+    if args.min_age < 0:
+        raise UsageError("--min-age must not be negative")
+    only = {o.lower() for o in args.only}
+    for name in only:
+        if name.count("/") != 1:
+            raise UsageError(f'--only "{name}" is not owner/repo')
+    root, config, docs = _pincommon.load(args)
+    findings = [f for d in docs for f in d.findings]
+    occurrences = [o for o in pinning.collect(docs) if not only or o.repo.lower() in only]
+    current: dict[int, str] = {}
+    for i, occ in enumerate(occurrences):
+        token = occ.version_token() if occ.ref.is_sha else None
+        version = token[0] if token else (None if occ.ref.is_sha else occ.ref.ref)
+        if version and semver_key(version):
+            current[i] = version
+    occurrences = [o for i, o in enumerate(occurrences) if i in current]
+    versions = [current[i] for i in sorted(current)]
+    if args.min_age and args.via == "git":
+        raise UsageError("--min-age needs release dates, which only --via api has")
+    resolver = resolve.from_args(args)
+    cutoff = datetime.now(timezone.utc) - timedelta(days=args.min_age)
+    repos = {repo_key(o.repo): o.repo for o in occurrences}
+    releases: dict[str, list | Exception] = {}
+    try:
+        resolved = pinning.prefetch(resolver, occurrences, args.jobs, need_refs_for_pinned=True)
+
+        def work(key: str) -> None:
+            try:
+                releases[key] = resolver.releases(repos[key])
+            except NotFound as exc:
+                releases[key] = exc
+
+        with ThreadPoolExecutor(max_workers=max(1, min(args.jobs, len(repos) or 1))) as pool:
+            for future in [pool.submit(work, k) for k in repos if k not in resolved.missing]:
+                future.result()
+    except resolve.ResolveError as exc:
+        raise FatalError(f"{exc}; no file was changed") from None
+    finally:
+        resolver.close()
+
+    plan = pinning.Plan()
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    for occ, version in zip(occurrences, versions, strict=True):
+        key = repo_key(occ.repo)
+        if key in resolved.missing or isinstance(releases.get(key), Exception):
+            why = resolved.missing.get(key) or str(releases[key])
+            findings.append(occ.doc.finding("unresolved-ref", f'cannot update "{occ.node.value}": {why}', occ.node))
+            continue
+        refs = resolved.refs[key]
+        have = semver_key(version)
+        candidates = []
+        for rel in releases[key]:
+            if not rel.stable or rel.tag not in refs.tags:
+                continue
+            if args.min_age and (not rel.published_at or _parse_time(rel.published_at) > cutoff):
+                continue
+            k = semver_key(rel.tag)
+            if args.within == "major" and k[0] != have[0]:
+                continue
+            if args.within == "minor" and k[:2] != have[:2]:
+                continue
+            candidates.append(rel.tag)
+        if not candidates:
+            continue
+        best = max(candidates, key=lambda t: (semver_key(t)[:3], semver_key(t)[4], t.startswith("v")))
+        if semver_key(best)[:3] < have[:3] or (semver_key(best)[:3] == have[:3] and is_exact_version(version)):
+            continue  # never move backwards, and an exact pin at the newest version stays
+        commit = refs.tags[best]
+        if occ.ref.ref == commit:
+            continue
+        span = occ.ref_span()
+        if span is None:
+            continue
+        plan.add(occ.doc, [Fix(span[0], span[1], commit), *pinning.comment_fixes(occ, best, refs)])
+        old_tag = version
+        plan.changes.append({"path": occ.doc.display, "line": occ.line, "action": occ.ref.action,
+                             "repository": occ.repo, "old": {"ref": occ.ref.ref, "version": old_tag},
+                             "new": {"ref": commit, "version": best},
+                             "compare": f"{server}/{occ.repo}/compare/{old_tag}...{best}"})
+    changed = pinning.write(docs, plan, diff=args.diff, out=sys.stdout if args.format != "json" else sys.stderr)
+    fmt = args.format or "text"
+    if fmt == "json":
+        doc = {"version": 1, "updates": plan.changes,
+               "findings": [{"check": f.check, "severity": str(f.severity), "message": f.message,
+                             "path": f.location.path, "line": f.location.line, "col": f.location.col}
+                            for f in findings]}
+        text = json.dumps(doc, indent=2) + "\n"
+        if args.output:
+            from ci_tools.fsutil import atomic_write_text
+
+            atomic_write_text(args.output, text)
+        else:
+            sys.stdout.write(text)
+        return 1 if findings else 0
+    for change in plan.changes:
+        line = (f"{change['path']}:{change['line']}: {change['action']} {change['old']['version']} -> "
+                f"{change['new']['version']} ({change['new']['ref'][:12]}) {change['compare']}\n")
+        (sys.stderr if args.diff else sys.stdout).write(line)
+    if not args.diff:
+        _pincommon.note(f"updated {len(plan.changes)} reference{'s' * (len(plan.changes) != 1)} in "
+                        f"{len(changed)} file{'s' * (len(changed) != 1)}")
+    return _pincommon.finish(findings, args, docs, config, to_stderr=True) if findings else 0
+
+
+def _parse_time(text: str):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -1,0 +1,391 @@
+"""The pin engine shared by ``pin``, ``update`` and ``verify``.
+
+Three phases, so a failure can never leave a half-pinned tree:
+
+1. :func:`collect` reads every remote ``uses:`` (steps, composite action steps, reusable workflow
+   calls, subpath actions) with its comment, and with ``images=True`` every container image;
+2. :func:`prefetch` resolves every unique repository once, concurrently on a bounded pool (an
+   already-pinned commit whose tags are cached needs no request at all); a
+   :class:`~ci_tools.resolve.ResolveError` stops everything here, before any write;
+3. :func:`plan_pins` turns occurrences into :class:`~ci_tools.model.Fix` spans that touch only the
+   ref and its version comment, and :func:`write` applies them per file atomically.
+
+Rewrites keep the file: quotes, indentation, other comments (``# zizmor: ignore[...]`` stays after
+the new version comment), CRLF, BOM, the final newline and the file mode.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ci_tools.model import Finding, Fix, Severity, apply_fixes
+from ci_tools.resolve.base import NotFound, RepoRefs, Resolver, repo_key, resolve_ref
+from ci_tools.source import Document, ScalarNode, iter_images, iter_uses
+from ci_tools.uses import REMOTE, SEMVER_RE, UsesRef, is_exact_version, parse_uses
+
+_TOOL_COMMENT = re.compile(r"(?:ci-tools|zizmor|jactionlint|actionlint|nosec|noqa|renovate|dependabot)\b", re.I)
+_VERSION_TOKEN = re.compile(r"(?P<prefix>(?:(?:tag|version|pin|ratchet)\s*[=:@]\s*|pin@|ratchet:[^@\s]+@)?)"
+                            r"(?P<version>[^\s#,;]+)")
+
+
+@dataclass
+class Occurrence:
+    """One remote ``uses:`` value in one file, with the positions a rewrite needs."""
+
+    doc: Document
+    node: ScalarNode
+    ref: UsesRef
+    comment: str | None  # text after '#', stripped
+    comment_span: tuple[int, int] | None  # span of the whole comment, '#' included
+
+    @property
+    def repo(self) -> str:
+        return self.ref.repository
+
+    @property
+    def line(self) -> int:
+        return self.node.start_mark.line + 1
+
+    def version_token(self, refs: RepoRefs | None = None) -> tuple[str, int, int] | None:
+        """The version the comment names and its span in the text, when the comment is a version comment."""
+        if not self.comment or not self.comment_span or _TOOL_COMMENT.match(self.comment):
+            return None
+        text = self.doc.text[self.comment_span[0]:self.comment_span[1]]
+        body_start = len(text) - len(text[1:].lstrip()) if text.startswith("#") else 0
+        m = _VERSION_TOKEN.match(text, body_start)
+        if not m:
+            return None
+        version = m["version"]
+        looks = bool(SEMVER_RE.match(version)) or version == self.ref.ref or bool(m["prefix"]) or (
+            refs is not None and (version in refs.tags or version in refs.branches))
+        if not looks:
+            return None
+        start = self.comment_span[0] + m.start("version")
+        return version, start, start + len(version)
+
+    def ref_span(self) -> tuple[int, int] | None:
+        """Span of the ref (after ``@``) inside the value's source text, quotes excluded."""
+        loc = self.doc.location(self.node)
+        raw = self.doc.text[loc.start_offset:loc.end_offset]
+        at = raw.rfind("@" + self.ref.ref)
+        if at < 0:
+            return None
+        start = loc.start_offset + at + 1
+        return start, start + len(self.ref.ref)
+
+
+@dataclass
+class ImageOccurrence:
+    doc: Document
+    node: ScalarNode
+    image: str
+    where: str
+
+    @property
+    def line(self) -> int:
+        return self.node.start_mark.line + 1
+
+
+@dataclass
+class Plan:
+    fixes: dict[str, list[Fix]] = field(default_factory=dict)  # display path -> fixes
+    findings: list[Finding] = field(default_factory=list)
+    changes: list[dict] = field(default_factory=list)  # for reports: what moved where
+
+    def add(self, doc: Document, fixes: list[Fix]) -> None:
+        self.fixes.setdefault(doc.display, []).extend(fixes)
+
+
+def collect(docs: list[Document]) -> list[Occurrence]:
+    out = []
+    for doc in docs:
+        if doc.root is None:
+            continue
+        for site in iter_uses(doc):
+            ref = parse_uses(site.value)
+            if ref.kind != REMOTE:
+                continue  # ./ and $/ are local, docker:// is an image, ${{ }} cannot be resolved
+            out.append(Occurrence(doc, site.node, ref, doc.comment_after(site.node), doc.comment_span_after(site.node)))
+    return out
+
+
+def collect_images(docs: list[Document]) -> list[ImageOccurrence]:
+    out = []
+    for doc in docs:
+        if doc.root is None:
+            continue
+        for site in iter_images(doc):
+            if "${{" not in site.image:
+                out.append(ImageOccurrence(doc, site.node, site.image, site.where))
+    return out
+
+
+# ----------------------------------------------------------------------- resolving
+@dataclass
+class Resolved:
+    """What prefetch learned: refs per repository, or why a repository could not be read."""
+
+    refs: dict[str, RepoRefs] = field(default_factory=dict)
+    missing: dict[str, str] = field(default_factory=dict)  # repo key -> message
+    tags_at: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (repo key, sha) -> tags
+
+    def get(self, repo: str) -> RepoRefs | None:
+        return self.refs.get(repo_key(repo))
+
+
+class Progress:
+    """A one-line counter on stderr, only when stderr is a terminal and not in CI."""
+
+    def __init__(self, total: int, label: str) -> None:
+        import os
+
+        self.enabled = sys.stderr.isatty() and not os.environ.get("CI") and total > 1
+        self.total, self.done, self.label = total, 0, label
+
+    def step(self) -> None:
+        self.done += 1
+        if self.enabled:
+            sys.stderr.write(f"\r{self.label} {self.done}/{self.total}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * (len(self.label) + 20) + "\r")
+            sys.stderr.flush()
+
+
+def prefetch(resolver: Resolver, occurrences: list[Occurrence], jobs: int = 16, *,
+             need_refs_for_pinned: bool = False) -> Resolved:
+    """Resolve each unique repository once, concurrently. Raises ResolveError (nothing written yet).
+
+    A repository whose occurrences are all pinned commits with cached tags costs nothing, unless
+    ``need_refs_for_pinned`` (verify --online, update).
+    """
+    by_repo: dict[str, tuple[str, set[str], bool]] = {}
+    comments: dict[tuple[str, str], set[str | None]] = {}
+    for occ in occurrences:
+        key = repo_key(occ.repo)
+        name, shas, unpinned = by_repo.get(key, (occ.repo, set(), False))
+        if occ.ref.is_sha:
+            shas.add(occ.ref.ref)
+            token = occ.version_token()
+            comments.setdefault((key, occ.ref.ref), set()).add(token[0] if token else None)
+        else:
+            unpinned = True
+        by_repo[key] = (name, shas, unpinned)
+    result = Resolved()
+    cached_peek = getattr(resolver, "cached_tags_at", None)
+
+    def work(key: str) -> None:
+        name, shas, unpinned = by_repo[key]
+        if not unpinned and not need_refs_for_pinned and cached_peek is not None:
+            found = {sha: cached_peek(name, sha) for sha in shas}
+            # the shortcut holds only when every comment already names an exact tag seen on its commit
+            if all(tags and all(c in tags and is_exact_version(c) for c in comments[(key, sha)])
+                   for sha, tags in found.items()):
+                for sha, tags in found.items():
+                    result.tags_at[(key, sha)] = tags
+                return
+        try:
+            refs = resolver.refs(name)
+        except NotFound as exc:
+            result.missing[key] = str(exc)
+            return
+        result.refs[key] = refs
+        for sha in shas:
+            tags = resolver.tags_at(name, sha) if hasattr(resolver, "cached_tags_at") else refs.tags_at(sha)
+            result.tags_at[(key, sha)] = tags
+
+    progress = Progress(len(by_repo), "resolving repositories")
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(by_repo) or 1))) as pool:
+            futures = [pool.submit(work, key) for key in by_repo]
+            for future in futures:
+                future.result()  # re-raises ResolveError from a worker
+                progress.step()
+    finally:
+        progress.close()
+    return result
+
+
+# -------------------------------------------------------------------------- planning
+def best_comment(refs_tags: list[str]) -> str | None:
+    return refs_tags[0] if refs_tags else None
+
+
+def comment_fixes(occ: Occurrence, version: str, refs: RepoRefs | None) -> list[Fix]:
+    """Fixes that make the occurrence's version comment read ``version`` (other comments kept)."""
+    token = occ.version_token(refs)
+    if token is not None:
+        old, start, end = token
+        return [] if old == version else [Fix(start, end, version)]
+    if occ.comment_span is not None:  # a note or a tool directive: the version goes in front of it
+        return [Fix(occ.comment_span[0], occ.comment_span[0], f"# {version} ")]
+    return [Fix(*_insert_point(occ), f" # {version}")]
+
+
+def _insert_point(occ: Occurrence) -> tuple[int, int]:
+    """Where a new comment goes: after the value, or at the end of a flow mapping's line."""
+    doc, node = occ.doc, occ.node
+    loc = doc.location(node)
+    line_no = node.end_mark.line + 1
+    line = doc.line_text(line_no)
+    rest = line[node.end_mark.column:]
+    if rest.strip():
+        end = doc.line_starts[line_no - 1] + len(line.rstrip())
+        return end, end
+    return loc.end_offset, loc.end_offset
+
+
+def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resolver, *,
+              allow_branches: bool = False) -> Plan:
+    plan = Plan()
+    for occ in occurrences:
+        doc, key = occ.doc, repo_key(occ.repo)
+        if key in resolved.missing:
+            plan.findings.append(doc.finding("unresolved-ref", f'cannot resolve "{occ.node.value}": '
+                                             f"{resolved.missing[key]}; it was left unchanged", occ.node))
+            continue
+        refs = resolved.get(occ.repo)
+        if occ.ref.is_sha:
+            _plan_pinned(occ, refs, resolved, resolver, plan)
+            continue
+        if refs is None:  # cannot happen: unpinned refs always fetch refs
+            continue
+        res = resolve_ref(refs, occ.ref.ref)
+        value = occ.node.value
+        if res.kind == "ambiguous":
+            plan.findings.append(doc.finding(
+                "ref-confusion", f'"{occ.ref.ref}" is both a branch and a tag of "{occ.repo}", so "{value}" is '
+                                 "ambiguous; pin the commit you mean by hand", occ.node))
+            continue
+        if res.kind == "missing":
+            hint = " (GitHub does not accept abbreviated SHAs in uses:)" if re.fullmatch(r"[0-9a-f]{7,39}",
+                                                                                       occ.ref.ref) else ""
+            plan.findings.append(doc.finding(
+                "unresolved-ref", f'"{occ.ref.ref}" is neither a tag nor a branch of "{occ.repo}"{hint}; '
+                                  f'"{value}" was left unchanged', occ.node))
+            continue
+        if res.kind == "branch" and not allow_branches:
+            plan.findings.append(doc.finding(
+                "unresolved-ref", f'"{value}" names the branch "{occ.ref.ref}", which moves; pin a release tag '
+                                  "instead, or pass --allow-branches to pin its current commit", occ.node))
+            continue
+        commit = res.commit or ""
+        comment = occ.ref.ref if res.kind == "branch" else (refs.best_tag(commit) or occ.ref.ref)
+        span = occ.ref_span()
+        if span is None:
+            plan.findings.append(doc.finding("unresolved-ref", f'cannot locate the ref of "{value}" in the source; '
+                                             "it was left unchanged", occ.node))
+            continue
+        fixes = [Fix(span[0], span[1], commit), *comment_fixes(occ, comment, refs)]
+        plan.add(doc, fixes)
+        plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
+                             "old": occ.ref.ref, "new": commit, "version": comment})
+    return plan
+
+
+def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, resolver: Resolver, plan: Plan) -> None:
+    doc, sha, key = occ.doc, occ.ref.ref, repo_key(occ.repo)
+    tags = resolved.tags_at.get((key, sha))
+    if tags is None and refs is not None:
+        tags = refs.tags_at(sha)
+    tags = tags or []
+    if not tags and refs is not None:
+        if sha in refs.branches.values():
+            token = occ.version_token(refs)
+            if token is None:
+                branch = sorted(b for b, c in refs.branches.items() if c == sha)[0]
+                plan.findings.append(doc.finding(
+                    "stale-comment", f'no tag of "{occ.repo}" points at {sha[:12]} (the tip of branch "{branch}"); '
+                                     "add a comment naming what it is by hand", occ.node, Severity.WARNING))
+            return
+        commit = refs.tag_objects.get(sha) or resolver.peel(occ.repo, sha)
+        if commit:
+            best = refs.best_tag(commit) or (occ.version_token(refs) or ("",))[0]
+            span = occ.ref_span()
+            if span is not None:
+                fixes = [Fix(span[0], span[1], commit)] + (comment_fixes(occ, best, refs) if best else [])
+                plan.add(doc, fixes)
+                plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
+                                     "old": sha, "new": commit, "version": best})
+                plan.findings.append(doc.finding(
+                    "tag-object", f'{sha[:12]} is an annotated tag object of "{occ.repo}", not a commit; '
+                                  f"replaced by the commit it points to, {commit[:12]}", occ.node, Severity.NOTE))
+            return
+        plan.findings.append(doc.finding(
+            "untagged-pin", f'no tag or branch of "{occ.repo}" points at {sha[:12]}; its version comment cannot '
+                            "be checked (`ci-tools verify --online` tells whether the commit is on the repository)",
+            occ.node, Severity.WARNING))
+        return
+    if not tags:
+        return
+    token = occ.version_token(refs)
+    current = token[0] if token else None
+    exact = [t for t in tags if is_exact_version(t)]
+    if current in tags and (is_exact_version(current) or not exact):
+        return
+    if current is not None and refs is not None and refs.branches.get(current) == sha:
+        return  # pinned from a branch with --allow-branches: its comment names the branch
+    best = tags[0]
+    plan.add(doc, comment_fixes(occ, best, refs))
+    plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
+                         "old": sha, "new": sha, "version": best, "old_version": current})
+
+
+# -------------------------------------------------------------------------- writing
+def new_bytes(doc: Document, fixes: list[Fix]) -> bytes:
+    text = apply_fixes(doc.text, fixes)
+    return (("\ufeff" if doc.bom else "") + text).encode("utf-8")
+
+
+def write(docs: list[Document], plan: Plan, *, diff: bool = False, out=None) -> list[str]:
+    """Apply the plan: every new text is computed first, then each file is written atomically.
+
+    With ``diff`` a unified diff goes to ``out`` and nothing is written. Returns the changed paths.
+    """
+    import difflib
+
+    from ci_tools.fsutil import atomic_write_bytes
+
+    by_display = {d.display: d for d in docs}
+    pending: list[tuple[Document, bytes]] = []
+    for display, fixes in plan.fixes.items():
+        doc = by_display[display]
+        data = new_bytes(doc, _dedupe(fixes))
+        original = (("\ufeff" if doc.bom else "") + doc.text).encode("utf-8")
+        if data != original:
+            pending.append((doc, data))
+    out = out or sys.stdout
+    for doc, data in pending:
+        if diff:
+            old = doc.text.splitlines(keepends=True)
+            new = data.decode("utf-8").lstrip("\ufeff").splitlines(keepends=True)
+            out.writelines(difflib.unified_diff(old, new, f"a/{doc.display}", f"b/{doc.display}"))
+        else:
+            atomic_write_bytes(Path(doc.path), data)
+    return [doc.display for doc, _ in pending]
+
+
+def _dedupe(fixes: list[Fix]) -> list[Fix]:
+    seen, out = set(), []
+    for fix in fixes:
+        if (fix.start, fix.end, fix.replacement) not in seen:
+            seen.add((fix.start, fix.end, fix.replacement))
+            out.append(fix)
+    return out
+
+
+def image_fix(occ: ImageOccurrence, digest: str) -> Fix | None:
+    """Append ``@sha256:...`` to the image's name:tag inside its source text."""
+    loc = occ.doc.location(occ.node)
+    raw = occ.doc.text[loc.start_offset:loc.end_offset]
+    at = raw.rfind(occ.image)
+    if at < 0:
+        return None
+    end = loc.start_offset + at + len(occ.image)
+    return Fix(end, end, f"@{digest}")

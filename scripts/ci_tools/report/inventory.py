@@ -1,0 +1,192 @@
+"""Renderers of the dependency inventory (``ci-tools report``): markdown with a Mermaid graph, JSON,
+SARIF and text, behind one mapping like the findings reporters."""
+
+from __future__ import annotations
+
+import json
+from typing import TextIO
+
+from ci_tools import __version__
+from ci_tools.inventory import IMAGE, Dependency, Inventory
+from ci_tools.model import Finding
+
+VERSION = 1
+
+
+def _finding(f: Finding) -> dict:
+    loc = f.location
+    return {"check": f.check, "severity": str(f.severity), "message": f.message, "path": loc.path,
+            "line": loc.line, "col": loc.col}
+
+
+def _dep(dep: Dependency) -> dict:
+    out = {"kind": dep.kind, "name": dep.name, "repository": dep.repository, "ref": dep.ref, "sha": dep.sha,
+           "version": dep.version, "party": dep.party,
+           "uses": [{"path": u.path, "line": u.line, "col": u.col, "job": u.job} for u in dep.uses]}
+    if dep.status is not None or dep.published_at is not None:
+        out.update({"published_at": dep.published_at, "age_days": dep.age_days,
+                    "newest_in_major": dep.newest_in_major, "status": dep.status})
+    return out
+
+
+def _sorted(inv: Inventory) -> list[Dependency]:
+    return sorted(inv.dependencies, key=lambda d: (d.kind == IMAGE, not d.first_party, d.name.lower(), d.ref))
+
+
+def render_json(inv: Inventory, out: TextIO) -> None:
+    data = {
+        "version": VERSION,
+        "generated_at": inv.generated_at,
+        "online": inv.online,
+        "dependencies": [_dep(d) for d in _sorted(inv)],
+        "graph": {"edges": sorted([a, b] for a, bs in inv.edges.items() for b in bs),
+                  "transitive": sorted([a, b] for a, bs in inv.transitive.items() for b in bs)},
+        "findings": [_finding(f) for f in inv.findings],
+    }
+    json.dump(data, out, indent=2, ensure_ascii=False)
+    out.write("\n")
+
+
+def render_text(inv: Inventory, out: TextIO) -> None:
+    for dep in _sorted(inv):
+        extra = ""
+        if inv.online:
+            extra = f" [{dep.status or '?'}" + (f", published {dep.published_at[:10]}" if dep.published_at else "") \
+                + (f", newest in major {dep.newest_in_major}" if dep.newest_in_major else "") + "]"
+        version = f" ({dep.version})" if dep.version and dep.version != dep.ref else ""
+        out.write(f"{dep.label}{version} {dep.kind} {dep.party}{extra}\n")
+        for use in dep.uses:
+            out.write(f"  {use.path}:{use.line}\n")
+    for f in inv.findings:
+        out.write(f"{f.location.path}:{f.location.line}:{f.location.col}: {f.message} [{f.check}]\n")
+
+
+def _cell(text: str | None) -> str:
+    return (text or "").replace("|", "\\|").replace("\n", " ")
+
+
+def _short(sha: str | None) -> str:
+    if not sha:
+        return "not pinned"
+    return f"`{sha[:12]}`" if len(sha) == 40 or len(sha) == 64 else f"`{sha[:19]}`"
+
+
+def render_markdown(inv: Inventory, out: TextIO) -> None:
+    deps = _sorted(inv)
+    actions = [d for d in deps if d.kind != IMAGE]
+    images = [d for d in deps if d.kind == IMAGE]
+    files = sorted({u.path for d in deps for u in d.uses})
+    third = sum(1 for d in actions if not d.first_party)
+    out.write("# Dependency report\n\n")
+    out.write(f"{len(actions)} actions and reusable workflows ({third} third-party, {len(actions) - third} "
+              f"first-party) and {len(images)} container images, used in {len(files)} files. ")
+    out.write(("Online facts as of " + (inv.generated_at or "") + ".\n\n") if inv.online
+              else "Offline: run `ci-tools report --online` for release dates, newest releases, verification and "
+                   "the actions they use in turn.\n\n")
+    out.write("## Actions and reusable workflows\n\n")
+    if actions:
+        head = ["Dependency", "Kind", "Party", "Commit", "Version"]
+        if inv.online:
+            head += ["Published", "Age (days)", "Newest in major", "Status"]
+        head.append("Used at")
+        out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+        for d in actions:
+            row = [f"`{d.name}`", d.kind, d.party, _short(d.sha), _cell(d.version)]
+            if inv.online:
+                row += [(d.published_at or "")[:10], "" if d.age_days is None else str(d.age_days),
+                        _cell(d.newest_in_major), _cell(d.status)]
+            row.append("<br>".join(f"`{u}`" for u in d.uses))
+            out.write("| " + " | ".join(row) + " |\n")
+    else:
+        out.write("None.\n")
+    out.write("\n## Container images\n\n")
+    if images:
+        out.write("| Image | Tag | Digest | Used at |\n|---|---|---|---|\n")
+        for d in images:
+            out.write(f"| `{d.name}` | {_cell(d.ref)} | {_short(d.sha)} | "
+                      + "<br>".join(f"`{u}`" for u in d.uses) + " |\n")
+    else:
+        out.write("None.\n")
+    out.write("\n## Findings\n\n")
+    if inv.findings:
+        for f in inv.findings:
+            out.write(f"- `{f.location.path}:{f.location.line}` {f.severity}: {_cell(f.message)} "
+                      f"[`{f.check}`]\n")
+    else:
+        out.write("None.\n")
+    out.write("\n## Graph\n\nWorkflows → actions → the actions they use in turn"
+              + (" (dashed: read from each pinned action's own files)" if inv.online else "") + ".\n\n")
+    out.write(mermaid(inv))
+
+
+def _label(node: str) -> str:
+    kind, _, name = node.partition(":")
+    if kind == "local":
+        return f"$/{name}"
+    if kind == "expr":
+        return "(expression)"
+    return name
+
+
+def mermaid(inv: Inventory) -> str:
+    ids: dict[str, str] = {}
+
+    def node(name: str) -> str:
+        if name not in ids:
+            ids[name] = f"n{len(ids)}"
+        return ids[name]
+
+    lines = ["```mermaid", "flowchart LR"]
+    edges = sorted((a, b) for a, bs in inv.edges.items() for b in bs)
+    transitive = sorted((a, b) for a, bs in inv.transitive.items() for b in bs if (a, b) not in set(edges))
+    for a, b in edges + transitive:
+        node(a)
+        node(b)
+    for name, ident in sorted(ids.items(), key=lambda kv: int(kv[1][1:])):
+        label = _label(name).replace('"', "'")
+        shape = f'["{label}"]' if name.startswith("file:") else f'("{label}")'
+        lines.append(f"  {ident}{shape}")
+    for a, b in edges:
+        lines.append(f"  {ids[a]} --> {ids[b]}")
+    for a, b in transitive:
+        lines.append(f"  {ids[a]} -.-> {ids[b]}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def render_sarif(inv: Inventory, out: TextIO) -> None:
+    from ci_tools.report.sarif import SCHEMA, rules_for
+
+    check_ids = sorted({f.check for f in inv.findings})
+    rules = [{"id": "dependency", "name": "Dependency",
+              "shortDescription": {"text": "an external action, reusable workflow or image used here"},
+              "fullDescription": {"text": "an external action, reusable workflow or image used here"},
+              "help": {"text": "An entry of `ci-tools report`: review its pin and version."},
+              "properties": {"tags": ["inventory"]}}] + rules_for(check_ids)
+    index = {r["id"]: i for i, r in enumerate(rules)}
+    levels = {"error": "error", "warning": "warning", "note": "note"}
+    results = []
+    for dep in _sorted(inv):
+        for use in dep.uses:
+            text = f"{dep.label} ({dep.version or 'no version'}), {dep.kind}, {dep.party}" + (
+                f", status {dep.status}" if dep.status else "")
+            results.append({"ruleId": "dependency", "ruleIndex": 0, "level": "note", "message": {"text": text},
+                            "locations": [{"physicalLocation": {
+                                "artifactLocation": {"uri": use.path, "uriBaseId": "%SRCROOT%"},
+                                "region": {"startLine": use.line, "startColumn": use.col}}}],
+                            "properties": _dep(dep)})
+    for f in inv.findings:
+        loc = f.location
+        results.append({"ruleId": f.check, "ruleIndex": index[f.check], "level": levels[str(f.severity)],
+                        "message": {"text": f.message},
+                        "locations": [{"physicalLocation": {
+                            "artifactLocation": {"uri": loc.path, "uriBaseId": "%SRCROOT%"},
+                            "region": {"startLine": loc.line, "startColumn": loc.col}}}]})
+    json.dump({"$schema": SCHEMA, "version": "2.1.0", "runs": [{
+        "tool": {"driver": {"name": "ci-tools report", "version": __version__,
+                            "informationUri": "https://github.com/org/ci", "rules": rules}},
+        "results": results}]}, out, indent=2)
+    out.write("\n")
+
+
+RENDERERS = {"markdown": render_markdown, "json": render_json, "sarif": render_sarif, "text": render_text}

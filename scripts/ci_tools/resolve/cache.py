@@ -1,0 +1,159 @@
+"""On-disk cache in front of any :class:`~ci_tools.resolve.base.Resolver`.
+
+Location: ``--cache-dir``, else ``$XDG_CACHE_HOME/ci-tools``, else ``~/.cache/ci-tools``; one
+namespace per source of truth (API URL or git URL template), so GitHub Enterprise and github.com
+never mix. ``--no-cache`` bypasses it. Every write is atomic (temporary file and rename); an
+unreadable entry counts as a miss.
+
+What is kept, and for how long:
+
+- facts that cannot change are kept **forever**: a tag object's commit (``peel``), a commit being
+  reachable from the repository (``contains`` when true), a file at a commit, repository ids, and
+  the tags seen on a pinned commit (``tags_at``; so re-running ``pin`` over pinned files costs no
+  request at all — ``verify --online`` is what re-checks that those tags have not moved since);
+- facts that move are kept for ``ttl`` seconds (default one hour): a repository's tags and
+  branches, its releases. ``refresh=True`` (``verify --online``) ignores them and re-fetches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from pathlib import Path
+
+from ci_tools.fsutil import atomic_write_bytes
+from ci_tools.resolve.base import Release, RepoIds, RepoRefs, Resolver, repo_key
+
+DEFAULT_TTL = 3600.0
+VERSION = "v1"
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME")
+    return (Path(base) if base else Path.home() / ".cache") / "ci-tools"
+
+
+class CachingResolver(Resolver):
+    def __init__(self, inner: Resolver, directory: Path, namespace: str, ttl: float = DEFAULT_TTL,
+                 refresh: bool = False) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.ttl = ttl
+        self.refresh = refresh
+        self.root = Path(directory) / VERSION / hashlib.sha256(namespace.encode()).hexdigest()[:16]
+        self.hits = 0
+
+    @property
+    def requests(self) -> int:  # type: ignore[override]
+        return self.inner.requests
+
+    # ----------------------------------------------------------------- storage
+    def _path(self, kind: str, repo: str, *extra: str) -> Path:
+        owner, name = repo_key(repo).split("/", 1)
+        tail = "-".join(extra)
+        return self.root / kind / owner / (f"{name}@{tail}.json" if tail else f"{name}.json")
+
+    def _read(self, path: Path, ttl: float | None):
+        try:
+            entry = json.loads(path.read_text("utf-8"))
+            if ttl is not None and (self.refresh or time.time() - float(entry["at"]) > ttl):
+                return None
+            self.hits += 1
+            return entry["value"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _write(self, path: Path, value) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(path, json.dumps({"at": time.time(), "value": value}, sort_keys=True).encode())
+        except OSError:
+            pass  # a read-only cache directory only costs requests
+
+    # ---------------------------------------------------------------- resolver
+    def refs(self, repo: str) -> RepoRefs:
+        path = self._path("refs", repo)
+        cached = self._read(path, self.ttl)
+        if cached is not None:
+            return RepoRefs.from_json(cached)
+        refs = self.inner.refs(repo)
+        self._write(path, refs.to_json())
+        return refs
+
+    def tags_at(self, repo: str, sha: str) -> list[str]:
+        path = self._path("tags-at", repo, sha)
+        cached = self._read(path, None)
+        if cached is not None and not self.refresh:
+            return list(cached)
+        tags = self.refs(repo).tags_at(sha)
+        if tags:
+            self._write(path, tags)
+        return tags
+
+    def cached_tags_at(self, repo: str, sha: str) -> list[str] | None:
+        """The tags once seen on ``sha``, from the cache only (no request); None when unknown."""
+        if self.refresh:
+            return None
+        cached = self._read(self._path("tags-at", repo, sha), None)
+        return list(cached) if cached else None
+
+    def peel(self, repo: str, sha: str) -> str | None:
+        path = self._path("peel", repo, sha)
+        cached = self._read(path, None)
+        if cached is not None:
+            return cached or None
+        commit = self.inner.peel(repo, sha)
+        self._write(path, commit or "")
+        return commit
+
+    def contains(self, repo: str, sha: str, refs: RepoRefs) -> bool | None:
+        path = self._path("contains", repo, sha)
+        if self._read(path, None) is True:
+            return True
+        found = self.inner.contains(repo, sha, refs)
+        if found:
+            self._write(path, True)
+        return found
+
+    def releases(self, repo: str) -> list[Release]:
+        path = self._path("releases", repo)
+        cached = self._read(path, self.ttl)
+        if cached is not None:
+            return [Release(**r) for r in cached]
+        found = self.inner.releases(repo)
+        self._write(path, [r.__dict__ for r in found])
+        return found
+
+    def get_file(self, repo: str, path: str, sha: str) -> bytes | None:
+        where = self._path("files", repo, sha, hashlib.sha256(path.encode()).hexdigest()[:16])
+        cached = self._read(where, None)
+        if cached is not None:
+            return None if cached.get("absent") else cached["text"].encode("utf-8", "surrogateescape")
+        body = self.inner.get_file(repo, path, sha)
+        self._write(where, {"absent": True} if body is None
+                    else {"text": body.decode("utf-8", "surrogateescape")})
+        return body
+
+    def advisories(self, ecosystem: str = "actions") -> list[dict]:
+        path = self.root / "advisories" / f"{ecosystem}.json"
+        cached = self._read(path, self.ttl)
+        if cached is not None:
+            return list(cached)
+        found = self.inner.advisories(ecosystem)
+        self._write(path, found)
+        return found
+
+    def repo_id(self, repo: str) -> RepoIds | None:
+        path = self._path("ids", repo)
+        cached = self._read(path, None)
+        if cached is not None:
+            return RepoIds(**cached)
+        ids = self.inner.repo_id(repo)
+        if ids is not None:
+            self._write(path, ids.__dict__)
+        return ids
+
+    def close(self) -> None:
+        self.inner.close()
