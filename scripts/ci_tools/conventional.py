@@ -25,8 +25,8 @@ The bump follows release-please's ``DefaultVersioningStrategy`` and its default 
   an entry: a ``feat``, ``feature``, ``fix``, ``perf`` or ``revert`` commit, or a breaking commit of
   any type. A history of only ``chore``/``docs``/``ci``/... commits therefore bumps **none**. The
   changelog matches types in any case but the bump only exactly: ``Feat: x`` alone is a *patch*;
-- this was checked against release-please 17.9's own ``parseConventionalCommits``,
-  ``DefaultVersioningStrategy`` and ``DefaultChangelogNotes`` on 400 generated histories;
+- tests/hygiene/test_bump_oracle.py holds this to release-please's own ``parseConventionalCommits``,
+  ``DefaultVersioningStrategy`` and ``DefaultChangelogNotes`` (17.11, from npm) on 600 histories;
 - commits whose header does not parse are ignored by release-please; they never count;
 - a ``Release-As: X.Y.Z`` footer forces that version (the newest such commit wins).
 """

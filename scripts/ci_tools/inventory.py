@@ -259,6 +259,7 @@ def enrich(inv: Inventory, docs: list[Document], resolver, *, now: _dt.datetime,
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(groups)))) as pool:
             for future in [pool.submit(work, key) for key in groups]:
                 future.result()
+    _verify(inv, docs, resolver, jobs)
     for dep in inv.dependencies:
         if dep.kind == IMAGE:
             dep.status = "pinned" if dep.sha else "unpinned"
@@ -272,3 +273,28 @@ def enrich(inv: Inventory, docs: list[Document], resolver, *, now: _dt.datetime,
         for parent, children in result.edges.items():
             for child in children:
                 inv.edge(f"action:{parent}", f"action:{child}", transitive=True)
+
+
+def _verify(inv: Inventory, docs: list[Document], resolver, jobs: int) -> None:
+    """The status column from the checks of ``verify --online`` (moved tags, stale comments, impostor
+    commits, tag objects, missing commits), run on the same resolver so its refs come from the cache.
+
+    A dependency none of whose uses has a finding keeps the status computed from its refs; one with
+    findings gets their ids, and the findings join the report's.
+    """
+    from ci_tools import pinning
+    from ci_tools.commands import verify
+
+    occurrences = pinning.collect(docs)
+    resolved = pinning.prefetch(resolver, occurrences, jobs, need_refs_for_pinned=True)
+    found = verify._online_checks(resolver, resolved, occurrences)
+    by_use: dict[tuple[str, int], set[str]] = {}
+    for f in found:
+        by_use.setdefault((f.location.path, f.location.line), set()).add(f.check)
+    for dep in inv.dependencies:
+        if dep.kind == IMAGE:
+            continue
+        ids = sorted(set().union(*(by_use.get((u.path, u.line), set()) for u in dep.uses)))
+        if ids:
+            dep.status = ", ".join(ids)
+    inv.findings.extend(found)

@@ -93,7 +93,7 @@ class Lock:
                 wanted.setdefault(occ.ref.repository.lower(), []).append((occ, locked))
         ids = {}
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(wanted) or 1))) as pool:
-            for repo, found in zip(wanted, pool.map(resolver.repo_id, list(wanted))):
+            for repo, found in zip(wanted, pool.map(resolver.repo_id, list(wanted)), strict=False):
                 ids[repo] = found
         out = []
         for repo, items in wanted.items():

@@ -243,6 +243,10 @@ def _insert_point(occ: Occurrence) -> tuple[int, int]:
 
 def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resolver, *,
               allow_branches: bool = False) -> Plan:
+    """Fixes and refusals for every occurrence (a pin is never a refusal: notes only)."""
+    import functools
+
+    resolver = _MemoPeel(resolver, functools.lru_cache(maxsize=None)(resolver.peel))
     plan = Plan()
     for occ in occurrences:
         doc, key = occ.doc, repo_key(occ.repo)
@@ -276,7 +280,10 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
                                   "instead, or pass --allow-branches to pin its current commit", occ.node))
             continue
         commit = res.commit or ""
-        comment = occ.ref.ref if res.kind == "branch" else (refs.best_tag(commit) or occ.ref.ref)
+        if res.kind == "branch" or is_exact_version(occ.ref.ref):
+            comment = occ.ref.ref  # an exact tag names itself, even when a newer tag shares its commit
+        else:
+            comment = refs.best_tag(commit) or occ.ref.ref
         span = occ.ref_span()
         if span is None:
             plan.findings.append(doc.finding("unresolved-ref", f'cannot locate the ref of "{value}" in the source; '
@@ -287,6 +294,16 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
         plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
                              "old": occ.ref.ref, "new": commit, "version": comment})
     return plan
+
+
+class _MemoPeel:
+    """One peel lookup per (repository, SHA) however many lines pin it."""
+
+    def __init__(self, inner: Resolver, peel) -> None:
+        self._inner, self.peel = inner, peel
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
 
 
 def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, resolver: Resolver, plan: Plan) -> None:
@@ -301,8 +318,8 @@ def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, res
             if token is None:
                 branch = sorted(b for b, c in refs.branches.items() if c == sha)[0]
                 plan.findings.append(doc.finding(
-                    "stale-comment", f'no tag of "{occ.repo}" points at {sha[:12]} (the tip of branch "{branch}"); '
-                                     "add a comment naming what it is by hand", occ.node, Severity.WARNING))
+                    "untagged-pin", f'no tag of "{occ.repo}" points at {sha[:12]} (the tip of branch "{branch}"); '
+                                    "add a comment naming what it is by hand", occ.node, Severity.NOTE))
             return
         commit = refs.tag_objects.get(sha) or resolver.peel(occ.repo, sha)
         if commit:
@@ -320,7 +337,7 @@ def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, res
         plan.findings.append(doc.finding(
             "untagged-pin", f'no tag or branch of "{occ.repo}" points at {sha[:12]}; its version comment cannot '
                             "be checked (`ci-tools verify --online` tells whether the commit is on the repository)",
-            occ.node, Severity.WARNING))
+            occ.node, Severity.NOTE))
         return
     if not tags:
         return

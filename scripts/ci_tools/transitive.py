@@ -107,14 +107,17 @@ class _Refs:
 
 
 def audit(docs: list[Document], resolver: Resolver, *, depth: int = DEFAULT_DEPTH, jobs: int = 16,
-          today: _dt.date | None = None, **_ignored) -> Audit:
+          today: _dt.date | None = None, resolved=None, **_ignored) -> Audit:
     """Audit every pinned remote reference of ``docs`` to ``depth`` levels. Raises ResolveError (fatal).
 
     The result iterates over its findings, so ``findings.extend(audit(...))`` works; other keyword
-    arguments callers pass (``occurrences``, ``resolved``, ``root``) are accepted and not needed.
+    arguments callers pass (``occurrences``, ``root``) are accepted and not needed; ``resolved`` (what
+    :func:`ci_tools.pinning.prefetch` already learned) saves asking for those repositories' refs again.
     """
     result = Audit()
     refs = _Refs(resolver)
+    if resolved is not None:
+        refs.found.update(getattr(resolved, "refs", {}))
     level: dict[tuple[str, str, str], Item] = {}
     for doc in docs:
         if doc.root is None:

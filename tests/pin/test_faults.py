@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support.pinworld import write
 
 BODY = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/checkout@v4.1.0\n"

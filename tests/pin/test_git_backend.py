@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from support.gitserver import GitServer, bare_clone
 from support.pinworld import write
 

@@ -236,3 +236,59 @@ def test_file_is_written_atomically_with_no_temp_left(cli, env, tmp_path):
           "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/checkout@v4.1.0\n")
     assert cli("pin", cwd=tmp_path, env=env).returncode == 0
     assert sorted(os.listdir(tmp_path / ".github/workflows")) == ["ci.yml"]
+
+
+def test_tag_of_tag_object_is_peeled_through_the_chain_once(cli, env, api, world, tmp_path):
+    obj = world.tag_object["nested v2.0.0"]  # a tag object pointing at another tag object
+    wf = write(tmp_path / ".github/workflows/ci.yml",
+               "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+               f"      - uses: acme/nested@{obj}\n      - uses: acme/nested@{obj} # v2.0.0\n")
+    done = cli("pin", cwd=tmp_path, env=env)
+    assert done.returncode == 0, done.stdout + done.stderr  # the tag-object finding is a note
+    assert wf.read_text().count(f"acme/nested@{world.sha['nested v2.0.0']} # v2.0.0\n") == 2
+    assert api.count(r"/git/tags/") == 2  # outer tag, inner tag: once for both lines
+
+
+def test_untagged_commit_is_left_with_a_note(cli, env, world, tmp_path):
+    body = ("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+            f"      - uses: acme/checkout@{world.fork_commit}\n")
+    wf = write(tmp_path / ".github/workflows/ci.yml", body)
+    done = cli("pin", "--fail-level", "note", cwd=tmp_path, env=env)
+    assert done.returncode == 1 and "[untagged-pin]" in done.stdout
+    assert wf.read_text() == body
+    assert cli("pin", cwd=tmp_path, env=env).returncode == 0  # pinned: not a refusal
+
+
+def test_cache_ttl_and_no_cache(cli, env, api, tmp_path):
+    write(tmp_path / ".github/workflows/ci.yml",
+          "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/checkout@v4\n")
+    cache = tmp_path / "cache"
+    assert cli("pin", "--diff", cwd=tmp_path, env=env).returncode == 0
+    assert api.count() == 2 and (cache / "ci-tools").is_dir()  # $XDG_CACHE_HOME/ci-tools
+    assert cli("pin", "--diff", cwd=tmp_path, env=env).returncode == 0
+    assert api.count() == 2  # tags and branches served from the cache
+    assert cli("pin", "--diff", "--cache-ttl", "0", cwd=tmp_path, env=env).returncode == 0
+    assert api.count() == 4  # expired: fetched again
+    other = tmp_path / "other-cache"
+    assert cli("pin", "--diff", "--no-cache", "--cache-dir", str(other), cwd=tmp_path, env=env).returncode == 0
+    assert api.count() == 6 and not other.exists()
+
+
+def test_repositories_are_resolved_concurrently_on_a_bounded_pool(cli, env, api, tmp_path):
+    api.latency = 0.3  # long enough for requests to overlap when they can
+    write(tmp_path / ".github/workflows/ci.yml",
+          "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n" + "".join(
+              f"      - uses: acme/{name}@{ref}\n" for name, ref in
+              [("checkout", "v4"), ("nested", "v2.0.0"), ("codeql", "v3"), ("many", "v1.0.1"), ("comp", "v1.0.0")]))
+    assert cli("pin", "--jobs", "3", cwd=tmp_path, env=env).returncode == 0
+    assert api.max_in_flight == 3
+    assert api.count() == 12  # two per repository, and acme/many has three pages of tags
+
+
+def test_aliased_steps_are_rewritten_once_and_comment_prefixes_kept(cli, env, world, tmp_path):
+    wf = write(tmp_path / ".github/workflows/ci.yml",
+               "on: push\njobs:\n  a:\n    runs-on: x\n    steps: &s\n      - uses: acme/checkout@v4 # tag=v4\n"
+               "  b:\n    runs-on: x\n    steps: *s\n")
+    done = cli("pin", cwd=tmp_path, env=env)
+    assert done.returncode == 0 and "pinned 1 reference in 1 file" in done.stderr
+    assert f"acme/checkout@{world.sha['checkout v4.2.2']} # tag=v4.2.2\n" in wf.read_text()

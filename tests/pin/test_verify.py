@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from support.gitrepo import Repo
 from support.github_api import GitHubDouble
+from support.gitrepo import Repo
 from support.pinworld import write
 
 HEAD = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
@@ -47,14 +47,14 @@ def test_clean_tree_passes_offline_and_online(cli, env, world, tmp_path):
 
 def test_online_impostor_stale_confusion(cli, env, api, world, tmp_path):
     write(tmp_path / ".github/workflows/a.yml", HEAD +
-          f"      - uses: acme/checkout@{world.fork_commit} # v4.2.2\n"             # 6 impostor (+ stale)
+          f"      - uses: acme/checkout@{world.fork_commit} # v4.2.2\n"             # 6 impostor
           f"      - uses: acme/checkout@{world.sha['checkout v4.1.0']} # v4.2.2\n"  # 7 stale
           f"      - uses: acme/clash@{world.sha['clash v1.0.0']} # v1\n"            # 8 confusion (+ not exact)
           f"      - uses: acme/checkout@{'0' * 40} # v4.2.2\n")                     # 9 no such commit
     done = cli("verify", "--online", "--format", "json", cwd=tmp_path, env=env)
     assert done.returncode == 1
     got = findings(done)
-    assert (6, "impostor-commit") in got
+    assert (6, "impostor-commit") in got and (6, "tag-moved") not in got and (6, "stale-comment") not in got
     assert (7, "stale-comment") in got
     assert (8, "ref-confusion") in got
     assert (9, "unresolved-ref") in got
@@ -139,3 +139,11 @@ def test_transitive_needs_online(cli, env, tmp_path):
     write(tmp_path / ".github/workflows/a.yml", HEAD + "      - uses: ./x\n")
     done = cli("verify", "--transitive", cwd=tmp_path, env=env)
     assert done.returncode == 2 and "--online" in done.stderr
+
+
+def test_transitive_audit_reads_the_pinned_action_through_the_resolver(cli, env, api, world, tmp_path):
+    write(tmp_path / ".github/workflows/a.yml", HEAD + f"      - uses: acme/comp@{world.sha['comp v1.0.0']} # v1.0.0\n")
+    done = cli("verify", "--online", "--transitive", "--format", "json", cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stderr
+    assert (6, "transitive-unpinned") in findings(done)
+    assert api.count(r"/repos/acme/comp/contents/action.yml") == 1

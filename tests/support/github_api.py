@@ -46,6 +46,7 @@ class RepoEntry:
     private: bool = False
     releases: list[dict] = field(default_factory=list)
     default_branch: str = "main"
+    extra_tags: dict[str, str] = field(default_factory=dict)  # served as lightweight tags (benchmarks)
 
 
 @dataclass
@@ -66,20 +67,25 @@ class GitHubDouble:
         self.advisories: list[dict] = []  # GET /advisories answers these (filtered by ?ecosystem=)
         self.log: list[str] = []
         self.auth_seen: list[str | None] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests answered at once: proof of (bounded) concurrency
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._next_id = 1000
 
     # ------------------------------------------------------------------ set-up
     def add_repo(self, name: str, git_dir: Path, *, private: bool = False, releases: list[dict] | None = None,
-                 owner_id: int | None = None, repo_id: int | None = None) -> RepoEntry:
+                 owner_id: int | None = None, repo_id: int | None = None,
+                 extra_tags: dict[str, str] | None = None) -> RepoEntry:
+        """Serve ``git_dir`` as ``name``. ``extra_tags`` (name -> commit SHA) are listed as tags even though the
+        commit is not in the repository: the benchmark uses them for real SHAs that its corpus pins."""
         git_dir = Path(git_dir)
         if (git_dir / ".git").is_dir():
             git_dir = git_dir / ".git"
         self._next_id += 1
         head = _git(git_dir, "symbolic-ref", "--short", "HEAD", check=False).strip() or "main"
         entry = RepoEntry(name, git_dir, repo_id or self._next_id, owner_id or (self._next_id + 50000), private,
-                          list(releases or []), head)
+                          list(releases or []), head, dict(extra_tags or {}))
         self.repos[name.lower()] = entry
         return entry
 
@@ -169,6 +175,15 @@ class _Handler(BaseHTTPRequestHandler):
         with double._lock:
             double.log.append(self.path)
             double.auth_seen.append(self.headers.get("Authorization"))
+            double.in_flight += 1
+            double.max_in_flight = max(double.max_in_flight, double.in_flight)
+        try:
+            self._answer(double)
+        finally:
+            with double._lock:
+                double.in_flight -= 1
+
+    def _answer(self, double: GitHubDouble) -> None:
         if double.latency:
             time.sleep(double.latency)
         split = urlsplit(self.path)
@@ -239,6 +254,8 @@ class _Handler(BaseHTTPRequestHandler):
             names = _git(g, "for-each-ref", "--format=%(refname:strip=2)", "--sort=-v:refname", "refs/tags").split()
             peeled = _peel_all(g, names)
             items = [{"name": n, "commit": {"sha": peeled[n], "url": ""}} for n in names if n in peeled]
+            items += [{"name": n, "commit": {"sha": sha, "url": ""}} for n, sha in entry.extra_tags.items()
+                      if n not in peeled]
             return self._page(items, query, path)
         if rest == "/branches":
             out = _git(g, "for-each-ref", "--format=%(refname:strip=2) %(objectname)", "refs/heads")

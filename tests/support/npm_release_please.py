@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-VERSION = "17.9.0"
+VERSION = "17.11.2"
 DEFAULT = REPO / ".cache" / "npm" / "node_modules" / "release-please"
 
 

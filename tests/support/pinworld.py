@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 from support.github_api import GitHubDouble
@@ -49,9 +50,9 @@ class World:
 
 
 def _days_ago(days: int) -> str:
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
-    return (datetime.now(timezone.utc) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _tag(repo: Repo, name: str, target: str = "HEAD", message: str | None = None, force: bool = False) -> None:
@@ -113,6 +114,11 @@ def build_world(root: Path) -> World:
         _tag(many, f"v1.0.{i}")
     w.sha["many v1.0.0"] = many.git("rev-parse", "v1.0.0")
     w.sha["many v1.0.229"] = many.git("rev-parse", "v1.0.229")
+
+    comp = w.repo("acme/comp")
+    w.sha["comp v1.0.0"] = comp.commit("composite", {"action.yml": (
+        "name: comp\nruns:\n  using: composite\n  steps:\n    - uses: acme/checkout@v4\n")})
+    _tag(comp, "v1.0.0")
 
     secret = w.repo("acme/secret")
     s1 = secret.commit("one")

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     findings.extend(plan.findings)
     changed = pinning.write(docs, plan, diff=args.diff)
     if changed and not args.diff:
-        pinned = sum(1 for c in plan.changes if c["path"] in changed)
+        pinned = len({(c["path"], c["line"]) for c in plan.changes if c["path"] in changed})  # aliases once
         _pincommon.note(f"pinned {pinned} reference{'s' * (pinned != 1)} in {len(changed)} "
                         f"file{'s' * (len(changed) != 1)}")
     return _pincommon.finish(findings, args, docs, config, to_stderr=args.diff)

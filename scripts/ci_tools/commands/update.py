@@ -13,6 +13,7 @@ document). Exit 0 when done (whether or not files changed), 1 when a ref could n
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 
 NAME = "update"
 HELP = "move pinned actions to their newest stable release (same major version by default)"
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     import os
     import sys
     from concurrent.futures import ThreadPoolExecutor
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from ci_tools import _pincommon, pinning, resolve
     from ci_tools.cli import FatalError, UsageError
@@ -67,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.min_age and args.via == "git":
         raise UsageError("--min-age needs release dates, which only --via api has")
     resolver = resolve.from_args(args)
-    cutoff = datetime.now(timezone.utc) - timedelta(days=args.min_age)
+    cutoff = datetime.now(UTC) - timedelta(days=args.min_age)
     repos = {repo_key(o.repo): o.repo for o in occurrences}
     releases: dict[str, list | Exception] = {}
     try:

@@ -102,7 +102,7 @@ def offline(occurrences, lock) -> list:
             continue
         ranked = sorted(shas.items(), key=lambda kv: -len(kv[1]))
         summary = ", ".join(f"{sha[:12]} ({len(occs)}x)" for sha, occs in ranked)
-        for sha, occs in ranked:
+        for _sha, occs in ranked:
             for occ in occs:
                 findings.append(occ.doc.finding(
                     "inconsistent-pin", f'"{repo}" at "{version}" is pinned to {len(shas)} different commits '
@@ -208,6 +208,7 @@ def _online_checks(resolver, resolved, occurrences) -> list:
                 "impostor-commit", f'{sha[:12]} is on no branch or tag of "{occ.repo}": GitHub serves commits of '
                                    "forks under the parent's name, so this may be someone else's code; pin a commit "
                                    "of the repository itself", occ.node))
+            continue  # its comment says nothing about a commit that is not the repository's
         if name is None or name in tags:
             continue
         if name in refs.branches and refs.branches[name] == sha:

@@ -34,17 +34,21 @@ def _sorted(inv: Inventory) -> list[Dependency]:
 
 
 def render_json(inv: Inventory, out: TextIO) -> None:
-    data = {
-        "version": VERSION,
-        "generated_at": inv.generated_at,
-        "online": inv.online,
-        "dependencies": [_dep(d) for d in _sorted(inv)],
-        "graph": {"edges": sorted([a, b] for a, bs in inv.edges.items() for b in bs),
-                  "transitive": sorted([a, b] for a, bs in inv.transitive.items() for b in bs)},
-        "findings": [_finding(f) for f in inv.findings],
-    }
-    json.dump(data, out, indent=2, ensure_ascii=False)
-    out.write("\n")
+    """One dependency, edge or finding a line: readable, and written by the C encoder (``indent=``
+    would use the slow pure-Python one)."""
+
+    def items(values: list) -> str:
+        if not values:
+            return "[]"
+        return "[\n" + ",\n".join("    " + json.dumps(v, ensure_ascii=False) for v in values) + "\n  ]"
+
+    edges = sorted([a, b] for a, bs in inv.edges.items() for b in bs)
+    transitive = sorted([a, b] for a, bs in inv.transitive.items() for b in bs)
+    out.write(f'{{\n  "version": {VERSION},\n  "generated_at": {json.dumps(inv.generated_at)},\n'
+              f'  "online": {json.dumps(inv.online)},\n'
+              f'  "dependencies": {items([_dep(d) for d in _sorted(inv)])},\n'
+              f'  "graph": {{"edges": {items(edges)}, "transitive": {items(transitive)}}},\n'
+              f'  "findings": {items([_finding(f) for f in inv.findings])}\n}}\n')
 
 
 def render_text(inv: Inventory, out: TextIO) -> None:

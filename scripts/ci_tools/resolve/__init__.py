@@ -9,8 +9,17 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ci_tools.resolve.base import (NotFound, Release, RepoIds, RepoRefs, Resolution, ResolveError, Resolver,
-                                   resolve_ref, tag_preference)
+from ci_tools.resolve.base import (
+    NotFound,
+    Release,
+    RepoIds,
+    RepoRefs,
+    Resolution,
+    ResolveError,
+    Resolver,
+    resolve_ref,
+    tag_preference,
+)
 
 __all__ = ["NotFound", "Release", "RepoIds", "RepoRefs", "Resolution", "ResolveError", "Resolver", "resolve_ref",
            "tag_preference", "add_arguments", "from_args", "build"]

@@ -160,8 +160,8 @@ class Resolver(abc.ABC):
         the API returns them; hosts without that database have none."""
         return []
 
-    def close(self) -> None:
-        pass
+    def close(self) -> None:  # noqa: B027 - optional hook, most resolvers hold nothing
+        """Release what the resolver holds (temporary directories)."""
 
     def tags_at(self, repo: str, sha: str) -> list[str]:
         """Tags on commit ``sha``, most specific first (the cache keeps this forever once seen)."""

@@ -1,0 +1,97 @@
+"""The Bearer token flow of the OCI client, against a stand-in registry on 127.0.0.1.
+
+Debian's docker-registry does token auth only with a separate JWT-issuing service, which this
+machine does not have; this stand-in follows the distribution spec's token flow as Docker Hub and
+GHCR do (401 with ``WWW-Authenticate: Bearer realm=...,service=...,scope=...``, a token from the
+realm, the manifest with ``Authorization: Bearer``). Basic auth is tested against the real
+registry in test_images.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from ci_tools.resolve.base import NotFound
+from ci_tools.resolve.oci import RegistryClient, parse_image
+
+DIGEST = "sha256:" + "ab" * 32
+TOKEN = "registry-token-value-1234"
+
+
+@pytest.fixture
+def standin():
+    seen: list[tuple[str, str | None, str | None]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def _reply(self, status, headers=None, body=b""):
+            self.send_response(status)
+            for k, v in (headers or {}).items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def do_GET(self):  # noqa: N802
+            seen.append((self.path, self.headers.get("Authorization"), self.headers.get("Accept")))
+            if self.path.startswith("/token"):
+                good = "Basic " + base64.b64encode(b"me:secret-pass").decode()
+                if self.headers.get("Authorization") != good or "scope=repository%3Ateam%2Ftool%3Apull" not in self.path:
+                    return self._reply(401)
+                return self._reply(200, {"Content-Type": "application/json"}, json.dumps({"token": TOKEN}).encode())
+            return self._reply(404)
+
+        def do_HEAD(self):  # noqa: N802
+            seen.append((self.path, self.headers.get("Authorization"), self.headers.get("Accept")))
+            if self.headers.get("Authorization") != f"Bearer {TOKEN}":
+                realm = f"http://127.0.0.1:{self.server.server_address[1]}/token"
+                return self._reply(401, {"WWW-Authenticate":
+                                         f'Bearer realm="{realm}",service="standin",scope="repository:team/tool:pull"'})
+            if self.path == "/v2/team/tool/manifests/1.0":
+                return self._reply(200, {"Docker-Content-Digest": DIGEST,
+                                         "Content-Type": "application/vnd.oci.image.index.v1+json"})
+            return self._reply(404)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_bearer_flow_yields_the_index_digest(standin):
+    host, seen = standin
+    client = RegistryClient("me", "secret-pass")
+    assert client.digest(f"{host}/team/tool:1.0") == DIGEST
+    assert [p for p, _, _ in seen] == ["/v2/team/tool/manifests/1.0", seen[1][0], "/v2/team/tool/manifests/1.0"]
+    assert "application/vnd.oci.image.index.v1+json" in seen[0][2]
+    assert "application/vnd.docker.distribution.manifest.list.v2+json" in seen[0][2]
+    # the token is reused for the next image of the same repository: one request
+    client.digest(f"{host}/team/tool:1.0")
+    assert len(seen) == 4
+
+
+def test_bearer_with_wrong_credentials_is_a_clear_refusal(standin):
+    host, _ = standin
+    with pytest.raises(NotFound, match="refused a token"):
+        RegistryClient("me", "wrong").digest(f"{host}/team/tool:1.0")
+
+
+@pytest.mark.parametrize("image,expected", [
+    ("alpine", ("docker.io", "library/alpine", None)),
+    ("alpine:3.20", ("docker.io", "library/alpine", "3.20")),
+    ("ghcr.io/org/app:1.2", ("ghcr.io", "org/app", "1.2")),
+    ("localhost:5000/a/b", ("localhost:5000", "a/b", None)),
+    ("docker://postgres:16", ("docker.io", "library/postgres", "16")),
+])
+def test_parse_image(image, expected):
+    ref = parse_image(image)
+    assert (ref.registry, ref.repository, ref.tag) == expected
