@@ -1,21 +1,39 @@
 """Where the real release-please from npm is installed, for the tests that compare against it.
 
 Looked up in order: ``$RELEASE_PLEASE_DIR`` (the package's directory), then
-``<repository>/.cache/npm/node_modules/release-please``, where ``.ci/run`` installs it
-(``npm install --prefix .cache/npm release-please@VERSION``). A missing install fails the test
-with the command that makes it: it is a real part of the suite, never skipped.
+``<repository>/.cache/npm/node_modules/release-please``, installed there with ``npm ci`` from the
+lock file ``tests/npm/package-lock.json`` (versions and integrity hashes pinned) by ``.ci/run``, or
+by the first test that needs it. A failed install fails the test with npm's message: it is a real
+part of the suite, never skipped.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-VERSION = "17.11.2"
-DEFAULT = REPO / ".cache" / "npm" / "node_modules" / "release-please"
+PREFIX = REPO / ".cache" / "npm"
+DEFAULT = PREFIX / "node_modules" / "release-please"
+LOCK = REPO / "tests" / "npm"
+VERSION = json.loads((LOCK / "package.json").read_text(encoding="utf-8"))["dependencies"]["release-please"]
+
+
+def _install() -> str:
+    """``npm ci`` into ``.cache/npm`` from the committed lock file; an error message, or ''."""
+    if shutil.which("npm") is None:
+        return "npm is not on PATH"
+    PREFIX.mkdir(parents=True, exist_ok=True)
+    for name in ("package.json", "package-lock.json"):
+        shutil.copyfile(LOCK / name, PREFIX / name)
+    done = subprocess.run(["npm", "ci", "--silent", "--no-audit", "--no-fund", "--prefix", str(PREFIX)],
+                          capture_output=True, text=True, timeout=600)
+    return "" if done.returncode == 0 else (done.stderr.strip().splitlines() or ["npm ci failed"])[-1]
 
 
 def release_please_dir() -> Path:
@@ -24,5 +42,8 @@ def release_please_dir() -> Path:
     for candidate in candidates:
         if (candidate / "build" / "src" / "commit.js").is_file():
             return candidate
-    pytest.fail(f"release-please is not installed; run `npm install --prefix .cache/npm release-please@{VERSION}` "
-                "(or set RELEASE_PLEASE_DIR)")
+    problem = _install()
+    if not problem and (DEFAULT / "build" / "src" / "commit.js").is_file():
+        return DEFAULT
+    pytest.fail(f"release-please {VERSION} could not be installed with `npm ci --prefix .cache/npm` from "
+                f"tests/npm: {problem or 'nothing installed'} (or set RELEASE_PLEASE_DIR)")

@@ -1,0 +1,211 @@
+"""Fixtures for the build-push action: a real OCI registry, the cosign stand-in on PATH, a loopback
+OIDC token endpoint playing the runner's ``ACTIONS_ID_TOKEN_REQUEST_URL``, and helpers that run
+``build_push.py`` the way its steps do."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+import threading
+import warnings
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from support import registry as oci
+
+REPO = Path(__file__).resolve().parents[3]
+ACTION = REPO / "actions" / "build-push"
+SCRIPT = ACTION / "build_push.py"
+STANDIN = Path(__file__).resolve().parent / "cosign_standin.py"
+ISSUER = "https://token.actions.githubusercontent.com"
+WORKFLOW_REF = "org/svc/.github/workflows/release.yml@refs/heads/main"
+
+
+def _cheap_bcrypt(password: str) -> str:
+    """bcrypt at cost 4: the registry checks the password on every request, and at the default cost 12
+    pushing one image takes many seconds. Still a real htpasswd bcrypt entry."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)).replace("$2b$", "$2a$", 1)
+
+
+@pytest.fixture
+def registry(tmp_path_factory, monkeypatch):
+    """A real ``docker-registry`` on 127.0.0.1 with htpasswd auth (user ``ci``)."""
+    if not oci.available():
+        pytest.fail("docker-registry and skopeo are required (apt-get install docker-registry skopeo; .ci/run does)")
+    monkeypatch.setattr(oci, "_bcrypt", _cheap_bcrypt)
+    reg = oci.Registry(tmp_path_factory.mktemp("registry")).start()
+    yield reg
+    reg.stop()
+
+
+@pytest.fixture
+def docker_config(tmp_path, registry) -> Path:
+    """``DOCKER_CONFIG`` holding a login to the registry, as docker/login-action leaves it."""
+    directory = tmp_path / "docker-config"
+    directory.mkdir()
+    login(registry, directory, oci.USER, oci.PASSWORD)
+    return directory
+
+
+def login(reg: oci.Registry, directory: Path, user: str, password: str) -> subprocess.CompletedProcess:
+    """A real ``skopeo login`` against the registry, writing ``config.json`` like ``docker login``."""
+    return subprocess.run(["skopeo", "login", "--tls-verify=false", "--authfile", str(directory / "config.json"),
+                           "-u", user, "--password-stdin", reg.host], input=password, capture_output=True, text=True,
+                          timeout=60)
+
+
+def push_image(reg: oci.Registry, work: Path, name: str = "org/app", tag: str = "v1") -> str:
+    layout = work / f"layout-{tag}"
+    oci.build_multiarch_layout(layout, tag)
+    reg.push_layout(layout, name, tag)
+    return reg.raw_manifest_digest(name, tag)
+
+
+@pytest.fixture
+def cosign_bin(tmp_path) -> Path:
+    """A directory with the cosign stand-in as ``cosign``; its argv log is ``cosign.log`` beside it."""
+    bin_dir = tmp_path / "cosign-bin"
+    bin_dir.mkdir()
+    exe = bin_dir / "cosign"
+    exe.write_text(f"#!/bin/sh\nexec {sys.executable} {STANDIN} \"$@\"\n")
+    exe.chmod(0o755)
+    return bin_dir
+
+
+def cosign_calls(bin_dir: Path) -> list[list[str]]:
+    log = bin_dir / "cosign.log"
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def generate_key_pair(bin_dir: Path, password: str) -> tuple[str, str]:
+    """``(private PEM, public PEM)`` made by ``cosign generate-key-pair``, as a user makes them."""
+    work = bin_dir / "keys"
+    work.mkdir(exist_ok=True)
+    subprocess.run([str(bin_dir / "cosign"), "generate-key-pair"], cwd=work, check=True, capture_output=True,
+                   env={**os.environ, "COSIGN_PASSWORD": password})
+    return (work / "cosign.key").read_text(), (work / "cosign.pub").read_text()
+
+
+@dataclass
+class OIDC:
+    """The runner's ID token endpoint: ``GET URL&audience=A`` with ``Authorization: bearer TOKEN``."""
+
+    url: str
+    token: str
+    claims: dict = field(default_factory=dict)
+    requests: list[str] = field(default_factory=list)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"ACTIONS_ID_TOKEN_REQUEST_URL": self.url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.token}
+
+
+def _jwt(claims: dict) -> str:
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+@pytest.fixture
+def oidc():
+    state = OIDC(url="", token="runtime-request-token-123")
+    state.claims = {"iss": ISSUER, "sub": "repo:org/svc:ref:refs/heads/main", "repository": "org/svc",
+                    "workflow_ref": WORKFLOW_REF, "job_workflow_ref": WORKFLOW_REF}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            query = parse_qs(urlparse(self.path).query)
+            state.requests.append(self.path)
+            if self.headers.get("Authorization") != f"bearer {state.token}":
+                self.send_response(401)
+                self.end_headers()
+                return
+            claims = {**state.claims, "aud": query.get("audience", [""])[0]}
+            body = json.dumps({"value": _jwt(claims)}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/token?api-version=2.0"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+
+
+@dataclass
+class ScriptRun:
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            end = lines.index(delimiter, i + 1)
+            out[name] = "\n".join(lines[i + 1:end])
+            i = end + 1
+            continue
+        name, _, value = line.partition("=")
+        out[name] = value
+        i += 1
+    return out
+
+
+def run_script(tmp_path: Path, *args: str, env: dict[str, str] | None = None, path: list[Path] | None = None) -> ScriptRun:
+    """``python3 build_push.py ARGS`` with real GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files."""
+    files = tmp_path / "files"
+    files.mkdir(exist_ok=True)
+    output, summary = files / "output", files / "summary"
+    output.write_text("")
+    summary.write_text("")
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ACTIONS_", "INPUT_", "COSIGN_"))}
+    base["PATH"] = os.pathsep.join([*(str(p) for p in path or []), base.get("PATH", "")])
+    full = {**base, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(files),
+            "INPUT_COSIGN_VERSION": "v3.1.2", **(env or {})}
+    proc = subprocess.run([sys.executable, str(SCRIPT), *args], env=full, capture_output=True, text=True,
+                          timeout=300, cwd=tmp_path)
+    return ScriptRun(proc.returncode, proc.stdout, proc.stderr, parse_outputs(output.read_text()),
+                     summary.read_text())
+
+
+@pytest.fixture
+def script(tmp_path):
+    def run(*args: str, env: dict[str, str] | None = None, path: list[Path] | None = None) -> ScriptRun:
+        return run_script(tmp_path, *args, env=env, path=path)
+    return run
+
+
+@pytest.fixture
+def bp():
+    """This folder's helpers and constants (test modules cannot import a conftest under importlib mode)."""
+    return SimpleNamespace(ACTION=ACTION, ISSUER=ISSUER, WORKFLOW_REF=WORKFLOW_REF, cosign_calls=cosign_calls,
+                           generate_key_pair=generate_key_pair, login=login, push_image=push_image,
+                           parse_outputs=parse_outputs)

@@ -1,0 +1,302 @@
+"""Unit tests of ``actions/build-push/build_push.py``: each subcommand run as its step runs it, with
+real GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files.
+
+``sign`` and ``verify`` run against a REAL registry (docker-registry on 127.0.0.1, images pushed with
+skopeo) through the cosign STAND-IN (cosign_standin.py; cosign itself needs Fulcio, Rekor or a KMS).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+DIGEST = "sha256:" + "ab" * 32
+
+PLAN_ENV = {
+    "INPUT_IMAGE": "ghcr.io/org/app", "INPUT_PUSH": "auto", "INPUT_PROVENANCE": "true", "INPUT_SBOM": "false",
+    "INPUT_CACHE": "true", "INPUT_SIGN": "true", "INPUT_COSIGN_VERSION": "v3.1.2", "INPUT_HAS_PASSWORD": "false",
+    "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+    "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t",
+}
+
+
+def plan(script, **overrides):
+    env = {**PLAN_ENV, **{k: v for k, v in overrides.items() if v is not None}}
+    for key in [k for k, v in overrides.items() if v is None]:
+        env.pop(key, None)
+    return script("plan", env=env)
+
+
+# ------------------------------------------------------------------ plan
+
+def test_plan_on_push_pushes_and_signs_keyless(script):
+    run = plan(script)
+    assert run.code == 0, run.stdout + run.stderr
+    out = run.outputs
+    assert out["push"] == "true" and out["sign"] == "true" and out["sign-mode"] == "keyless"
+    assert out["registry"] == "ghcr.io" and out["login"] == "false" and out["image"] == "ghcr.io/org/app"
+    assert out["cache-from"] == "type=gha,scope=build-push-org-app"
+    assert out["cache-to"] == "type=gha,mode=max,scope=build-push-org-app"
+    assert out["provenance"] == "true" and out["sbom"] == "false" and out["cosign-version"] == "v3.1.2"
+    rules = out["tag-rules"].splitlines()
+    assert rules == ["type=ref,event=branch", "type=ref,event=pr", "type=semver,pattern={{version}}",
+                     "type=semver,pattern={{major}}.{{minor}}", "type=semver,pattern={{major}},enable=true",
+                     "type=sha"]
+    assert "failure-reason" not in out
+
+
+@pytest.mark.parametrize("event", ["pull_request", "pull_request_target", "merge_group"])
+def test_plan_never_pushes_or_signs_for_pull_requests(script, event):
+    # no id token either: a pull request from a fork has none, and nothing is signed
+    run = plan(script, GITHUB_EVENT_NAME=event, ACTIONS_ID_TOKEN_REQUEST_URL=None)
+    assert run.code == 0, run.stdout
+    assert run.outputs["push"] == "false" and run.outputs["sign"] == "false"
+
+
+def test_plan_push_false_builds_only(script):
+    run = plan(script, INPUT_PUSH="false")
+    assert run.outputs["push"] == "false" and run.outputs["sign"] == "false"
+
+
+def test_plan_extra_tag_rules_and_major_zero(script):
+    run = plan(script, GITHUB_REF="refs/tags/v0.4.1",
+               INPUT_TAGS="# latest on main\ntype=raw,value=latest,enable={{is_default_branch}}\n")
+    rules = run.outputs["tag-rules"].splitlines()
+    assert "type=semver,pattern={{major}},enable=false" in rules  # metadata-action's advice for 0.x
+    assert rules[-1] == "type=raw,value=latest,enable={{is_default_branch}}"
+
+
+def test_plan_login_registry_defaults(script):
+    run = plan(script, INPUT_IMAGE="org/app", INPUT_USERNAME="bot", INPUT_HAS_PASSWORD="true")
+    assert run.outputs["registry"] == "docker.io" and run.outputs["login"] == "true"
+    run = plan(script, INPUT_IMAGE="127.0.0.1:5000/org/app", INPUT_SIGN="false", INPUT_CACHE="false")
+    assert run.outputs["registry"] == "127.0.0.1:5000"
+    assert run.outputs["cache-from"] == "" and run.outputs["sign"] == "false"
+
+
+@pytest.mark.parametrize("mode,key", [("kms", "awskms:///alias/release"), ("kms", "gcpkms://projects/p/locations/global/keyRings/r/cryptoKeys/k"),
+                                      ("kms", "azurekms://vault.vault.azure.net/key"), ("kms", "hashivault://release"),
+                                      ("env", "env://COSIGN_PRIVATE_KEY"),
+                                      ("pem", "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----\nabc\n-----END ENCRYPTED SIGSTORE PRIVATE KEY-----")])
+def test_plan_key_modes_need_no_id_token(script, mode, key):
+    run = plan(script, INPUT_COSIGN_KEY=key, ACTIONS_ID_TOKEN_REQUEST_URL=None)
+    assert run.code == 0, run.stdout
+    assert run.outputs["sign-mode"] == mode and run.outputs["sign"] == "true"
+
+
+def test_plan_keyless_without_id_token_fails_before_building(script):
+    run = plan(script, ACTIONS_ID_TOKEN_REQUEST_URL=None)
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "id-token-missing"
+    assert "id-token: write" in run.stdout and "Traceback" not in run.stderr
+    assert "id-token-missing" in run.summary
+
+
+@pytest.mark.parametrize("overrides,needle", [
+    ({"INPUT_IMAGE": ""}, "image is required"),
+    ({"INPUT_IMAGE": "ghcr.io/org/app:v1"}, "without a tag or digest"),
+    ({"INPUT_IMAGE": f"ghcr.io/org/app@{DIGEST}"}, "without a tag or digest"),
+    ({"INPUT_IMAGE": "ghcr.io/Org/App"}, "not a valid image name"),
+    ({"INPUT_REGISTRY": "docker.io"}, 'registry "docker.io" is not the registry'),
+    ({"INPUT_USERNAME": "bot"}, "password is required"),
+    ({"INPUT_HAS_PASSWORD": "true"}, "username is required"),
+    ({"INPUT_PUSH": "always"}, 'push must be "auto" or "false"'),
+    ({"INPUT_PLATFORMS": "linux/amd64, amd64"}, 'platform "amd64"'),
+    ({"INPUT_PROVENANCE": "maybe"}, "INPUT_PROVENANCE must be true or false"),
+    ({"INPUT_TAGS": "latest"}, 'tags rule "latest"'),
+    ({"INPUT_FLAVOR": "latest=auto\nbogus=1"}, 'flavor line "bogus=1"'),
+    ({"INPUT_COSIGN_VERSION": "3.1.2"}, "must be a release tag"),
+    ({"INPUT_COSIGN_VERSION": "v1.13.6"}, "older than v2.0.0"),
+    ({"INPUT_CERTIFICATE_IDENTITY": "org/svc/.github/workflows/x.yml@refs/heads/main"}, "must be an https:// URL"),
+])
+def test_plan_rejects_bad_input_in_one_line(script, overrides, needle):
+    run = plan(script, **overrides)
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "invalid-input"
+    errors = [line for line in run.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and needle in errors[0], run.stdout
+    assert "Traceback" not in run.stderr
+
+
+def test_plan_env_key_needs_a_variable_name(script):
+    run = plan(script, INPUT_COSIGN_KEY="env://COSIGN-KEY")
+    assert run.code == 1 and run.outputs["failure-reason"] == "invalid-input"
+
+
+def test_plan_bad_cosign_key_never_echoes_the_key(script):
+    run = plan(script, INPUT_COSIGN_KEY="k8s://ns/super-secret-value")
+    assert run.code == 1 and run.outputs["failure-reason"] == "invalid-input"
+    assert "super-secret-value" not in run.stdout + run.stderr + run.summary
+    assert "KMS URI" in run.stdout
+
+
+# ------------------------------------------------------------------ digest
+
+def test_digest_valid_gives_image_ref(script):
+    run = script("digest", env={"PLAN_IMAGE": "ghcr.io/org/app", "BUILD_DIGEST": DIGEST,
+                                "BUILD_METADATA": f'{{"containerimage.digest": "{DIGEST}"}}'})
+    assert run.code == 0
+    assert run.outputs == {"digest": DIGEST, "image-ref": f"ghcr.io/org/app@{DIGEST}"}
+
+
+def test_digest_falls_back_to_metadata(script):
+    run = script("digest", env={"PLAN_IMAGE": "ghcr.io/org/app", "BUILD_DIGEST": "",
+                                "BUILD_METADATA": f'{{"containerimage.digest": "{DIGEST}"}}'})
+    assert run.outputs["digest"] == DIGEST
+
+
+@pytest.mark.parametrize("digest,metadata", [
+    ("", ""), ("sha256:abc", ""), ("sha256:" + "AB" * 32, ""), ("sha512:" + "ab" * 64, ""),
+    (DIGEST + "\n", "not json"), (DIGEST, '{"containerimage.digest": "sha256:' + "cd" * 32 + '"}'),
+])
+def test_digest_invalid(script, digest, metadata):
+    run = script("digest", env={"PLAN_IMAGE": "ghcr.io/org/app", "BUILD_DIGEST": digest, "BUILD_METADATA": metadata})
+    assert run.code == 1
+    assert run.outputs == {"failure-reason": "invalid-digest"}
+    assert "Traceback" not in run.stderr
+
+
+# ------------------------------------------------------------------ sign and verify (real registry, cosign stand-in)
+
+def test_sign_refuses_a_tag(script, cosign_bin, bp):
+    run = script("sign", env={"IMAGE_REF": "ghcr.io/org/app:v1", "SIGN_MODE": "keyless",
+                              "COSIGN_STANDIN_LOG": str(cosign_bin / "cosign.log")}, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == "invalid-digest"
+    assert bp.cosign_calls(cosign_bin) == []  # cosign never saw the tag
+
+
+def test_keyless_sign_then_verify_by_digest(script, registry, docker_config, cosign_bin, oidc, bp, tmp_path):
+    digest = bp.push_image(registry, tmp_path)
+    ref = f"{registry.host}/org/app@{digest}"
+    env = {"IMAGE_REF": ref, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config),
+           "COSIGN_STANDIN_LOG": str(cosign_bin / "cosign.log"), "GITHUB_SERVER_URL": "https://github.com",
+           "GITHUB_WORKFLOW_REF": "org/svc/.github/workflows/ci.yml@refs/heads/main", **oidc.env}
+    signed = script("sign", env=env, path=[cosign_bin])
+    assert signed.code == 0, signed.stdout + signed.stderr
+    verified = script("verify", env=env, path=[cosign_bin])
+    assert verified.code == 0, verified.stdout + verified.stderr
+    identity = f"https://github.com/{bp.WORKFLOW_REF}"  # the token's job_workflow_ref, not GITHUB_WORKFLOW_REF
+    assert verified.outputs["signed"] == "true"
+    assert verified.outputs["verify-command"] == (
+        f"cosign verify --certificate-identity {identity} --certificate-oidc-issuer {bp.ISSUER} {ref}")
+    assert bp.cosign_calls(cosign_bin) == [
+        ["sign", "--yes", ref],
+        ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, ref]]
+    assert "The following checks were performed on each of these signatures:" in verified.stdout
+    assert any("audience=sigstore" in r for r in oidc.requests)
+    # the signature really is in the registry, beside the image
+    assert registry.raw_manifest_digest("org/app", digest.replace(":", "-") + ".sig").startswith("sha256:")
+    assert oidc.token not in verified.stdout + signed.stdout
+
+
+def test_verify_identity_falls_back_to_the_workflow_ref(script, registry, docker_config, cosign_bin, oidc, bp,
+                                                       tmp_path):
+    """No OIDC token for the verify step (unusual): the calling workflow's ref, with a warning."""
+    digest = bp.push_image(registry, tmp_path)
+    ref = f"{registry.host}/org/app@{digest}"
+    env = {"IMAGE_REF": ref, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config), **oidc.env}
+    assert script("sign", env=env, path=[cosign_bin]).code == 0
+    verify_env = {"IMAGE_REF": ref, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config),
+                  "GITHUB_SERVER_URL": "https://github.com", "GITHUB_WORKFLOW_REF": bp.WORKFLOW_REF}
+    run = script("verify", env=verify_env, path=[cosign_bin])
+    assert run.code == 0, run.stdout
+    assert "::warning::could not read job_workflow_ref" in run.stdout
+    assert f"--certificate-identity https://github.com/{bp.WORKFLOW_REF} " in run.outputs["verify-command"]
+
+
+def test_verify_with_the_wrong_identity_fails(script, registry, docker_config, cosign_bin, oidc, bp, tmp_path):
+    digest = bp.push_image(registry, tmp_path)
+    env = {"IMAGE_REF": f"{registry.host}/org/app@{digest}", "SIGN_MODE": "keyless",
+           "DOCKER_CONFIG": str(docker_config), **oidc.env}
+    assert script("sign", env=env, path=[cosign_bin]).code == 0
+    run = script("verify", env={**env, "INPUT_CERTIFICATE_IDENTITY": "https://github.com/org/other/.github/"
+                                "workflows/x.yml@refs/heads/main"}, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == "verify-failed"
+    assert "exit 12" in run.stdout and "no matching signatures" in run.stdout
+
+
+def test_verify_unsigned_image_fails(script, registry, docker_config, cosign_bin, bp, tmp_path):
+    digest = bp.push_image(registry, tmp_path)
+    run = script("verify", env={"IMAGE_REF": f"{registry.host}/org/app@{digest}", "SIGN_MODE": "kms",
+                                "COSIGN_KEY": "awskms:///alias/release", "DOCKER_CONFIG": str(docker_config)},
+                 path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == "verify-failed"
+    assert "exit 10" in run.stdout and "no signatures found" in run.stdout
+
+
+def test_pem_key_sign_and_verify_with_derived_public_key(script, registry, docker_config, cosign_bin, bp, tmp_path):
+    private, public = bp.generate_key_pair(cosign_bin, "pw-1")
+    digest = bp.push_image(registry, tmp_path)
+    ref = f"{registry.host}/org/app@{digest}"
+    env = {"IMAGE_REF": ref, "SIGN_MODE": "pem", "COSIGN_KEY": private, "INPUT_COSIGN_PASSWORD": "pw-1",
+           "DOCKER_CONFIG": str(docker_config), "COSIGN_STANDIN_LOG": str(cosign_bin / "cosign.log")}
+    assert script("sign", env=env, path=[cosign_bin]).code == 0
+    run = script("verify", env=env, path=[cosign_bin])
+    assert run.code == 0, run.stdout
+    assert run.outputs["verify-command"] == f"cosign verify --key cosign.pub {ref}"
+    assert run.outputs["public-key"] == public.strip()
+    calls = bp.cosign_calls(cosign_bin)
+    assert calls[0] == ["sign", "--yes", "--key", "env://COSIGN_PRIVATE_KEY", ref]  # the key is never in argv
+    assert calls[1][:3] == ["public-key", "--key", "env://COSIGN_PRIVATE_KEY"]
+    assert "BEGIN" not in run.stdout
+
+
+def test_pem_key_wrong_password_is_sign_failed(script, registry, docker_config, cosign_bin, bp, tmp_path):
+    private, _ = bp.generate_key_pair(cosign_bin, "right")
+    digest = bp.push_image(registry, tmp_path)
+    run = script("sign", env={"IMAGE_REF": f"{registry.host}/org/app@{digest}", "SIGN_MODE": "pem",
+                              "COSIGN_KEY": private, "INPUT_COSIGN_PASSWORD": "wrong",
+                              "DOCKER_CONFIG": str(docker_config)}, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == "sign-failed"
+    errors = [line for line in run.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and "decryption failed" in errors[0]
+
+
+def test_pem_verify_against_another_public_key_fails(script, registry, docker_config, cosign_bin, bp, tmp_path):
+    private, _ = bp.generate_key_pair(cosign_bin, "pw")
+    (cosign_bin / "keys" / "cosign.key").rename(cosign_bin / "keys" / "first.key")
+    _, other_public = bp.generate_key_pair(cosign_bin, "pw")
+    digest = bp.push_image(registry, tmp_path)
+    env = {"IMAGE_REF": f"{registry.host}/org/app@{digest}", "SIGN_MODE": "pem", "COSIGN_KEY": private,
+           "COSIGN_PASSWORD": "pw", "DOCKER_CONFIG": str(docker_config)}
+    assert script("sign", env=env, path=[cosign_bin]).code == 0
+    run = script("verify", env={**env, "INPUT_COSIGN_PUBLIC_KEY": other_public}, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == "verify-failed"
+
+
+def test_sign_without_cosign_on_path(script, tmp_path):
+    run = script("sign", env={"IMAGE_REF": f"ghcr.io/org/app@{DIGEST}", "SIGN_MODE": "keyless",
+                              "PATH": "/nonexistent"})
+    assert run.code == 1 and run.outputs["failure-reason"] == "sign-failed"
+    assert "cosign is not on PATH" in run.stdout
+
+
+# ------------------------------------------------------------------ summary and reasons
+
+def test_summary_for_a_pull_request_says_not_pushed_or_signed(script):
+    run = script("summary", env={"PLAN_IMAGE": "ghcr.io/org/app", "PLAN_PUSH": "false", "PLAN_SIGN": "false",
+                                 "GITHUB_EVENT_NAME": "pull_request", "TAGS": "ghcr.io/org/app:pr-7"})
+    assert run.code == 0
+    assert "Built but not pushed (`pull_request` event), so not signed or verified." in run.summary
+    assert "| Pushed | no |" in run.summary and "`ghcr.io/org/app:pr-7`" in run.summary
+
+
+def test_summary_shows_the_verify_command(script):
+    command = f"cosign verify --key cosign.pub ghcr.io/org/app@{DIGEST}"
+    run = script("summary", env={"PLAN_IMAGE": "ghcr.io/org/app", "PLAN_PUSH": "true", "PLAN_SIGN": "true",
+                                 "BUILD_OUTCOME": "success", "DIGEST": DIGEST, "SIGNED": "true", "SIGN_MODE": "pem", "VERIFY_COMMAND": command,
+                                 "PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----"})
+    assert f"```sh\n{command}\n```" in run.summary
+    assert "| Pushed | yes |" in run.summary and "| Signed | yes (pem) |" in run.summary and "-----BEGIN PUBLIC KEY-----" in run.summary
+
+
+@pytest.mark.parametrize("reason", ["setup-failed", "login-failed", "metadata-failed", "build-failed",
+                                    "cosign-install-failed"])
+def test_reason_records_a_uses_step_failure(script, reason):
+    run = script("reason", reason)
+    assert run.code == 1 and run.outputs == {"failure-reason": reason}
+    assert run.stdout.startswith(f"::error title={reason}::")
+
+
+def test_unknown_subcommand_is_a_usage_error(script):
+    run = script("bogus")
+    assert run.code == 2 and "usage: build_push.py" in run.stderr

@@ -1,0 +1,197 @@
+"""Test helpers for the canary action: a scripted Rollout world behind stand-in kubectl, a loopback release.
+
+No Kubernetes cluster, Argo Rollouts controller or real plugin can run here: ``kubectl`` and
+``kubectl-argo-rollouts`` are played by ``kubectl_standin.py`` (see its docstring for how closely),
+and the controller by frames the tests script, in the shapes v1.9's controller writes (compare
+argoproj/argo-rollouts ``pkg/kubectl-argo-rollouts/info/testdata/canary/*.yaml`` and
+``utils/rollout/rolloututil.go``; the fixture here is our own).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib.util
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+ACTION = REPO / "actions" / "canary"
+STANDIN = HERE / "kubectl_standin.py"
+FIXTURE = HERE / "fixtures" / "rollout-healthy.json"
+REVISION = "rollout.argoproj.io/revision"
+OLD_IMAGE = "registry.example.test/shop/web@sha256:" + "1" * 64
+NEW_IMAGE = "registry.example.test/shop/web@sha256:" + "2" * 64
+NEW_HASH = "7f9c4d2a1"
+NEW_GENERATION = "8"  # the fixture is at generation 7; `set image` makes it 8
+
+
+def load_canary():
+    """canary.py as a module, for the state-machine tests (it is a script, not a package)."""
+    spec = importlib.util.spec_from_file_location("canary_action", ACTION / "canary.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["canary_action"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def rollout() -> dict:
+    """A Healthy canary Rollout at generation 7, revision 4, six steps (pauses at 1, 3 (30s), 5)."""
+    return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------ controller frames (merge patches)
+
+STALE = {"$patch": {}}  # the object as it is: after `set image`, old status at the new generation
+UNREACHABLE = {"$fail": "unreachable"}
+
+
+def observed(phase: str, step: int, message: str | None, generation: str = NEW_GENERATION, **status) -> dict:
+    """What the controller writes once it has reconciled the new generation."""
+    body = {"observedGeneration": generation, "phase": phase, "message": message, "currentStepIndex": step,
+            "currentPodHash": NEW_HASH, **status}
+    return {"$patch": {"metadata": {"annotations": {REVISION: "5"}}, "status": body}}
+
+
+def progressing(step: int) -> dict:
+    return observed("Progressing", step, "more replicas need to be updated", controllerPause=None)
+
+
+def paused_at(step: int) -> dict:
+    conditions = [{"reason": "CanaryPauseStep", "startTime": "2026-11-30T22:10:00Z"}]
+    return observed("Paused", step, "CanaryPauseStep", pauseConditions=conditions, controllerPause=True)
+
+
+def healthy() -> dict:
+    return observed("Healthy", 6, None, stableRS=NEW_HASH, pauseConditions=None, controllerPause=None)
+
+
+def degraded(step: int) -> dict:
+    message = 'ProgressDeadlineExceeded: ReplicaSet "web-7f9c4d2a1" has timed out progressing.'
+    condition = {"lastTransitionTime": "2026-11-30T22:20:00Z", "lastUpdateTime": "2026-11-30T22:20:00Z",
+                 "message": 'ReplicaSet "web-7f9c4d2a1" has timed out progressing.',
+                 "reason": "ProgressDeadlineExceeded", "status": "False", "type": "Progressing"}
+    return observed("Degraded", step, message, conditions=[condition])
+
+
+def aborted(step: int) -> dict:
+    return observed("Degraded", step, "RolloutAborted: Rollout aborted update to revision 5", abort=True,
+                    pauseConditions=None, controllerPause=None)
+
+
+def apply(obj: dict, frame: dict) -> dict:
+    """A frame applied to an object, in-process (for the state-machine tests)."""
+    import kubectl_standin  # beside this file, on sys.path through conftest
+
+    if "$patch" in frame:
+        return kubectl_standin.merge_patch(obj, frame["$patch"])
+    return copy.deepcopy(frame)
+
+
+# ------------------------------------------------------------------------------ the world
+
+
+class World:
+    """A state file and a bin directory with ``kubectl`` (and, if asked, the plugin) on it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.bin = root / "bin"
+        self.bin.mkdir(parents=True)
+        self.state_path = root / "state.json"
+        self.write({"name": "web", "namespace": "shop", "current": rollout(), "queue": [], "after": {},
+                    "fail": {}, "calls": []})
+        (self.bin / "kubectl").write_text(self.wrapper("kubectl"), encoding="utf-8")
+        (self.bin / "kubectl").chmod(0o755)
+
+    @staticmethod
+    def wrapper(role: str) -> str:
+        return f'#!/bin/sh\nexec "{sys.executable}" "{STANDIN}" {role} "$@"\n'
+
+    def install_plugin(self) -> None:
+        """For runs with ``install-plugin: false``: the plugin already on the runner's PATH."""
+        (self.bin / "kubectl-argo-rollouts").write_text(self.wrapper("plugin"), encoding="utf-8")
+        (self.bin / "kubectl-argo-rollouts").chmod(0o755)
+
+    def write(self, state: dict) -> None:
+        self.state_path.write_text(json.dumps(state, indent=2), encoding="utf-8")
+
+    def state(self) -> dict:
+        return json.loads(self.state_path.read_text(encoding="utf-8"))
+
+    def script(self, queue: list | None = None, **after) -> None:
+        """Set the frames shown by ``get`` now (``queue``) and after each command (``set_image=...``)."""
+        state = self.state()
+        if queue is not None:
+            state["queue"] = queue
+        for command, frames in after.items():
+            state["after"][command.replace("_", "-")] = frames
+        self.write(state)
+
+    def update(self, **changes) -> None:
+        state = self.state()
+        state.update(changes)
+        self.write(state)
+
+    def calls(self, tool: str = "plugin") -> list[list[str]]:
+        return [c["args"] for c in self.state()["calls"] if c["tool"] == tool]
+
+    def commands(self) -> list[str]:
+        """The plugin commands run, in order: ``set image``, ``promote``, ``abort``, ``undo``."""
+        return [" ".join(a[:2]) if a[:2] == ["set", "image"] else a[0] for a in self.calls("plugin")]
+
+    def image(self) -> str:
+        return self.state()["current"]["spec"]["template"]["spec"]["containers"][0]["image"]
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {"CANARY_STANDIN_STATE": str(self.state_path)}
+
+
+# --------------------------------------------------------------------------- the "release"
+
+
+class Release:
+    """Files served on 127.0.0.1 the way GitHub serves release assets: ``/<tag>/<asset>``."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+        self.requests: list[str] = []
+        release = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                release.requests.append(self.path)
+                body = release.files.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                body = body if body is not None else b"Not Found"
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def publish(self, version: str, binary: bytes, checksum: str | None = None, listed: bool = True) -> str:
+        """Publish the linux-amd64 binary and ``argo-rollouts-checksums.txt`` (shasum format)."""
+        actual = hashlib.sha256(binary).hexdigest()
+        lines = [f"{'3' * 64}  kubectl-argo-rollouts-darwin-amd64"]
+        if listed:
+            lines.append(f"{checksum or actual}  kubectl-argo-rollouts-linux-amd64")
+        lines.append(f"{'4' * 64}  kubectl-argo-rollouts-linux-arm64")
+        self.files[f"/{version}/kubectl-argo-rollouts-linux-amd64"] = binary
+        self.files[f"/{version}/argo-rollouts-checksums.txt"] = ("\n".join(lines) + "\n").encode()
+        return actual
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
