@@ -1,4 +1,4 @@
-"""What ``pin``, ``update`` and ``verify`` share: reading files and rendering findings."""
+"""What ``pin``, ``update`` and ``verify`` share: reading files and settings, rendering findings."""
 
 from __future__ import annotations
 
@@ -17,8 +17,30 @@ def add_file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="configuration file")
 
 
+# option (argparse dest) -> built-in default, for options the command line leaves at None
+DEFAULTS: dict[str, object] = {"via": "api", "git_url_template": None, "cache_ttl": None, "jobs": 16,
+                               "allow_branches": False, "images": False, "within": "major", "min_age": 0.0}
+
+
+def settle(args: argparse.Namespace, config) -> None:
+    """Fill every option the command line left unset from ``[tool.ci-tools.pin]``, then the default.
+
+    A flag given on the command line always wins. The configured ``git-url-template`` applies only when
+    the effective ``via`` is ``git``, so ``--via api`` on the command line does not trip over it.
+    """
+    pin = config.pin
+    for dest, default in DEFAULTS.items():
+        if not hasattr(args, dest) or getattr(args, dest) is not None:
+            continue
+        value = getattr(pin, dest)
+        if dest == "git_url_template" and getattr(args, "via", None) != "git":
+            value = None
+        setattr(args, dest, default if value is None else value)
+
+
 def load(args: argparse.Namespace):
-    """(root, config, documents) for the command's paths; bad arguments raise UsageError."""
+    """(root, config, documents) for the command's paths, options settled (:func:`settle`);
+    bad arguments raise UsageError."""
     from ci_tools import engine
     from ci_tools.cli import UsageError
     from ci_tools.config import ConfigError, load_config
@@ -29,6 +51,7 @@ def load(args: argparse.Namespace):
         config = load_config(root, args.config)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    settle(args, config)
     try:
         files = engine.collect_files(list(args.paths), root, config, args.exclude)
     except DiscoveryError as exc:

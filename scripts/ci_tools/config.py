@@ -13,11 +13,24 @@ Example::
 
     [tool.ci-tools.checks.disallowed-action]
     enabled = false
+
+    [tool.ci-tools.pin]              # pin, verify and update (command-line flags override it)
+    allow-branches = false
+    images = true
+    jobs = 16
+    via = "api"                      # or "git", with git-url-template
+    cache-ttl = 3600
+    exclude = ["org/*"]              # owner/repo patterns never pinned or updated
+    update.within = "minor"
+    update.min-age = 7
+
+Errors name the file and, where the key can be found in it, the line: ``pyproject.toml:58: ...``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -41,6 +54,28 @@ class CheckConfig:
 
 
 @dataclass
+class PinConfig:
+    """``[tool.ci-tools.pin]``: defaults of pin, verify and update; ``None`` means not configured."""
+
+    allow_branches: bool | None = None
+    images: bool | None = None
+    jobs: int | None = None
+    via: str | None = None
+    git_url_template: str | None = None
+    cache_ttl: float | None = None
+    exclude: list[str] = field(default_factory=list)
+    within: str | None = None
+    min_age: float | None = None
+
+    def excludes(self, repository: str) -> bool:
+        """Whether ``owner/repo`` matches an ``exclude`` pattern (case-insensitive, like GitHub's names)."""
+        from fnmatch import fnmatchcase
+
+        name = repository.lower()
+        return any(fnmatchcase(name, pattern.lower()) for pattern in self.exclude)
+
+
+@dataclass
 class Config:
     source: Path | None = None
     repository: str | None = None
@@ -48,6 +83,7 @@ class Config:
     allowed_owners: list[str] | None = None
     exclude: list[str] = field(default_factory=list)
     checks: dict[str, CheckConfig] = field(default_factory=dict)
+    pin: PinConfig = field(default_factory=PinConfig)
     raw: dict[str, Any] = field(default_factory=dict)
 
     def check(self, check_id: str) -> CheckConfig:
@@ -106,7 +142,24 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         allowed_owners=list(data["allowed-owners"]) if "allowed-owners" in data else None,
         exclude=list(data.get("exclude", [])),
         checks=checks,
+        pin=_pin_config(data.get("pin") or {}),
         raw=data,
+    )
+
+
+def _pin_config(table: dict[str, Any]) -> PinConfig:
+    update = table.get("update") or {}
+    ttl, min_age = table.get("cache-ttl"), update.get("min-age")
+    return PinConfig(
+        allow_branches=table.get("allow-branches"),
+        images=table.get("images"),
+        jobs=table.get("jobs"),
+        via=table.get("via"),
+        git_url_template=table.get("git-url-template"),
+        cache_ttl=float(ttl) if ttl is not None else None,
+        exclude=list(table.get("exclude", [])),
+        within=update.get("within"),
+        min_age=float(min_age) if min_age is not None else None,
     )
 
 
@@ -123,9 +176,85 @@ def _validate(source: Path, data: dict[str, Any]) -> None:
     schema = config_schema()
     validator = jsonschema_rs.validator_for(schema)
     for error in validator.iter_errors(data):
-        where = ".".join(str(p) for p in error.instance_path) or "(top level)"
-        raise ConfigError(f"{source.name}: [tool.ci-tools] {where}: {error.message}")
+        path = [str(p) for p in error.instance_path]
+        unexpected = getattr(error.kind, "unexpected", None) if type(error.kind).__name__ == "AdditionalProperties" \
+            else None
+        if unexpected:
+            key = str(unexpected[0])
+            known = ", ".join(sorted(_subschema(schema, path).get("properties", {})))
+            raise ConfigError(f'{_where(source, [*path, key])} unknown key "{key}" in {_table(path)}; '
+                              f"known keys: {known}")
+        where = ".".join(path) or "(top level)"
+        raise ConfigError(f"{_where(source, path)} [tool.ci-tools] {where}: {error.message}")
     for check_id in (data.get("checks") or {}):
         if check_id not in known_ids():
             raise ConfigError(f'{source.name}: unknown check "{check_id}" in [tool.ci-tools.checks]; '
                               "run `ci-tools check --list` for the ids")
+    pin = data.get("pin") or {}
+    template = pin.get("git-url-template")
+    if template is not None and ("{owner}" not in template or "{repo}" not in template):
+        raise ConfigError(f'{_where(source, ["pin", "git-url-template"])} git-url-template in [tool.ci-tools.pin] '
+                          'needs "{owner}" and "{repo}"')
+    for i, pattern in enumerate(pin.get("exclude", [])):
+        if not re.fullmatch(r"[^/\s]+/[^/\s]+", pattern):
+            raise ConfigError(f'{_where(source, ["pin", "exclude", str(i)])} exclude in [tool.ci-tools.pin]: '
+                              f'"{pattern}" is not an owner/repo pattern (such as "org/*" or "actions/checkout")')
+
+
+def _subschema(schema: dict[str, Any], path: list[str]) -> dict[str, Any]:
+    for key in path:
+        props = schema.get("properties", {})
+        schema = props[key] if key in props else schema.get("additionalProperties") or {}
+        if not isinstance(schema, dict):
+            return {}
+    return schema
+
+
+def _table(path: list[str]) -> str:
+    return "[" + ".".join(["tool.ci-tools", *path]) + "]"
+
+
+def _where(source: Path, path: list[str]) -> str:
+    """``name:line:`` where the key at ``path`` is written in ``source`` (``name:`` when not found)."""
+    line = key_line(source, path)
+    return f"{source.name}:{line}:" if line else f"{source.name}:"
+
+
+_KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""
+_DOTTED = re.compile(rf"\s*({_KEY}(?:\s*\.\s*{_KEY})*)\s*")
+_PART = re.compile(_KEY)
+
+
+def _keys(dotted: str) -> tuple[str, ...]:
+    return tuple(m.group(0).strip("\"'") for m in _PART.finditer(dotted))
+
+
+def key_line(source: Path, path: list[str]) -> int | None:
+    """The 1-based line of the configuration key ``path`` (below ``[tool.ci-tools]`` in pyproject.toml).
+
+    tomllib keeps no positions, so this reads the lines: table headers, dotted keys and inline tables.
+    Array indexes in ``path`` are dropped (the array's line is the answer). When the key itself is not
+    written, the line of its nearest written parent; ``None`` when nothing of it is.
+    """
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return None
+    prefix = ("tool", "ci-tools") if source.name == "pyproject.toml" else ()
+    want = (*prefix, *(p for p in path if not p.isdigit()))
+    table: tuple[str, ...] = ()
+    best, best_len = None, len(prefix) - 1 if prefix else 0
+    for number, line in enumerate(lines, 1):
+        header = re.match(r"\s*\[\[?" + _DOTTED.pattern + r"\]\]?", line)
+        if header:
+            table, keys = _keys(header.group(1)), _keys(header.group(1))
+        else:
+            match = re.match(_DOTTED.pattern + "=", line)
+            if not match:
+                continue
+            keys = (*table, *_keys(match.group(1)))
+        if keys == want:
+            return number
+        if len(keys) > best_len and want[:len(keys)] == keys:
+            best, best_len = number, len(keys)
+    return best

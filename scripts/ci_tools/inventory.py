@@ -282,12 +282,11 @@ def _verify(inv: Inventory, docs: list[Document], resolver, jobs: int) -> None:
     A dependency none of whose uses has a finding keeps the status computed from its refs; one with
     findings gets their ids, and the findings join the report's.
     """
-    from ci_tools import pinning
-    from ci_tools.commands import verify
+    from ci_tools import pinning, verification
 
     occurrences = pinning.collect(docs)
     resolved = pinning.prefetch(resolver, occurrences, jobs, need_refs_for_pinned=True)
-    found = verify._online_checks(resolver, resolved, occurrences)
+    found = verification.online_findings(resolver, resolved, occurrences)
     by_use: dict[tuple[str, int], set[str]] = {}
     for f in found:
         by_use.setdefault((f.location.path, f.location.line), set()).add(f.check)

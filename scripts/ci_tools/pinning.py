@@ -138,12 +138,15 @@ class Resolved:
 
 
 class Progress:
-    """A one-line counter on stderr, only when stderr is a terminal and not in CI."""
+    """A one-line counter on stderr (``resolving repositories 3/12``), for people waiting at a terminal.
+
+    Shown only when stderr is a terminal, outside CI (``CI`` set to anything but ``false``/``0``, or
+    ``GITHUB_ACTIONS=true``) and for more than one item; the line is erased when done, so what follows
+    (findings, the summary) starts on a clean line. Logs and pipes never see it.
+    """
 
     def __init__(self, total: int, label: str) -> None:
-        import os
-
-        self.enabled = sys.stderr.isatty() and not os.environ.get("CI") and total > 1
+        self.enabled = sys.stderr.isatty() and not in_ci() and total > 1
         self.total, self.done, self.label = total, 0, label
 
     def step(self) -> None:
@@ -156,6 +159,13 @@ class Progress:
         if self.enabled:
             sys.stderr.write("\r" + " " * (len(self.label) + 20) + "\r")
             sys.stderr.flush()
+
+
+def in_ci() -> bool:
+    import os
+
+    ci = os.environ.get("CI", "").strip().lower()
+    return ci not in ("", "0", "false") or os.environ.get("GITHUB_ACTIONS") == "true"
 
 
 def prefetch(resolver: Resolver, occurrences: list[Occurrence], jobs: int = 16, *,

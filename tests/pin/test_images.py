@@ -55,3 +55,125 @@ def test_images_without_credentials_are_refused_clearly(cli, env, reg, tmp_path)
     done = cli("pin", "--images", cwd=tmp_path, env=env)
     assert done.returncode == 1 and "REGISTRY_USERNAME" in done.stdout
     assert wf.read_text() == body
+
+
+class CountingProxy:
+    """A reverse proxy on 127.0.0.1 in front of the real registry that counts the requests it forwards.
+
+    Images are named through the proxy's address, so every registry request of the CLI passes here; the
+    count is taken before forwarding, so it is exact once the CLI has exited.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        proxy = self
+        self.requests: list[str] = []
+        self._lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _forward(self):
+                with proxy._lock:
+                    proxy.requests.append(f"{self.command} {self.path}")
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn = http.client.HTTPConnection(upstream, timeout=30)
+                try:
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    resp = conn.getresponse()
+                    data = resp.read()
+                    self.send_response(resp.status)
+                    for k, v in resp.getheaders():
+                        if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                            self.send_header(k, v)
+                    self.send_header("Content-Length", resp.getheader("Content-Length", str(len(data)))
+                                     if self.command == "HEAD" else str(len(data)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(data)
+                finally:
+                    conn.close()
+
+            do_GET = do_HEAD = _forward  # http.server dispatches on the method name
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def host(self) -> str:
+        return f"127.0.0.1:{self.server.server_address[1]}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def proxy(reg):
+    counting = CountingProxy(reg.host)
+    yield counting
+    counting.close()
+
+
+def test_image_digests_are_cached_like_tags(cli, env, reg, proxy, tmp_path):
+    """tag -> digest is cached for the TTL: a warm run makes no registry request; --no-cache and an
+    expired TTL ask again, and then see a tag that moved."""
+    creds = {**env, "REGISTRY_USERNAME": registry.USER, "REGISTRY_PASSWORD": registry.PASSWORD}
+    layout = tmp_path / "layout"
+    registry.build_multiarch_layout(layout, "2.0")
+    reg.push_layout(layout, "team/moving", "2.0")
+    first = reg.raw_manifest_digest("team/moving", "2.0")
+    body = ("on: push\njobs:\n  a:\n    runs-on: x\n"
+            f"    container: {proxy.host}/team/tool:1.0\n"
+            "    steps:\n"
+            f"      - uses: docker://{proxy.host}/team/moving:2.0\n"
+            f"      - uses: docker://{proxy.host}/team/tool:1.0\n")
+    wf = write(tmp_path / ".github/workflows/a.yml", body)
+
+    def pin(*flags: str) -> str:
+        write(wf, body)
+        proxy.requests.clear()
+        done = cli("pin", "--images", *flags, cwd=tmp_path, env=creds)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return wf.read_text()
+
+    cold = pin()
+    assert cold.count(f"team/tool:1.0@{reg.raw_manifest_digest('team/tool', '1.0')}") == 2
+    assert f"team/moving:2.0@{first}" in cold
+    assert proxy.requests and all(r.startswith("HEAD /v2/") for r in proxy.requests)
+    assert len(proxy.requests) == 4  # per unique image: the challenge and the authenticated HEAD
+    assert pin() == cold and proxy.requests == []  # warm: not one request
+
+    # the tag moves (a single-architecture image under the same tag)
+    moved_layout = tmp_path / "moved"
+    registry.build_multiarch_layout(moved_layout, "2.0", arches=("riscv64",))
+    reg.push_layout(moved_layout, "team/moving", "2.0")
+    second = reg.raw_manifest_digest("team/moving", "2.0")
+    assert second != first
+    assert pin() == cold and proxy.requests == []  # within the TTL the cached digest stands
+    fresh = pin("--no-cache")
+    assert f"team/moving:2.0@{second}" in fresh and len(proxy.requests) == 4
+    expired = pin("--cache-ttl", "0")
+    assert expired == fresh and len(proxy.requests) == 4
+    assert pin() == fresh and proxy.requests == []  # and the refreshed digest is cached again
+
+
+def test_images_from_config_and_no_images_flag(cli, env, reg, tmp_path):
+    write(tmp_path / "pyproject.toml", '[project]\nname = "svc"\n\n[tool.ci-tools.pin]\nimages = true\n')
+    body = f"on: push\njobs:\n  a:\n    runs-on: x\n    container: {reg.host}/team/tool:1.0\n    steps: []\n"
+    wf = write(tmp_path / ".github/workflows/a.yml", body)
+    creds = {**env, "REGISTRY_USERNAME": registry.USER, "REGISTRY_PASSWORD": registry.PASSWORD}
+    assert cli("pin", "--no-images", cwd=tmp_path, env=creds).returncode == 0
+    assert wf.read_text() == body
+    done = cli("pin", cwd=tmp_path, env=creds)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert wf.read_text() == body.replace("tool:1.0", f"tool:1.0@{reg.raw_manifest_digest('team/tool', '1.0')}")

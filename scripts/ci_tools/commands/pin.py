@@ -5,6 +5,10 @@
 commit; a missing or stale version comment is fixed. Everything is resolved before anything is
 written: a network failure exits 3 with every file unchanged. Refused refs (branches, missing,
 ambiguous, private) are findings and stay as they are; exit 1. Exit 0 when every ref ended up pinned.
+
+Options default to ``[tool.ci-tools.pin]`` (:func:`ci_tools._pincommon.settle`); repositories matching its
+``exclude`` patterns are left as they are, unresolved. Image digests are cached like tags
+(:class:`ci_tools.resolve.cache.CachingRegistry`).
 """
 
 from __future__ import annotations
@@ -23,10 +27,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_arguments(parser)
     parser.add_argument("--diff", action="store_true",
                         help="print a unified diff on stdout and write nothing (findings go to stderr)")
-    parser.add_argument("--allow-branches", action="store_true",
-                        help="pin branch refs to their current commit with a \"# <branch>\" comment")
-    parser.add_argument("--images", action="store_true",
-                        help="also pin docker:// steps, container: and services: images to their digest")
+    parser.add_argument("--allow-branches", action=argparse.BooleanOptionalAction, default=None,
+                        help="pin branch refs to their current commit with a \"# <branch>\" comment "
+                             "(default: [tool.ci-tools.pin] allow-branches, else no)")
+    parser.add_argument("--images", action=argparse.BooleanOptionalAction, default=None,
+                        help="also pin docker:// steps, container: and services: images to their digest "
+                             "(default: [tool.ci-tools.pin] images, else no)")
     resolve.add_arguments(parser)
 
 
@@ -36,13 +42,13 @@ def run(args: argparse.Namespace) -> int:
 
     root, config, docs = _pincommon.load(args)
     findings = [f for d in docs for f in d.findings]
-    occurrences = pinning.collect(docs)
+    occurrences = [o for o in pinning.collect(docs) if not config.pin.excludes(o.repo)]
     resolver = resolve.from_args(args)
     try:
         resolved = pinning.prefetch(resolver, occurrences, args.jobs)
         plan = pinning.plan_pins(occurrences, resolved, resolver, allow_branches=args.allow_branches)
         if args.images:
-            plan_images(docs, plan, args.jobs)
+            plan_images(docs, plan, args.jobs, resolve.registry_from_args(args))
     except resolve.ResolveError as exc:
         raise FatalError(f"{exc}; no file was changed") from None
     finally:
@@ -56,8 +62,11 @@ def run(args: argparse.Namespace) -> int:
     return _pincommon.finish(findings, args, docs, config, to_stderr=args.diff)
 
 
-def plan_images(docs, plan, jobs: int) -> None:
-    """Add digest fixes for every image without one (resolved concurrently, one request set per image)."""
+def plan_images(docs, plan, jobs: int, client=None) -> None:
+    """Add digest fixes for every image without one (resolved concurrently, one request set per image).
+
+    ``client`` answers ``digest(image)``: :func:`ci_tools.resolve.registry_from_args` gives the cached one.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from ci_tools import pinning
@@ -65,7 +74,7 @@ def plan_images(docs, plan, jobs: int) -> None:
     from ci_tools.resolve.oci import RegistryClient, parse_image
     from ci_tools.uses import image_is_pinned
 
-    client = RegistryClient()
+    client = client if client is not None else RegistryClient()
     todo = [o for o in pinning.collect_images(docs) if not image_is_pinned(o.image)]
     unique = sorted({o.image.strip() for o in todo})
     digests: dict[str, str | Exception] = {}
@@ -77,9 +86,14 @@ def plan_images(docs, plan, jobs: int) -> None:
         except (NotFound, ValueError) as exc:
             digests[image] = exc
 
-    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(unique) or 1))) as pool:
-        for future in [pool.submit(work, image) for image in unique]:
-            future.result()
+    progress = pinning.Progress(len(unique), "resolving images")
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(unique) or 1))) as pool:
+            for future in [pool.submit(work, image) for image in unique]:
+                future.result()
+                progress.step()
+    finally:
+        progress.close()
     for occ in todo:
         found = digests[occ.image.strip()]
         if isinstance(found, Exception):

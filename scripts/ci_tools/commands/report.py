@@ -57,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
         config = load_config(root, args.config)
     except ConfigError as exc:
         raise UsageError(str(exc)) from None
+    from ci_tools._pincommon import settle
+
+    settle(args, config)  # via, git-url-template, cache-ttl and jobs of [tool.ci-tools.pin]
     options = config.raw.get("report", {}) if isinstance(config.raw.get("report"), dict) else {}
     owners = list(options.get("organisation-owners", config.organisation_owners))
     depth = args.depth if args.depth is not None else int(options.get("depth", 3))

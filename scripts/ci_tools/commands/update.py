@@ -25,10 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     _pincommon.add_file_arguments(parser)
     add_output_arguments(parser)
-    parser.add_argument("--within", choices=("major", "minor", "any"), default="major",
-                        help="how far a pin may move (default: major, i.e. v4.1.0 -> v4.x.y)")
-    parser.add_argument("--min-age", type=float, default=0.0, metavar="DAYS",
-                        help="skip releases published less than DAYS days ago (cooldown)")
+    parser.add_argument("--within", choices=("major", "minor", "any"), default=None,
+                        help="how far a pin may move (default: [tool.ci-tools.pin] update.within, else major, "
+                             "i.e. v4.1.0 -> v4.x.y)")
+    parser.add_argument("--min-age", type=float, default=None, metavar="DAYS",
+                        help="skip releases published less than DAYS days ago (cooldown; default: "
+                             "[tool.ci-tools.pin] update.min-age, else 0)")
     parser.add_argument("--only", action="append", default=[], metavar="OWNER/REPO",
                         help="update only this repository (repeatable)")
     parser.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from ci_tools.resolve.base import NotFound, repo_key
     from ci_tools.uses import is_exact_version, semver_key
 
-    if args.min_age < 0:
+    if args.min_age is not None and args.min_age < 0:
         raise UsageError("--min-age must not be negative")
     only = {o.lower() for o in args.only}
     for name in only:
@@ -56,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f'--only "{name}" is not owner/repo')
     root, config, docs = _pincommon.load(args)
     findings = [f for d in docs for f in d.findings]
-    occurrences = [o for o in pinning.collect(docs) if not only or o.repo.lower() in only]
+    occurrences = [o for o in pinning.collect(docs)
+                   if (not only or o.repo.lower() in only) and not config.pin.excludes(o.repo)]
     current: dict[int, str] = {}
     for i, occ in enumerate(occurrences):
         token = occ.version_token() if occ.ref.is_sha else None
@@ -80,9 +83,15 @@ def run(args: argparse.Namespace) -> int:
             except NotFound as exc:
                 releases[key] = exc
 
-        with ThreadPoolExecutor(max_workers=max(1, min(args.jobs, len(repos) or 1))) as pool:
-            for future in [pool.submit(work, k) for k in repos if k not in resolved.missing]:
-                future.result()
+        todo = [k for k in repos if k not in resolved.missing]
+        progress = pinning.Progress(len(todo), "reading releases")
+        try:
+            with ThreadPoolExecutor(max_workers=max(1, min(args.jobs, len(repos) or 1))) as pool:
+                for future in [pool.submit(work, k) for k in todo]:
+                    future.result()
+                    progress.step()
+        finally:
+            progress.close()
     except resolve.ResolveError as exc:
         raise FatalError(f"{exc}; no file was changed") from None
     finally:

@@ -13,6 +13,9 @@ What is kept, and for how long:
   request at all — ``verify --online`` is what re-checks that those tags have not moved since);
 - facts that move are kept for ``ttl`` seconds (default one hour): a repository's tags and
   branches, its releases. ``refresh=True`` (``verify --online``) ignores them and re-fetches.
+
+Image digests (``pin --images``) are cached the same way by :class:`CachingRegistry`: an image tag
+moves like a git tag, so tag -> digest is kept for ``ttl`` seconds, under a namespace of its own.
 """
 
 from __future__ import annotations
@@ -35,25 +38,14 @@ def default_cache_dir() -> Path:
     return (Path(base) if base else Path.home() / ".cache") / "ci-tools"
 
 
-class CachingResolver(Resolver):
-    def __init__(self, inner: Resolver, directory: Path, namespace: str, ttl: float = DEFAULT_TTL,
-                 refresh: bool = False) -> None:
-        self.inner = inner
-        self.name = inner.name
+class _Store:
+    """JSON entries under ``directory/v1/<hash of namespace>``, each stamped with the time it was written."""
+
+    def __init__(self, directory: Path, namespace: str, ttl: float, refresh: bool) -> None:
         self.ttl = ttl
         self.refresh = refresh
         self.root = Path(directory) / VERSION / hashlib.sha256(namespace.encode()).hexdigest()[:16]
         self.hits = 0
-
-    @property
-    def requests(self) -> int:  # type: ignore[override]
-        return self.inner.requests
-
-    # ----------------------------------------------------------------- storage
-    def _path(self, kind: str, repo: str, *extra: str) -> Path:
-        owner, name = repo_key(repo).split("/", 1)
-        tail = "-".join(extra)
-        return self.root / kind / owner / (f"{name}@{tail}.json" if tail else f"{name}.json")
 
     def _read(self, path: Path, ttl: float | None):
         try:
@@ -71,6 +63,23 @@ class CachingResolver(Resolver):
             atomic_write_bytes(path, json.dumps({"at": time.time(), "value": value}, sort_keys=True).encode())
         except OSError:
             pass  # a read-only cache directory only costs requests
+
+
+class CachingResolver(_Store, Resolver):
+    def __init__(self, inner: Resolver, directory: Path, namespace: str, ttl: float = DEFAULT_TTL,
+                 refresh: bool = False) -> None:
+        super().__init__(directory, namespace, ttl, refresh)
+        self.inner = inner
+        self.name = inner.name
+
+    @property
+    def requests(self) -> int:  # type: ignore[override]
+        return self.inner.requests
+
+    def _path(self, kind: str, repo: str, *extra: str) -> Path:
+        owner, name = repo_key(repo).split("/", 1)
+        tail = "-".join(extra)
+        return self.root / kind / owner / (f"{name}@{tail}.json" if tail else f"{name}.json")
 
     # ---------------------------------------------------------------- resolver
     def refs(self, repo: str) -> RepoRefs:
@@ -157,3 +166,34 @@ class CachingResolver(Resolver):
 
     def close(self) -> None:
         self.inner.close()
+
+
+class CachingRegistry(_Store):
+    """Image tag -> digest in front of a :class:`~ci_tools.resolve.oci.RegistryClient`, for ``ttl`` seconds.
+
+    A warm ``pin --images`` makes no registry request at all; a reference that already names a digest
+    never needed one. Missing images and refusals are not cached: they are worth asking again.
+    """
+
+    def __init__(self, inner, directory: Path, namespace: str, ttl: float = DEFAULT_TTL) -> None:
+        super().__init__(directory, namespace, ttl, False)
+        self.inner = inner
+
+    @property
+    def requests(self) -> int:
+        return self.inner.requests
+
+    def digest(self, image: str) -> str:
+        from ci_tools.resolve.oci import parse_image
+
+        ref = parse_image(image)
+        if ref.digest:
+            return ref.digest
+        key = f"{ref.host}/{ref.repository}:{ref.reference}"
+        path = self.root / "digests" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
+        cached = self._read(path, self.ttl)
+        if isinstance(cached, dict) and cached.get("image") == key and isinstance(cached.get("digest"), str):
+            return cached["digest"]
+        found = self.inner.digest(image)
+        self._write(path, {"image": key, "digest": found})
+        return found

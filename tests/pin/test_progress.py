@@ -1,0 +1,100 @@
+"""Progress on stderr when interactive, silent in CI (issue 3, item 8): stderr on a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+
+import pytest
+
+from support.pinworld import write
+
+BODY = ("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/checkout@v4\n"
+        "      - uses: acme/nested@v2.0.0\n      - uses: acme/codeql/init@v3\n")
+
+
+def run(args: list[str], cwd, env: dict[str, str], *, tty: bool) -> tuple[int, str, str]:
+    """Run ``ci-tools ARGS`` with stdout on a pipe and stderr on a pseudo-terminal (``tty``) or a pipe."""
+    full = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS", "GITHUB_TOKEN", "GH_TOKEN")}
+    full.update(env)
+    command = [sys.executable, "-m", "ci_tools", *args]
+    if not tty:
+        done = subprocess.run(command, cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
+        return done.returncode, done.stdout, done.stderr
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(command, cwd=cwd, env=full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=slave)
+    os.close(slave)  # the child holds the only other end: reading ends with EIO when it exits
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 1.0)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the terminal's other end is closed
+                break
+            if not data:
+                break
+            chunks.append(data)
+        stdout = proc.stdout.read().decode()
+        code = proc.wait(timeout=30)
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+        proc.stdout.close()
+    return code, stdout, b"".join(chunks).decode()
+
+
+def test_interactive_run_shows_a_progress_counter(env, world, tmp_path):
+    wf = write(tmp_path / ".github/workflows/a.yml", BODY)
+    code, out, err = run(["pin"], tmp_path, {k: v for k, v in env.items() if k != "CI"}, tty=True)
+    assert code == 0, out + err
+    for n in (1, 2, 3):
+        assert f"\rresolving repositories {n}/3" in err
+    # the counter erases itself before the summary, which starts on a clean line
+    assert err.rstrip().endswith("pinned 3 references in 1 file")
+    assert "\r" + " " * 42 + "\r" in err
+    assert "resolving" not in out and f"acme/checkout@{world.sha['checkout v4.2.2']} # v4.2.2" in wf.read_text()
+
+
+def test_update_shows_its_release_counter(env, world, tmp_path):
+    write(tmp_path / ".github/workflows/a.yml",
+          "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+          f"      - uses: acme/checkout@{world.sha['checkout v4.0.0']} # v4.0.0\n"
+          f"      - uses: acme/codeql/init@{world.sha['codeql v3.27.0']} # v3.27.0\n")
+    code, out, err = run(["update"], tmp_path, {k: v for k, v in env.items() if k != "CI"}, tty=True)
+    assert code == 0, out + err
+    assert "\rresolving repositories 2/2" in err and "\rreading releases 2/2" in err
+
+
+@pytest.mark.parametrize("extra", [{"CI": "true"}, {"GITHUB_ACTIONS": "true"}, {"CI": "1"}])
+def test_ci_is_silent_even_on_a_terminal(extra, env, tmp_path):
+    write(tmp_path / ".github/workflows/a.yml", BODY)
+    base = {k: v for k, v in env.items() if k != "CI"}
+    code, out, err = run(["pin"], tmp_path, {**base, **extra}, tty=True)
+    assert code == 0, out + err
+    assert "resolving" not in err and "\r" not in err.replace("\r\n", "")
+    assert "pinned 3 references in 1 file" in err
+
+
+def test_ci_false_counts_as_interactive(env, tmp_path):
+    write(tmp_path / ".github/workflows/a.yml", BODY)
+    code, out, err = run(["pin"], tmp_path, {**env, "CI": "false"}, tty=True)
+    assert code == 0 and "\rresolving repositories 3/3" in err
+
+
+def test_a_pipe_is_silent(env, tmp_path):
+    write(tmp_path / ".github/workflows/a.yml", BODY)
+    code, out, err = run(["pin"], tmp_path, {k: v for k, v in env.items() if k != "CI"}, tty=False)
+    assert code == 0, out + err
+    assert err == "pinned 3 references in 1 file\n"
