@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from ci_tools import checks as registry
 from ci_tools.config import Config
@@ -31,7 +31,7 @@ def iter_documents(files: list[Path], root: Path) -> Iterator[Document]:
         yield load(f, root=root, display=display_path(f.absolute(), cwd))
 
 
-def run_checks(docs: "Iterable[Document]", ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
+def run_checks(docs: Iterable[Document], ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
     """Per-document checks file by file, then the checks across files.
 
     After its per-document checks a file's plain-value copy is dropped, and so is its node tree

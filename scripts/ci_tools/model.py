@@ -14,7 +14,7 @@ class Severity(enum.IntEnum):
     ERROR = 3
 
     @classmethod
-    def parse(cls, text: str) -> "Severity":
+    def parse(cls, text: str) -> Severity:
         try:
             return cls[text.strip().upper()]
         except KeyError:
@@ -72,7 +72,7 @@ class Finding:
 def apply_fixes(text: str, fixes: list[Fix]) -> str:
     """Apply non-overlapping fixes back to front; overlapping ones raise ``ValueError``."""
     ordered = sorted(fixes, key=lambda f: (f.start, f.end))
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in zip(ordered, ordered[1:], strict=False):
         if after.start < before.end:
             raise ValueError(f"overlapping fixes at offsets {before.start} and {after.start}")
     for fix in reversed(ordered):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -43,21 +43,21 @@ def vendor_dir() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "builtin_schemas" / "vendor"
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema(name: str) -> dict:
     if name in VENDOR:
         return json.loads((vendor_dir() / VENDOR[name]).read_text("utf-8"))
     return json.loads(resources.files("ci_tools.schemas").joinpath(OWN[name]).read_text("utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def fast_validator(name: str):
     import jsonschema_rs
 
     return jsonschema_rs.validator_for(schema(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def oracle_validator(name: str):
     import jsonschema
 

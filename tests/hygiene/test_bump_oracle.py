@@ -14,9 +14,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support.npm_release_please import release_please_dir
 
 from ci_tools.conventional import Rules, check_message, compute_bump
+from support.npm_release_please import release_please_dir
 
 ORACLE = Path(__file__).with_name("release_please_oracle.js")
 TYPES = ["feat", "fix", "perf", "revert", "chore", "docs", "ci", "refactor", "test", "build", "style", "feature",
@@ -83,7 +83,7 @@ def test_bump_equals_release_please():
              for i, h in enumerate(histories)
              for version, minor, patch in [(("0.4.1", "1.2.3")[i % 2], i % 3 == 0, i % 5 == 0)]]
     expected = [None if r["empty"] else r["next"] for r in oracle(cases)]
-    mismatches = [(c, e, ours(c)) for c, e in zip(cases, expected) if ours(c) != e]
+    mismatches = [(c, e, ours(c)) for c, e in zip(cases, expected, strict=True) if ours(c) != e]
     assert mismatches == []
     assert len({e for e in expected}) > 5  # the histories cover none, patch, minor and major
 

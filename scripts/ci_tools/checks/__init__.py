@@ -74,8 +74,8 @@ class Context:
     """What a check may know beyond its document."""
 
     root: Path
-    config: "Config"
-    documents: list["Document"] = field(default_factory=list)
+    config: Config
+    documents: list[Document] = field(default_factory=list)
 
     @property
     def repository(self) -> str | None:

@@ -8,7 +8,7 @@ offending key or value.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from ci_tools import schema as schemas
 from ci_tools.model import Finding, Severity
