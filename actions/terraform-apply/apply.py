@@ -1,0 +1,222 @@
+"""terraform-apply: check the reviewed plan artifact, then apply exactly that plan file.
+
+``apply.py prepare`` names the artifact and the directory to download it to (the same name
+terraform-plan gave it, computed by the shared ``tfkit``). ``apply.py`` then refuses with
+``plan-changed`` when the plan file's SHA-256, the Terraform version or the provider lock file
+differ from the manifest written at plan time (saying which), runs ``terraform init`` with the
+lock file read-only and ``terraform apply PLANFILE``, and tells apart a held state lock
+(``state-locked``, with the lock's ID, holder and creation time), a plan made stale by a later
+state change (``stale-plan``) and any other failure (``apply-failed``).
+
+Inputs (environment): INPUT_WORKING_DIRECTORY, INPUT_WORKSPACE, INPUT_BACKEND_CONFIG,
+INPUT_LOCK_TIMEOUT, INPUT_ARTIFACT_NAME, INPUT_PLAN_SHA256 (optional: the reviewed SHA-256),
+PLAN_DIR (where the artifact was downloaded).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "terraform-plan"))
+import tfkit  # noqa: E402
+from tfkit import actionkit  # noqa: E402
+
+_DURATION = re.compile(r"\d+(ms|s|m|h)")
+_LOCK_FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created|Info):[ \t]*(.*?)\s*$", re.MULTILINE)
+
+
+@dataclass
+class LockInfo:
+    """The holder of a state lock, as Terraform prints it under ``Lock Info:``."""
+
+    id: str = ""
+    path: str = ""
+    operation: str = ""
+    who: str = ""
+    version: str = ""
+    created: str = ""
+    info: str = ""
+
+    def describe(self) -> str:
+        who = self.who or "an unknown holder"
+        since = f" since {self.created}" if self.created else ""
+        op = f", operation {self.operation}" if self.operation else ""
+        return f"held by {who}{since} (lock ID {self.id or 'unknown'}{op})"
+
+
+def parse_lock_error(output: str) -> LockInfo | None:
+    """The lock holder from Terraform's "Error acquiring the state lock" block, or None if absent."""
+    start = output.find("Error acquiring the state lock")
+    if start < 0:
+        return None
+    block = output[start:]
+    info_at = block.find("Lock Info:")
+    lock = LockInfo()
+    if info_at < 0:
+        return lock
+    fields = {}
+    for match in _LOCK_FIELD.finditer(block[info_at:]):
+        fields.setdefault(match.group(1).lower(), match.group(2))
+    for key, value in fields.items():
+        setattr(lock, key, value)
+    return lock
+
+
+def is_stale_plan(output: str) -> bool:
+    return "Saved plan is stale" in output
+
+
+def _settings() -> dict:
+    workspace = tfkit.validate_workspace(actionkit.env("INPUT_WORKSPACE", "default"))
+    working_dir = tfkit.normalize_dir(actionkit.env("INPUT_WORKING_DIRECTORY", "."))
+    lock_timeout = actionkit.env("INPUT_LOCK_TIMEOUT") or "5m"
+    if not _DURATION.fullmatch(lock_timeout):
+        raise actionkit.ActionFailure(
+            "invalid-input", f'lock-timeout "{lock_timeout}" must be a duration such as 30s or 5m'
+        )
+    expected = actionkit.env("INPUT_PLAN_SHA256").lower()
+    if expected and not re.fullmatch(r"[0-9a-f]{64}", expected):
+        raise actionkit.ActionFailure("invalid-input", "plan-sha256 must be 64 hexadecimal digits")
+    name = actionkit.env("INPUT_ARTIFACT_NAME") or tfkit.artifact_name(working_dir, workspace)
+    if tfkit._NAME_UNSAFE.search(name):
+        raise actionkit.ActionFailure(
+            "invalid-input", f'artifact-name "{name}" may hold only letters, digits, ".", "_" and "-"'
+        )
+    return {
+        "workspace": workspace,
+        "working_dir": working_dir,
+        "lock_timeout": lock_timeout,
+        "expected": expected,
+        "artifact_name": name,
+        "backend_config": tfkit.lines(os.environ.get("INPUT_BACKEND_CONFIG", "")),
+    }
+
+
+def prepare() -> None:
+    cfg = _settings()
+    tfkit.resolve_dir(cfg["working_dir"])
+    plan_dir = Path(os.environ.get("RUNNER_TEMP") or ".") / "terraform-apply" / cfg["artifact_name"]
+    actionkit.set_output("artifact-name", cfg["artifact_name"])
+    actionkit.set_output("plan-dir", str(plan_dir))
+
+
+def differences(
+    manifest: dict,
+    plan_sha: str | None,
+    expected: str,
+    version: str,
+    lock_sha: str | None,
+    working_dir: str,
+    workspace: str,
+) -> list[str]:
+    """Everything that differs between the reviewed plan and what would be applied, one phrase each."""
+    found = []
+    if manifest.get("working_directory") != working_dir or manifest.get("workspace") != workspace:
+        found.append(
+            f"the plan was made for {manifest.get('working_directory')} (workspace {manifest.get('workspace')}), "
+            f"not {working_dir} (workspace {workspace})"
+        )
+    if plan_sha is None:
+        found.append("the artifact holds no plan file")
+    elif plan_sha != manifest.get("plan_sha256"):
+        found.append(f"the plan file's SHA-256 is {plan_sha}, the manifest says {manifest.get('plan_sha256')}")
+    if plan_sha is not None and expected and plan_sha != expected:
+        found.append(f"the plan file's SHA-256 is {plan_sha}, the reviewed plan-sha256 is {expected}")
+    if version != manifest.get("terraform_version"):
+        found.append(f"Terraform is {version}, the plan was made with {manifest.get('terraform_version')}")
+    if lock_sha != manifest.get("lock_file_sha256"):
+        now = lock_sha or "absent"
+        then = manifest.get("lock_file_sha256") or "absent"
+        found.append(f"{tfkit.LOCK_FILE} has SHA-256 {now}, at plan time {then}")
+    return found
+
+
+def _summary(cfg: dict, manifest: dict, status: str, detail: str = "") -> None:
+    counts = manifest.get("summary") or {}
+    table = (
+        "| Add | Change | Destroy | Replace |\n|---:|---:|---:|---:|\n"
+        f"| {len(counts.get('add', []))} | {len(counts.get('change', []))} | {len(counts.get('destroy', []))} "
+        f"| {len(counts.get('replace', []))} |\n"
+    )
+    actionkit.summary(
+        f"### Terraform apply: {tfkit.code(cfg['working_dir'])} (workspace {tfkit.code(cfg['workspace'])})\n\n"
+        f"{status}\n\n{table}\nPlan SHA-256 `{manifest.get('plan_sha256', '')}`, Terraform "
+        f"{manifest.get('terraform_version', '')}, commit `{manifest.get('commit', '')[:12]}`.\n"
+        + (f"\n{detail}\n" if detail else "")
+    )
+
+
+def run() -> None:
+    cfg = _settings()
+    path = tfkit.resolve_dir(cfg["working_dir"])
+    plan_dir = Path(actionkit.env("PLAN_DIR"))
+    manifest = tfkit.read_manifest(plan_dir / tfkit.MANIFEST_FILE)
+    plan_file = (plan_dir / tfkit.PLAN_FILE).resolve()
+    env = {"TF_WORKSPACE": cfg["workspace"]}
+    version = tfkit.terraform_version(path)
+    found = differences(
+        manifest,
+        tfkit.sha256_file(plan_file),
+        cfg["expected"],
+        version,
+        tfkit.sha256_file(path / tfkit.LOCK_FILE),
+        cfg["working_dir"],
+        cfg["workspace"],
+    )
+    if found:
+        _summary(cfg, manifest, "Refused: the plan is not the reviewed one.", "\n".join(f"- {item}" for item in found))
+        raise actionkit.ActionFailure("plan-changed", "refusing to apply: " + "; ".join(found))
+    actionkit.set_output("plan-sha256", manifest["plan_sha256"])
+
+    init = ["init", "-input=false", "-no-color", "-lockfile=readonly", f"-lock-timeout={cfg['lock_timeout']}"]
+    init += [f"-backend-config={item}" for item in cfg["backend_config"]]
+    result = tfkit.terraform(init, path, env=env)
+    if result.code != 0:
+        raise actionkit.ActionFailure("init-failed", f"terraform init failed: {result.first_error()}")
+
+    apply = ["apply", "-input=false", "-no-color", f"-lock-timeout={cfg['lock_timeout']}", str(plan_file)]
+    result = tfkit.terraform(apply, path, env=env)
+    if result.code == 0:
+        actionkit.set_output("applied", "true")
+        _summary(cfg, manifest, ":white_check_mark: Applied.")
+        print(f"Applied {plan_file.name} (SHA-256 {manifest['plan_sha256']})")
+        return
+    lock = parse_lock_error(result.output)
+    if lock is not None:
+        for key in ("id", "who", "created"):
+            actionkit.set_output(f"lock-{key}", getattr(lock, key))
+        message = (
+            f"the state is locked, {lock.describe()}; retry when it is released, or, if that run is gone, "
+            f"run terraform force-unlock {lock.id or 'LOCK_ID'}"
+        )
+        _summary(
+            cfg,
+            manifest,
+            "Not applied: the state is locked.",
+            f"Lock ID {tfkit.code(lock.id)}, held by {tfkit.code(lock.who)} since {actionkit.md_escape(lock.created)}, "
+            f"operation {actionkit.md_escape(lock.operation)}.",
+        )
+        raise actionkit.ActionFailure("state-locked", message)
+    if is_stale_plan(result.output):
+        _summary(cfg, manifest, "Not applied: the plan is stale.")
+        raise actionkit.ActionFailure(
+            "stale-plan", "the state changed since the plan was made; plan again and review the new plan"
+        )
+    _summary(cfg, manifest, "Apply failed.")
+    raise actionkit.ActionFailure("apply-failed", f"terraform apply failed: {result.first_error()}")
+
+
+def main() -> None:
+    try:
+        prepare() if sys.argv[1:] == ["prepare"] else run()
+    except actionkit.ActionFailure as failure:
+        actionkit.set_output("applied", "false")
+        actionkit.fail(failure.reason, failure.message)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,207 @@
+"""terraform-plan's pull request comment: one per working directory and workspace, updated in place.
+
+The comment carries a hidden marker, ``<!-- ci:terraform-plan dir=DIR ws=WS -->``; the step lists
+the pull request's comments (every page: a busy pull request has more than 100) and edits the
+one with its marker, or creates it. A failed plan updates the comment too, so reviewers never
+approve an older plan that a newer commit no longer produces.
+
+The body stays under GitHub's 65,536-character limit: the plan text is folded in ``<details>``
+and cut on a line boundary, with the fence closed and the cut stated.
+
+Inputs (environment): INPUT_TOKEN (never printed), INPUT_PR_NUMBER, INPUT_WORKING_DIRECTORY,
+INPUT_WORKSPACE, PLAN_OUTCOME, PLAN_* (the plan step's outputs), GITHUB_API_URL,
+GITHUB_REPOSITORY.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tfkit  # noqa: E402
+from tfkit import actionkit  # noqa: E402
+
+COMMENT_LIMIT = 65536
+_BUDGET = COMMENT_LIMIT - 1536  # room for the header, the table and the lists of addresses
+_LIST_LIMIT = 50
+_NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+
+
+def marker(working_dir: str, workspace: str) -> str:
+    """The hidden marker; the directory is percent-encoded so it cannot end the HTML comment."""
+    return f"<!-- ci:terraform-plan dir={quote(working_dir, safe='/._-')} ws={quote(workspace, safe='._-')} -->"
+
+
+def _short(address: str, limit: int = 300) -> str:
+    """An address cut to ``limit`` characters: a ``for_each`` key can be a whole document."""
+    return address if len(address) <= limit else address[: limit - 1] + "…"
+
+
+def _addresses(title: str, items: list[str]) -> str:
+    if not items:
+        return ""
+    shown = "".join(f"- {tfkit.code(_short(item))}\n" for item in items[:_LIST_LIMIT])
+    more = f"- … and {len(items) - _LIST_LIMIT} more\n" if len(items) > _LIST_LIMIT else ""
+    return f"**{title}:**\n{shown}{more}\n"
+
+
+def render(working_dir: str, workspace: str, outputs: dict[str, str], plan_text: str, outcome: str) -> str:
+    """The comment body for a plan step's outputs; always under :data:`COMMENT_LIMIT`."""
+    head = f"{marker(working_dir, workspace)}\n### Terraform plan: {tfkit.code(working_dir)} (workspace {tfkit.code(workspace)})\n\n"
+    commit = os.environ.get("GITHUB_SHA", "")[:12]
+    at = f" at `{commit}`" if commit else ""
+    if outcome != "success":
+        reason = outputs.get("failure-reason") or "plan-failed"
+        message = outputs.get("failure-message") or "see the job log"
+        return (
+            head
+            + f":x: **Plan failed** (`{reason}`){at}: {actionkit.md_escape(message)}\n\nSee the workflow run for the full output.\n"
+        )
+    try:
+        detail = json.loads(outputs.get("summary-json") or "{}")
+    except ValueError:
+        detail = {}
+    changes = outputs.get("changes") == "true"
+    status = f":memo: **{outputs.get('summary', '')}**{at}" if changes else f":white_check_mark: **No changes**{at}"
+    table = (
+        "| Add | Change | Destroy | Replace |\n|---:|---:|---:|---:|\n"
+        f"| {len(detail.get('add', []))} | {len(detail.get('change', []))} | {len(detail.get('destroy', []))} "
+        f"| {len(detail.get('replace', []))} |\n\n"
+    )
+    lists = (
+        _addresses("Add", detail.get("add", []))
+        + _addresses("Change", detail.get("change", []))
+        + _addresses("Destroy", detail.get("destroy", []))
+        + _addresses("Replace", detail.get("replace", []))
+    )
+    meta = (
+        f"Plan SHA-256 `{outputs.get('plan-sha256', '')}`, Terraform {outputs.get('terraform-version', '')}, "
+        f"artifact `{outputs.get('artifact-name', '')}`.\n\n"
+    )
+    body = head + status + "\n\n" + table + lists + meta
+    where = f"the full plan is in the artifact {outputs.get('artifact-name', '')}"
+    return body + tfkit.folded_block("Plan output", plan_text, max(COMMENT_LIMIT - 64 - len(body), 1024), where)
+
+
+class GitHub:
+    """The three issue-comment endpoints, with urllib; errors never include the token."""
+
+    def __init__(self, api_url: str, repository: str, token: str) -> None:
+        self.api = api_url.rstrip("/")
+        self.repository = repository
+        self.token = token
+
+    def _call(self, method: str, url: str, payload: dict | None = None) -> tuple[object, str]:
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(
+            url,
+            data=data,
+            method=method,
+            headers={
+                "Accept": "application/vnd.github+json",
+                "Authorization": f"Bearer {self.token}",
+                "X-GitHub-Api-Version": "2022-11-28",
+                "User-Agent": "org-ci-terraform-plan",
+                "Content-Type": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.loads(response.read() or b"null"), response.headers.get("Link", "")
+        except urllib.error.HTTPError as error:
+            detail = ""
+            try:
+                detail = str(json.loads(error.read()).get("message", ""))
+            except (ValueError, AttributeError, OSError):
+                pass
+            hint = " (the job needs permissions: pull-requests: write)" if error.code in (401, 403, 404) else ""
+            raise actionkit.ActionFailure(
+                "comment-failed", f"{method} {self._path(url)} answered {error.code} {detail}{hint}".strip()
+            ) from None
+        except (urllib.error.URLError, OSError, ValueError) as error:
+            reason = getattr(error, "reason", error)
+            raise actionkit.ActionFailure("comment-failed", f"{method} {self._path(url)} failed: {reason}") from None
+
+    def _path(self, url: str) -> str:
+        return url[len(self.api) :] if url.startswith(self.api) else url
+
+    def comments(self, number: int) -> list[dict]:
+        url = f"{self.api}/repos/{self.repository}/issues/{number}/comments?per_page=100"
+        found: list[dict] = []
+        pages = 0
+        while url and pages < 200:
+            page, link = self._call("GET", url)
+            if not isinstance(page, list):
+                raise actionkit.ActionFailure("comment-failed", "listing comments did not answer a list")
+            found.extend(item for item in page if isinstance(item, dict))
+            match = _NEXT.search(link or "")
+            url = match.group(1) if match else ""
+            if url and not url.startswith(self.api + "/"):
+                # The token goes only to the API it was given for.
+                raise actionkit.ActionFailure("comment-failed", "the next page of comments is on another host")
+            pages += 1
+        return found
+
+    def upsert(self, number: int, mark: str, body: str) -> tuple[str, dict]:
+        for comment in self.comments(number):
+            if mark in str(comment.get("body", "")):
+                updated, _ = self._call(
+                    "PATCH", f"{self.api}/repos/{self.repository}/issues/comments/{comment['id']}", {"body": body}
+                )
+                return "updated", updated if isinstance(updated, dict) else {}
+        created, _ = self._call("POST", f"{self.api}/repos/{self.repository}/issues/{number}/comments", {"body": body})
+        return "created", created if isinstance(created, dict) else {}
+
+
+def _plan_outputs() -> dict[str, str]:
+    keys = [
+        "changes",
+        "summary",
+        "summary-json",
+        "plan-sha256",
+        "artifact-name",
+        "terraform-version",
+        "failure-reason",
+        "failure-message",
+    ]
+    return {key: os.environ.get("PLAN_" + key.upper().replace("-", "_"), "") for key in keys}
+
+
+def run() -> None:
+    token = os.environ.get("INPUT_TOKEN", "")
+    number = actionkit.env("INPUT_PR_NUMBER")
+    if not number:
+        print("Not a pull request: no comment")
+        return
+    if not number.isdigit():
+        raise actionkit.ActionFailure("invalid-input", f'pr-number "{number}" is not a number')
+    if not token:
+        raise actionkit.ActionFailure("comment-failed", "no token to comment with; pass github-token")
+    repository = actionkit.env("GITHUB_REPOSITORY")
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
+        raise actionkit.ActionFailure("comment-failed", "GITHUB_REPOSITORY is not owner/name")
+    working_dir = tfkit.normalize_dir(actionkit.env("INPUT_WORKING_DIRECTORY", "."))
+    workspace = tfkit.validate_workspace(actionkit.env("INPUT_WORKSPACE", "default"))
+    outputs = _plan_outputs()
+    text_file = actionkit.env("PLAN_TEXT_FILE")
+    plan_text = (
+        Path(text_file).read_text(encoding="utf-8", errors="replace") if text_file and Path(text_file).is_file() else ""
+    )
+    body = render(working_dir, workspace, outputs, plan_text, actionkit.env("PLAN_OUTCOME", "success"))
+    api = GitHub(actionkit.env("GITHUB_API_URL") or "https://api.github.com", repository, token)
+    action, comment = api.upsert(int(number), marker(working_dir, workspace), body)
+    url = str(comment.get("html_url", ""))
+    actionkit.set_output("comment-id", str(comment.get("id", "")))
+    actionkit.set_output("comment-url", url)
+    print(f"Pull request comment {action}: {url or comment.get('id', '')}")
+
+
+if __name__ == "__main__":
+    actionkit.main(run)

