@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from support.paths import REPO
 
 ZIZMOR = Path(sys.executable).parent / "zizmor"
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from conftest import CORPUS
+from support.paths import CORPUS
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is not beside the repository")
 

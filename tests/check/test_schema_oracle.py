@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ci_tools import schema, source
-from conftest import CORPUS
+from support.paths import CORPUS
 
 KIND_TO_SCHEMA = {"workflow": "workflow", "template": "workflow", "action": "action", "dependabot": "dependabot"}
 

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import yaml
 
-from conftest import REPO
 from support.gitrepo import GIT_ENV
+from support.paths import REPO
 
 
 def hook() -> dict:

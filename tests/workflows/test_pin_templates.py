@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from support.paths import REPO
 
 SCRIPT = REPO / "scripts" / "pin_templates.py"
 SHA = "0123456789abcdef0123456789abcdef01234567"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from support.paths import REPO
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
 

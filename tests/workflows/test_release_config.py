@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
 from support.npm_release_please import release_please_dir
+from support.paths import REPO
 
 FILES = ("release-please-config.json", ".release-please-manifest.json", "CHANGELOG.md", "pyproject.toml")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ci_tools.source import load, on_events, to_plain
-from conftest import REPO
+from support.paths import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
 TEMPLATES = REPO / "workflow-templates"

@@ -308,7 +308,7 @@ def test_actionlint_duplicate_is_dropped(cli, repo):
 
 def test_this_repositorys_calls_and_templates_match(cli):
     """The real reusable workflows, their callers here and the starter templates agree."""
-    from conftest import REPO
+    from support.paths import REPO
 
     out = cli("check", "--select", "workflow-call", "--no-actionlint", "--format", "json", cwd=REPO)
     assert json.loads(out.stdout)["findings"] == [], out.stdout

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 from rp_action_standin import PENDING, ReleaseGitHub, ReleasePleaseAction
+from rp_world import ACTION, AuthGitServer, Origin
 
-from conftest import ACTION, AuthGitServer, Origin
 from support.runner import StepCall, run_action
 
 pytestmark = pytest.mark.slow

@@ -14,8 +14,7 @@ import stat
 
 import pytest
 from rp_action_standin import action_outputs
-
-from conftest import AuthGitServer, dumps
+from rp_world import AuthGitServer, dumps
 
 SHA = "3f4784dbc19347947972489b7ed79193ff704b10"
 
