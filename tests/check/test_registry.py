@@ -14,11 +14,6 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "checks.md"
 FIXTURES = REPO / "tests" / "fixtures"
 
-# Checks whose documentation section and fixtures their owners are still writing. THE LEAD REMOVES
-# THIS once workflow-call, known-compromised and docs-drift have their docs/checks.md sections and
-# tests/fixtures/<id>/ folders; the assertions below are exact either way.
-PENDING_DOCS_AND_FIXTURES = {"workflow-call", "known-compromised", "docs-drift"}
-
 # Engine ids with a fixture folder (the others are covered by their own tests: test_suppression.py
 # for invalid-ignore, test_actionlint.py for actionlint).
 ENGINE_IDS_WITH_FIXTURES = {"syntax"}
@@ -30,11 +25,6 @@ def _registry_ids() -> set[str]:
 
 def _documented() -> list[str]:
     return re.findall(r"^## `([a-z0-9-]+)`\s*$", DOCS.read_text(encoding="utf-8"), flags=re.M)
-
-
-def _present(ids: set[str], folder_ids: set[str]) -> set[str]:
-    """``ids`` minus the pending ones that have not arrived yet (arrived ones must be complete)."""
-    return {i for i in ids if i not in PENDING_DOCS_AND_FIXTURES or i in folder_ids}
 
 
 def test_registry_equals_the_modules_of_the_package():
@@ -56,15 +46,11 @@ def test_module_ids_follow_module_names_and_export_the_interface():
 def test_documented_sections_equal_the_checks_and_engine_ids():
     documented = _documented()
     assert len(documented) == len(set(documented)), "a check is documented twice"
-    expected = _present(_registry_ids(), set(documented)) | set(ENGINE_IDS)
+    expected = _registry_ids() | set(ENGINE_IDS)
     assert set(documented) == expected
 
 
 def test_fixture_folders_equal_the_checks():
     folders = {p.name for p in FIXTURES.iterdir() if p.is_dir()}
-    expected = _present(_registry_ids(), folders) | ENGINE_IDS_WITH_FIXTURES
+    expected = _registry_ids() | ENGINE_IDS_WITH_FIXTURES
     assert folders == expected
-
-
-def test_pending_ids_are_real_checks():
-    assert PENDING_DOCS_AND_FIXTURES <= _registry_ids()
