@@ -28,6 +28,14 @@ ci_tools() {
 status=0
 problems=0
 failed=()
+reason="" # failure-reason, by precedence: invalid-input, check-error, problems
+fail_with() { # REASON: keep the reason of highest precedence
+  case "$reason:$1" in
+    invalid-input:*) ;;
+    check-error:problems) ;;
+    *) reason="$1" ;;
+  esac
+}
 run_check() { # NAME ARGS...: run one ci-tools command, print its annotations, count its problems
   local name="$1" rc=0 count
   shift
@@ -44,6 +52,7 @@ run_check() { # NAME ARGS...: run one ci-tools command, print its annotations, c
   if [ "$rc" -ne 0 ]; then
     status=1
     failed+=("$name")
+    if [ "$rc" -gt 1 ]; then fail_with check-error; else fail_with problems; fi
   fi
 }
 
@@ -93,10 +102,15 @@ for check in "${checks[@]}"; do
     *)
       echo "::error title=pr-hygiene::unknown check \"$check\" in the checks input; use title, commits, secrets, branch"
       status=1
+      fail_with invalid-input
       ;;
   esac
 done
 
 echo "problems=$problems" >>"$output"
 (IFS=,; echo "failed-checks=${failed[*]}") >>"$output"
+echo "failure-reason=$reason" >>"$output"
+if [ -n "$reason" ]; then
+  printf '**Failed** (`%s`)\n' "$reason" >>"$summary"
+fi
 exit "$status"

@@ -42,7 +42,7 @@ def test_a_pull_request_with_every_problem(repo):
 
     assert result.failed
     assert result.outputs == {"bump": "minor", "next-version": "1.3.0", "problems": "4",
-                              "failed-checks": "title,commits,secrets,branch"}
+                              "failed-checks": "title,commits,secrets,branch", "failure-reason": "problems"}
     assert any(message.startswith('"Add the client" does not start with a type') for message in result.errors)
     assert any("possible secret" in message for message in result.errors)
     for heading in ("### Pull request title", "### Commit messages", "### Secrets", "### Branch name"):
@@ -60,7 +60,8 @@ def test_a_clean_pull_request_passes(repo):
     result = run(repo, pull_request_event(base, head, "fix: correct a typo", "fix/typo"))
 
     assert not result.failed, (result.errors, result.stdout)
-    assert result.outputs == {"bump": "patch", "next-version": "", "problems": "0", "failed-checks": ""}
+    assert result.outputs == {"bump": "patch", "next-version": "", "problems": "0", "failed-checks": "",
+                              "failure-reason": ""}
     assert result.summary.count("✅") == 4
 
 
@@ -76,3 +77,35 @@ def test_only_the_checks_asked_for(repo):
     assert not result.failed, (result.errors, result.stdout)
     assert result.outputs["failed-checks"] == "" and result.outputs["bump"] == ""
     assert "### Branch name" not in result.summary
+
+
+def test_an_unknown_check_is_invalid_input(repo):
+    repo.commit("chore: init")
+    head = repo.git("rev-parse", "HEAD")
+
+    result = run(repo, pull_request_event(head, head, "fix: x", "fix/x"), checks="title,speling")
+
+    assert result.failed and result.outputs["failure-reason"] == "invalid-input"
+    assert any('unknown check "speling"' in message for message in result.errors)
+    assert "**Failed** (`invalid-input`)" in result.summary
+
+
+def test_a_check_that_cannot_run_is_a_check_error(repo):
+    repo.commit("fix: init")
+    head = repo.git("rev-parse", "HEAD")
+
+    result = run(repo, pull_request_event("0" * 40, head, "fix: x", "fix/x"), checks="title,commits")
+
+    assert result.failed and result.outputs["failure-reason"] == "check-error"
+    assert any("the commits check could not run" in message for message in result.errors)
+
+
+def test_a_python_without_the_dependencies_is_install_failed(repo):
+    repo.commit("fix: init")
+    head = repo.git("rev-parse", "HEAD")
+
+    result = run_action(ACTION, workspace=repo.path, env={"CI_TOOLS_PYTHON": "/bin/false"},
+                        github=pull_request_event(head, head, "fix: x", "fix/x"), timeout=180)
+
+    assert result.failed and result.outputs["failure-reason"] == "install-failed"
+    assert result.step("hygiene").skipped

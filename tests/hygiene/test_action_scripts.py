@@ -55,6 +55,7 @@ def test_install_step_uses_the_given_python(tmp_path):
     assert outputs(tmp_path / "output") == {"python": sys.executable}
     done = run_step("install.sh", tmp_path, tmp_path, {"CI_TOOLS_PYTHON": "/bin/false"})
     assert done.returncode == 1 and "lacks ci-tools' dependencies" in done.stdout
+    assert outputs(tmp_path / "output")["failure-reason"] == "install-failed"
 
 
 def test_every_check_runs_and_each_problem_is_listed(pull_request, tmp_path):
@@ -77,7 +78,7 @@ def test_every_check_runs_and_each_problem_is_listed(pull_request, tmp_path):
     assert annotations[3].startswith("::error file=keys.py,line=1,col=8,endLine=1,endColumn=28,title=secret::")
     out = outputs(tmp_path / "output")
     assert out == {"bump": "minor", "next-version": "1.3.0", "problems": "4",
-                   "failed-checks": "title,commits,secrets,branch"}
+                   "failed-checks": "title,commits,secrets,branch", "failure-reason": "problems"}
     summary = (tmp_path / "summary.md").read_text()
     assert summary.startswith("## Pull request hygiene\n\n### Pull request title\n")
     for heading in ("### Commit messages", "### Secrets", "### Branch name"):
@@ -97,7 +98,8 @@ def test_clean_pull_request_passes(repo, tmp_path):
         "HYGIENE_TITLE": "fix: correct a typo", "HYGIENE_BRANCH": "fix/typo",
     })
     assert done.returncode == 0, done.stdout + done.stderr
-    assert outputs(tmp_path / "output") == {"bump": "patch", "next-version": "", "problems": "0", "failed-checks": ""}
+    assert outputs(tmp_path / "output") == {"bump": "patch", "next-version": "", "problems": "0", "failed-checks": "",
+                                            "failure-reason": ""}
     summary = (tmp_path / "summary.md").read_text()
     assert "✅ the title follows Conventional Commits" in summary
     assert summary.count("✅") == 4
