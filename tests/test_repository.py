@@ -25,3 +25,13 @@ def test_zizmor_offline_is_clean_on_this_repository():
     assert out.returncode in (0, 14) or out.stdout.strip(), out.stderr  # 14 = findings
     findings = json.loads(out.stdout or "[]")
     assert findings == [], json.dumps(findings, indent=1)[:4000]
+
+
+def test_shell_scripts_pass_shellcheck():
+    """The scripts beside the actions (and CI's entry point) are shell too; actionlint only sees `run:`."""
+    scripts = sorted(str(p.relative_to(REPO)) for p in (REPO / "actions").rglob("*.sh")) + [".ci/run"]
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    out = subprocess.run([str(shellcheck), "--format", "gcc", *scripts], cwd=REPO, capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert len(scripts) >= 3

@@ -107,10 +107,12 @@ for check in "${checks[@]}"; do
   esac
 done
 
-echo "problems=$problems" >>"$output"
-(IFS=,; echo "failed-checks=${failed[*]}") >>"$output"
-echo "failure-reason=$reason" >>"$output"
+{
+  echo "problems=$problems"
+  (IFS=,; echo "failed-checks=${failed[*]}")
+  echo "failure-reason=$reason"
+} >>"$output"
 if [ -n "$reason" ]; then
-  printf '**Failed** (`%s`)\n' "$reason" >>"$summary"
+  printf '**Failed** (%s%s%s)\n' '`' "$reason" '`' >>"$summary"
 fi
 exit "$status"
