@@ -15,6 +15,7 @@ wiki page names). Numbers, SHAs, booleans, logins and URLs built by GitHub are n
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from ci_tools.expressions import ExpressionError, Token, context_paths, tokenize
@@ -115,6 +116,12 @@ def _split(pattern: str) -> list[str]:
 _COMPILED = {p: _split(p) for p in UNTRUSTED_PATHS + HEAD_REF_PATHS}
 
 
+@functools.lru_cache(maxsize=16)
+def _heads(patterns: tuple[str, ...]) -> frozenset[str]:
+    """First segments of the patterns: a path starting otherwise (``inputs``, ``env``) matches none."""
+    return frozenset(p.split(".", 1)[0].lower() for p in patterns)
+
+
 def matches(path: str, pattern: str, objects: bool = True) -> bool:
     """``path`` is the pattern's value, a part of it, or an object that contains it.
 
@@ -139,8 +146,15 @@ def matches(path: str, pattern: str, objects: bool = True) -> bool:
     return True  # equal, or a prefix: an object holding the value
 
 
+@functools.lru_cache(maxsize=8192)
 def untrusted_match(path: str, patterns: tuple[str, ...] = UNTRUSTED_PATHS, objects: bool = True) -> str | None:
-    """The first pattern that ``path`` reads (or, with ``objects``, contains), else None."""
+    """The first pattern that ``path`` reads (or, with ``objects``, contains), else None.
+
+    Memoised: the same few paths (``inputs.x``, ``github.event.pull_request.title``) recur in
+    every file.
+    """
+    if path.split(".", 1)[0].lower() not in _heads(patterns):
+        return None
     for pattern in patterns:
         if matches(path, pattern, objects):
             return pattern

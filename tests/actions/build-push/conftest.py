@@ -19,7 +19,10 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from support import actionscript
 from support import registry as oci
+from support.actionscript import ScriptRun
+from support.runner import parse_file_command
 
 REPO = Path(__file__).resolve().parents[3]
 ACTION = REPO / "actions" / "build-push"
@@ -152,48 +155,13 @@ def oidc():
     server.server_close()
 
 
-@dataclass
-class ScriptRun:
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            name, delimiter = line.split("<<", 1)
-            end = lines.index(delimiter, i + 1)
-            out[name] = "\n".join(lines[i + 1:end])
-            i = end + 1
-            continue
-        name, _, value = line.partition("=")
-        out[name] = value
-        i += 1
-    return out
-
-
 def run_script(tmp_path: Path, *args: str, env: dict[str, str] | None = None, path: list[Path] | None = None) -> ScriptRun:
     """``python3 build_push.py ARGS`` with real GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files."""
     files = tmp_path / "files"
-    files.mkdir(exist_ok=True)
-    output, summary = files / "output", files / "summary"
-    output.write_text("")
-    summary.write_text("")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ACTIONS_", "INPUT_", "COSIGN_"))}
     base["PATH"] = os.pathsep.join([*(str(p) for p in path or []), base.get("PATH", "")])
-    full = {**base, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary), "RUNNER_TEMP": str(files),
-            "INPUT_COSIGN_VERSION": "v3.1.2", **(env or {})}
-    proc = subprocess.run([sys.executable, str(SCRIPT), *args], env=full, capture_output=True, text=True,
-                          timeout=300, cwd=tmp_path)
-    return ScriptRun(proc.returncode, proc.stdout, proc.stderr, parse_outputs(output.read_text()),
-                     summary.read_text())
+    full = {**base, "RUNNER_TEMP": str(files), "INPUT_COSIGN_VERSION": "v3.1.2", **(env or {})}
+    return actionscript.run_script([sys.executable, str(SCRIPT), *args], full, cwd=tmp_path, files=files)
 
 
 @pytest.fixture
@@ -208,4 +176,4 @@ def bp():
     """This folder's helpers and constants (test modules cannot import a conftest under importlib mode)."""
     return SimpleNamespace(ACTION=ACTION, ISSUER=ISSUER, WORKFLOW_REF=WORKFLOW_REF, cosign_calls=cosign_calls,
                            generate_key_pair=generate_key_pair, login=login, push_image=push_image,
-                           parse_outputs=parse_outputs)
+                           parse_outputs=parse_file_command)

@@ -19,7 +19,9 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from support.runner import StandInFailure, StepCall, parse_file_command
+from support import actionscript
+from support.actionscript import ScriptRun as Ran
+from support.runner import StandInFailure, StepCall
 
 REPO = Path(__file__).resolve().parents[3]
 ACTION = REPO / "actions" / "check"
@@ -96,27 +98,10 @@ class UploadSarif:
         return {"sarif-id": str(uuid.uuid4())}
 
 
-@dataclass
-class Ran:
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-
-
 def run_script(name: str, tmp: Path, env: dict[str, str], cwd: Path) -> Ran:
     """``python3 actions/check/NAME`` with real GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a clean
     environment plus ``env``."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    output, summary = tmp / "output", tmp / "summary"
-    output.write_text("")
-    summary.write_text("")
     base = {k: os.environ[k] for k in ("HOME", "LANG", "PATH") if k in os.environ}
-    full = {**base, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
-            "RUNNER_TEMP": str(tmp / "runner-temp"), "GITHUB_ACTIONS": "true", **env}
-    (tmp / "runner-temp").mkdir(exist_ok=True)
-    done = subprocess.run([sys.executable, str(ACTION / name)], cwd=cwd, env=full, capture_output=True, text=True,
-                          timeout=300)
-    return Ran(done.returncode, done.stdout, done.stderr, parse_file_command(output.read_text()),
-               summary.read_text())
+    (tmp / "runner-temp").mkdir(parents=True, exist_ok=True)
+    full = {**base, "RUNNER_TEMP": str(tmp / "runner-temp"), "GITHUB_ACTIONS": "true", **env}
+    return actionscript.run_script([sys.executable, str(ACTION / name)], full, cwd=cwd, files=tmp)

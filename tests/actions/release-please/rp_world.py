@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
@@ -17,37 +16,23 @@ import pytest
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # rp_action_standin
 
+from support import actionscript  # noqa: E402
+from support.actionscript import ScriptRun as Ran  # noqa: E402
 from support.gitrepo import GIT_ENV, Repo  # noqa: E402
 from support.gitserver import GitServer, _CGIHandler  # noqa: E402
-from support.runner import parse_file_command  # noqa: E402
 
 REPO = HERE.parents[2]
 ACTION = REPO / "actions" / "release-please"
 SCRIPT = ACTION / "release.py"
 
 
-@dataclass
-class Ran:
-    code: int
-    stdout: str
-    stderr: str
-    outputs: dict[str, str]
-    summary: str
-
-
 def run_script(command: str, tmp: Path, env: dict[str, str], cwd: Path | None = None) -> Ran:
     """``python3 release.py COMMAND`` with real GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files."""
-    tmp.mkdir(parents=True, exist_ok=True)
-    output, summary = tmp / "output", tmp / "summary"
-    output.write_text("")
-    summary.write_text("")
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "RELEASE_", "RP_"))}
-    full = {**base, **GIT_ENV, "GITHUB_OUTPUT": str(output), "GITHUB_STEP_SUMMARY": str(summary),
-            "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "org/svc", "RUNNER_TEMP": str(tmp),
-            **env}
-    done = subprocess.run([sys.executable, str(SCRIPT), command], cwd=cwd or tmp, env=full, capture_output=True,
-                          text=True, timeout=120)
-    return Ran(done.returncode, done.stdout, done.stderr, parse_file_command(output.read_text()), summary.read_text())
+    full = {**base, **GIT_ENV, "GITHUB_SERVER_URL": "https://github.com", "GITHUB_REPOSITORY": "org/svc",
+            "RUNNER_TEMP": str(tmp), **env}
+    return actionscript.run_script([sys.executable, str(SCRIPT), command], full, cwd=cwd or tmp, files=tmp,
+                                   timeout=120)
 
 
 @pytest.fixture
