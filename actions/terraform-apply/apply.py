@@ -81,11 +81,7 @@ def _settings() -> dict:
     expected = actionkit.env("INPUT_PLAN_SHA256").lower()
     if expected and not re.fullmatch(r"[0-9a-f]{64}", expected):
         raise actionkit.ActionFailure("invalid-input", "plan-sha256 must be 64 hexadecimal digits")
-    name = actionkit.env("INPUT_ARTIFACT_NAME") or tfkit.artifact_name(working_dir, workspace)
-    if tfkit._NAME_UNSAFE.search(name):
-        raise actionkit.ActionFailure(
-            "invalid-input", f'artifact-name "{name}" may hold only letters, digits, ".", "_" and "-"'
-        )
+    name = tfkit.artifact_name_input(working_dir, workspace)
     return {
         "workspace": workspace,
         "working_dir": working_dir,

@@ -37,11 +37,7 @@ def _settings() -> dict:
         raise actionkit.ActionFailure(
             "invalid-input", f'lock-timeout "{lock_timeout}" must be a duration such as 30s or 5m'
         )
-    name = actionkit.env("INPUT_ARTIFACT_NAME") or tfkit.artifact_name(working_dir, workspace)
-    if tfkit._NAME_UNSAFE.search(name):
-        raise actionkit.ActionFailure(
-            "invalid-input", f'artifact-name "{name}" may hold only letters, digits, ".", "_" and "-"'
-        )
+    name = tfkit.artifact_name_input(working_dir, workspace)
     return {
         "workspace": workspace,
         "working_dir": working_dir,

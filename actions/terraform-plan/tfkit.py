@@ -147,6 +147,16 @@ def artifact_name(working_dir: str, workspace: str) -> str:
     return f"terraform-plan-{slug}-{ws}"
 
 
+def artifact_name_input(working_dir: str, workspace: str) -> str:
+    """The ``artifact-name`` input, or the default name; only letters, digits, ``.``, ``_``, ``-``."""
+    name = actionkit.env("INPUT_ARTIFACT_NAME") or artifact_name(working_dir, workspace)
+    if _NAME_UNSAFE.search(name):
+        raise actionkit.ActionFailure(
+            "invalid-input", f'artifact-name "{name}" may hold only letters, digits, ".", "_" and "-"'
+        )
+    return name
+
+
 def validate_workspace(workspace: str) -> str:
     name = workspace.strip() or "default"
     if not re.fullmatch(r"[A-Za-z0-9._-]{1,90}", name):
