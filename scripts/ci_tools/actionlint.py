@@ -32,7 +32,7 @@ class ActionlintError(Exception):
 @dataclass(frozen=True)
 class Linter:
     path: str
-    dialect: str
+    dialect: str  # GNU or GO; "" until :func:`detect_dialect` has run (in the background thread)
 
 
 def _venv_bin(name: str) -> str | None:
@@ -46,11 +46,11 @@ def find_linter() -> Linter | None:
         path = shutil.which(named) or (_venv_bin(named) if "/" not in named else None)
         if path is None:
             raise ActionlintError(f'ACTIONLINT="{named}" is not an executable')
-        return Linter(path, detect_dialect(path))
+        return Linter(path, "")
     for name in ("actionlint", "jactionlint"):
         path = _venv_bin(name) or shutil.which(name)
         if path:
-            return Linter(path, GNU if name == "jactionlint" else detect_dialect(path))
+            return Linter(path, GNU if name == "jactionlint" else "")
     return None
 
 
@@ -80,16 +80,32 @@ def command(linter: Linter, files: list[str], shellcheck: str | None) -> list[st
 class Run:
     """actionlint started in a thread; :meth:`result` joins it."""
 
-    def __init__(self, linter: Linter, files: list[str], cwd: Path, shellcheck: str | None) -> None:
+    def __init__(self, linter: Linter, files: list[tuple[str, str]], cwd: Path, shellcheck: str | None) -> None:
         self.linter = linter
         self.cwd = cwd
-        self.argv = command(linter, files, shellcheck)
+        self.files = files
+        self.shellcheck = shellcheck
+        self.argv: list[str] = []
         self._out: subprocess.CompletedProcess | None = None
         self._error: str | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        """Learn the linter's dialect (it runs ``--help``: off the main thread), choose the files it reads, run it."""
+        try:
+            if not self.linter.dialect:
+                self.linter = Linter(self.linter.path, detect_dialect(self.linter.path))
+        except ActionlintError as exc:
+            self._error = str(exc)
+            return
+        # upstream reads every file it is given as a workflow; jactionlint knows actions and Dependabot
+        kinds = {"workflow", "template"} if self.linter.dialect == GO else {"workflow", "template", "action",
+                                                                              "dependabot"}
+        chosen = [path for path, kind in self.files if kind in kinds]
+        if not chosen:
+            return
+        self.argv = command(self.linter, chosen, self.shellcheck)
         try:
             self._out = subprocess.run(self.argv, cwd=self.cwd, capture_output=True, text=True,
                                        timeout=300, stdin=subprocess.DEVNULL)
@@ -100,7 +116,8 @@ class Run:
         self._thread.join()
         if self._error:
             raise ActionlintError(self._error)
-        assert self._out is not None
+        if self._out is None:
+            return []  # none of the files is one the linter reads
         out = self._out
         try:
             data = json.loads(out.stdout) if out.stdout.strip() else []
@@ -115,14 +132,9 @@ class Run:
 def start(files: list[tuple[str, str]], cwd: Path, *, shellcheck: bool = True) -> Run | None:
     """Start the linter on ``(path, kind)`` pairs; None when no linter is installed."""
     linter = find_linter()
-    if linter is None:
+    if linter is None or not files:
         return None
-    # upstream reads every file it is given as a workflow; jactionlint knows actions and Dependabot
-    kinds = {"workflow", "template"} if linter.dialect == GO else {"workflow", "template", "action", "dependabot"}
-    chosen = [path for path, kind in files if kind in kinds]
-    if not chosen:
-        return None
-    return Run(linter, chosen, cwd, find_shellcheck() if shellcheck else None)
+    return Run(linter, files, cwd, find_shellcheck() if shellcheck else None)
 
 
 # Findings of ours that cover the same problem as an actionlint kind, on the same line.
