@@ -1,5 +1,3 @@
-import sys
+from ci_tools.cli import entry
 
-from ci_tools.cli import main
-
-sys.exit(main())
+entry()

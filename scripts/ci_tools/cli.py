@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ci_tools import __version__
 
@@ -76,3 +78,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = str(exc) if isinstance(exc, FatalError) else f"{type(exc).__name__}: {exc}"
         sys.stderr.write(f"ci-tools {args.command}: error: {redact(message)}\n")
         return EXIT_FATAL
+
+
+def entry() -> NoReturn:
+    """The console script and ``python -m ci_tools``: :func:`main`, then exit without tearing down.
+
+    Every file is written and closed when :func:`main` returns; what is left is freeing the node
+    trees of every file read, object by object, which on a large repository costs a tenth of the
+    run. Flush what was printed and leave.
+    """
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+    os._exit(code)
