@@ -32,18 +32,31 @@ def iter_documents(files: list[Path], root: Path) -> Iterator[Document]:
 
 
 def run_checks(docs: Iterable[Document], ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
-    """Per-document checks file by file, then the checks across files.
+    """Per-document checks file by file, then the checks across files."""
+    findings, seen = per_document(docs, ctx, only)
+    findings.extend(across_files(seen, ctx, only))
+    return findings
 
-    After its per-document checks a file's plain-value copy is dropped, and so is its node tree
-    unless a cross-file check wants it: such a module may export ``keep(doc) -> bool`` (without it,
-    every document of its ``APPLIES_TO`` kinds is kept). This keeps memory flat on large inputs.
-    """
-    findings: list[Finding] = []
+
+def _modules(ctx: registry.Context, only: set[str] | None) -> tuple[list, list]:
     per_doc, across = [], []
     for module in registry.modules():
         if (only is not None and module.ID not in only) or not ctx.config.check(module.ID).enabled:
             continue
         (across if hasattr(module, "check_all") else per_doc).append(module)
+    return per_doc, across
+
+
+def per_document(docs: Iterable[Document], ctx: registry.Context,
+                 only: set[str] | None = None) -> tuple[list[Finding], list[Document]]:
+    """The per-document checks; returns their findings (syntax ones included) and the documents seen.
+
+    After its per-document checks a file's plain-value copy is dropped, and so is its node tree
+    unless a cross-file check wants it: such a module may export ``keep(doc) -> bool`` (without it,
+    every document of its ``APPLIES_TO`` kinds is kept). This keeps memory flat on large inputs.
+    """
+    per_doc, across = _modules(ctx, only)
+    findings: list[Finding] = []
     seen: list[Document] = []
     for doc in docs:  # may be a generator: each file is loaded, checked and slimmed in turn
         seen.append(doc)
@@ -57,7 +70,14 @@ def run_checks(docs: Iterable[Document], ctx: registry.Context, only: set[str] |
         doc.release_plain()
         if not any(_wants(module, doc) for module in across):
             doc.release_tree()
+    return findings, seen
+
+
+def across_files(seen: list[Document], ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
+    """The checks across files, over the documents :func:`per_document` kept parsed."""
+    _, across = _modules(ctx, only)
     parsed = [d for d in seen if d.root is not None or d.json_data is not None]
+    findings: list[Finding] = []
     for module in across:
         applies = getattr(module, "APPLIES_TO", None)
         findings.extend(module.check_all([d for d in parsed if applies is None or d.kind in applies], ctx))

@@ -105,7 +105,15 @@ def run(args: argparse.Namespace) -> int:
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
 
+    from ci_tools import parallel
     from ci_tools.source import classify
+
+    docs: list = []
+    ctx = checks.Context(root=root, config=config, documents=docs)
+    ours, half = files, None
+    if parallel.eligible(files):  # fork before any thread starts
+        ours, theirs = parallel.split(files)
+        half = parallel.Half(theirs, root, ctx, only)
 
     lint_run = None
     if not args.no_actionlint and (only is None or "actionlint" in only):
@@ -115,15 +123,19 @@ def run(args: argparse.Namespace) -> int:
         except actionlint.ActionlintError as exc:
             raise FatalError(str(exc)) from None
 
-    docs: list = []
-    ctx = checks.Context(root=root, config=config, documents=docs)
-
     def stream():
-        for doc in engine.iter_documents(files, root):
+        for doc in engine.iter_documents(ours, root):
             docs.append(doc)
             yield doc
 
-    findings = engine.run_checks(stream(), ctx, only)
+    if half is None:
+        findings = engine.run_checks(stream(), ctx, only)
+    else:
+        findings, mine = engine.per_document(stream(), ctx, only)
+        their_findings, their_docs = half.join()
+        findings.extend(their_findings)
+        docs[:] = parallel.merge(mine, their_docs)
+        findings.extend(engine.across_files(docs, ctx, only))
     if lint_run is not None:
         try:
             raw = lint_run.result()
