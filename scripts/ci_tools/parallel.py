@@ -1,9 +1,9 @@
 """The per-document checks of a large input on two cores: half of the files in a forked child.
 
 Parsing and checking a file is pure Python, so one process uses one core however many the
-machine has. For a large input (``MIN_FILES`` files or more, on a POSIX system with two or more
-cores) :func:`start` forks once, after the imports and before any thread starts, and the child
-loads and checks every other file. It sends back its findings and its documents with their node
+machine has. For a large input (``MIN_FILES`` files or more, on a POSIX system with a core free
+for it, see :func:`eligible`) :class:`Half` forks once, after the imports and before any thread
+starts, and the child loads and checks every other file. It sends back its findings and its documents with their node
 trees dropped (pickling trees costs more than parsing them); :meth:`Half.join` re-parses, in the
 parent, only the few documents a cross-file check keeps. Anything that goes wrong in the child
 (a crash, a signal, a broken payload) makes the parent check those files itself: the result is
@@ -24,7 +24,9 @@ from ci_tools.source import Document, load
 MIN_FILES = 128
 
 
-def eligible(files: list[Path]) -> bool:
+def eligible(files: list[Path], *, linter: bool = False) -> bool:
+    """Fork for a large input when a core is free for the child: with actionlint running beside the
+    checks (``linter``) that takes three; on two, three busy processes measured no faster than one."""
     if len(files) < MIN_FILES or not hasattr(os, "fork"):
         return False
     if os.environ.get("CI_TOOLS_JOBS", "").strip() == "1":
@@ -33,7 +35,7 @@ def eligible(files: list[Path]) -> bool:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cores = os.cpu_count() or 1
-    return cores >= 2
+    return cores >= (3 if linter else 2)
 
 
 class Half:

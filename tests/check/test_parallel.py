@@ -123,5 +123,10 @@ def test_split_and_merge_keep_the_order():
 
 def test_small_inputs_and_one_job_stay_in_one_process(monkeypatch):
     assert not parallel.eligible([Path("a.yml")] * (parallel.MIN_FILES - 1))
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    assert parallel.eligible([Path("a.yml")] * parallel.MIN_FILES)
+    assert not parallel.eligible([Path("a.yml")] * parallel.MIN_FILES, linter=True)  # actionlint takes a core
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    assert parallel.eligible([Path("a.yml")] * parallel.MIN_FILES, linter=True)
     monkeypatch.setenv("CI_TOOLS_JOBS", "1")
     assert not parallel.eligible([Path("a.yml")] * parallel.MIN_FILES)

@@ -111,12 +111,13 @@ def run(args: argparse.Namespace) -> int:
     docs: list = []
     ctx = checks.Context(root=root, config=config, documents=docs)
     ours, half = files, None
-    if parallel.eligible(files):  # fork before any thread starts
+    linting = not args.no_actionlint and (only is None or "actionlint" in only)
+    if parallel.eligible(files, linter=linting):  # fork before any thread starts
         ours, theirs = parallel.split(files)
         half = parallel.Half(theirs, root, ctx, only)
 
     lint_run = None
-    if not args.no_actionlint and (only is None or "actionlint" in only):
+    if linting:
         try:
             lint_run = actionlint.start([(str(f.absolute()), classify(f)) for f in files], root,
                                         shellcheck=not args.no_shellcheck)
