@@ -97,9 +97,10 @@ def release_pr(clone: Path, api: str) -> str:
 
 
 @pytest.mark.slow
-def test_a_feature_proposes_the_first_release_and_updates_every_version_file(tmp_path, github):
+def test_a_feature_proposes_the_next_minor_release_and_updates_every_version_file(tmp_path, github):
+    """0.1.0 is released (the manifest); below 1.0.0 a feature bumps the minor version (bump-minor-pre-major)."""
     output = release_pr(history(tmp_path, "feat: reusable workflows", "fix(check): a position"), github)
-    assert "title: chore(main): release 0.1.0" in output
+    assert "title: chore(main): release 0.2.0" in output
     assert "### Features" in output and "* reusable workflows" in output
     assert "### Bug fixes" in output and "**check:** a position" in output
     for updater in ("CHANGELOG.md:  [class Changelog", "pyproject.toml:  [class PyProjectToml",
@@ -115,8 +116,12 @@ def test_hidden_types_make_no_release(tmp_path, github):
 
 
 def test_version_markers_agree():
-    """The manifest starts before the first release; the files release-please rewrites carry the markers."""
-    assert json.loads((REPO / ".release-please-manifest.json").read_text()) == {".": "0.0.0"}
+    """The manifest, the package and the changelog name the same release; the files release-please
+    rewrites carry the markers."""
+    version = json.loads((REPO / ".release-please-manifest.json").read_text())["."]
+    assert f'__version__ = "{version}"' in (REPO / "scripts" / "ci_tools" / "__init__.py").read_text()
+    assert f'\nversion = "{version}"\n' in (REPO / "pyproject.toml").read_text()
+    assert f"\n## {version} (" in (REPO / "CHANGELOG.md").read_text()
     config = json.loads((REPO / "release-please-config.json").read_text())
     package = config["packages"]["."]
     assert package["release-type"] == "python" and package["changelog-path"] == "CHANGELOG.md"
