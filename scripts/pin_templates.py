@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
 """Pin the starter workflows' calls of this repository's reusable workflows to a release.
 
-The templates in ``workflow-templates/`` call ``org/ci/.github/workflows/NAME.yml@REF``. Until this
-repository has a release there is no commit to name, so the committed templates carry the
-placeholder ref ``unreleased`` (with ignore comments that say so). When a release is made,
-``release-self.yml`` runs this script to rewrite every such call to
-``@<release commit> # <release tag>`` (dropping the ignore comments), then proposes the result to
+The templates in ``workflow-templates/`` call ``org/ci/.github/workflows/NAME.yml@<sha> # vX.Y.Z``,
+the latest release (a commit cannot name itself, so never the one that holds them). When a release
+is made, ``release-self.yml`` runs this script to rewrite every such call (whatever its ref, and
+dropping any ignore comment) to ``@<release commit> # <release tag>``, then proposes the result to
 this repository and, through ``sync-templates.yml``, to the organisation's ``.github`` repository.
 
     pin_templates.py --repository org/ci --sha SHA --version vX.Y.Z [DIR]

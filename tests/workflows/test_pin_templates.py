@@ -28,13 +28,23 @@ def templates(tmp_path: Path) -> Path:
     return target
 
 
-def test_committed_templates_are_placeholders_until_a_release(templates):
+def test_committed_templates_name_a_release_by_its_commit(templates):
+    assert run("--repository", "org/ci", "--check", str(templates), cwd=templates.parent).returncode == 0
+    version = json.loads((REPO / ".release-please-manifest.json").read_text())["."]
+    calls = sum(p.read_text().count(" # v") for p in templates.glob("*.yml"))
+    pinned = sum(p.read_text().count(f" # v{version}\n") for p in templates.glob("*.yml"))
+    assert pinned == calls >= 7  # one call in each starter, two in canary-deploy: all at the latest release
+    assert not any("ignore[" in p.read_text() for p in templates.glob("*.yml"))
+
+
+def test_an_unpinned_call_fails_the_check(templates):
+    path = templates / "python-ci.yml"
+    text = path.read_text()
+    head, _, rest = text.partition("python-ci.yml@")
+    path.write_text(head + "python-ci.yml@main" + rest[rest.index("\n"):])
     out = run("--repository", "org/ci", "--check", str(templates), cwd=templates.parent)
     assert out.returncode == 1
-    lines = out.stderr.splitlines()
-    placeholders = sum(p.read_text().count("@unreleased ") for p in templates.glob("*.yml"))
-    assert len(lines) == placeholders >= 6  # one call in each starter, two in canary-deploy
-    assert all('is not pinned to a release' in line and '"unreleased"' in line for line in lines)
+    assert out.stderr.count("is not pinned to a release") == 1 and '"main"' in out.stderr
 
 
 def test_pin_rewrites_every_call_and_check_then_passes(templates):
