@@ -25,7 +25,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "terraform-plan"
 import tfkit  # noqa: E402
 from tfkit import actionkit  # noqa: E402
 
-_DURATION = re.compile(r"\d+(ms|s|m|h)")
 _LOCK_FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created|Info):[ \t]*(.*?)\s*$", re.MULTILINE)
 
 
@@ -73,11 +72,7 @@ def is_stale_plan(output: str) -> bool:
 def _settings() -> dict:
     workspace = tfkit.validate_workspace(actionkit.env("INPUT_WORKSPACE", "default"))
     working_dir = tfkit.normalize_dir(actionkit.env("INPUT_WORKING_DIRECTORY", "."))
-    lock_timeout = actionkit.env("INPUT_LOCK_TIMEOUT") or "5m"
-    if not _DURATION.fullmatch(lock_timeout):
-        raise actionkit.ActionFailure(
-            "invalid-input", f'lock-timeout "{lock_timeout}" must be a duration such as 30s or 5m'
-        )
+    lock_timeout = tfkit.lock_timeout_input()
     expected = actionkit.env("INPUT_PLAN_SHA256").lower()
     if expected and not re.fullmatch(r"[0-9a-f]{64}", expected):
         raise actionkit.ActionFailure("invalid-input", "plan-sha256 must be 64 hexadecimal digits")

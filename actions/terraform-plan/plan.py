@@ -26,17 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import tfkit  # noqa: E402
 from tfkit import actionkit  # noqa: E402
 
-_DURATION = re.compile(r"\d+(ms|s|m|h)")
-
 
 def _settings() -> dict:
     workspace = tfkit.validate_workspace(actionkit.env("INPUT_WORKSPACE", "default"))
     working_dir = tfkit.normalize_dir(actionkit.env("INPUT_WORKING_DIRECTORY", "."))
-    lock_timeout = actionkit.env("INPUT_LOCK_TIMEOUT") or "5m"
-    if not _DURATION.fullmatch(lock_timeout):
-        raise actionkit.ActionFailure(
-            "invalid-input", f'lock-timeout "{lock_timeout}" must be a duration such as 30s or 5m'
-        )
+    lock_timeout = tfkit.lock_timeout_input()
     name = tfkit.artifact_name_input(working_dir, workspace)
     return {
         "workspace": workspace,

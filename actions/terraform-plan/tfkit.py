@@ -147,6 +147,19 @@ def artifact_name(working_dir: str, workspace: str) -> str:
     return f"terraform-plan-{slug}-{ws}"
 
 
+_DURATION = re.compile(r"\d+(ms|s|m|h)")
+
+
+def lock_timeout_input() -> str:
+    """The ``lock-timeout`` input (default ``5m``), a duration Terraform accepts."""
+    lock_timeout = actionkit.env("INPUT_LOCK_TIMEOUT") or "5m"
+    if not _DURATION.fullmatch(lock_timeout):
+        raise actionkit.ActionFailure(
+            "invalid-input", f'lock-timeout "{lock_timeout}" must be a duration such as 30s or 5m'
+        )
+    return lock_timeout
+
+
 def artifact_name_input(working_dir: str, workspace: str) -> str:
     """The ``artifact-name`` input, or the default name; only letters, digits, ``.``, ``_``, ``-``."""
     name = actionkit.env("INPUT_ARTIFACT_NAME") or artifact_name(working_dir, workspace)

@@ -43,14 +43,10 @@ def load(args: argparse.Namespace):
     bad arguments raise UsageError."""
     from ci_tools import engine
     from ci_tools.cli import UsageError
-    from ci_tools.config import ConfigError, load_config
-    from ci_tools.discovery import DiscoveryError, find_root
+    from ci_tools.config import load_settings
+    from ci_tools.discovery import DiscoveryError
 
-    root = (args.root or find_root(Path.cwd())).resolve()
-    try:
-        config = load_config(root, args.config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    root, config = load_settings(args)
     settle(args, config)
     try:
         files = engine.collect_files(list(args.paths), root, config, args.exclude)

@@ -258,3 +258,16 @@ def key_line(source: Path, path: list[str]) -> int | None:
         if len(keys) > best_len and want[:len(keys)] == keys:
             best, best_len = number, len(keys)
     return best
+
+
+def load_settings(args) -> tuple[Path, Config]:
+    """``(root, config)`` for a command: ``--root`` or the nearest directory with ``.git``, and
+    ``--config`` or the configuration found there; a configuration error is a usage error."""
+    from ci_tools.cli import UsageError
+    from ci_tools.discovery import find_root
+
+    root = (args.root or find_root(Path.cwd())).resolve()
+    try:
+        return root, load_config(root, args.config)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None

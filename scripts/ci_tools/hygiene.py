@@ -79,19 +79,6 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
 
 
-def load_settings(args: argparse.Namespace):
-    """``(root, config)`` for a hygiene command; configuration errors are usage errors."""
-    from ci_tools.cli import UsageError
-    from ci_tools.config import ConfigError, load_config
-    from ci_tools.discovery import find_root
-
-    root = (args.root or find_root(Path.cwd())).resolve()
-    try:
-        return root, load_config(root, args.config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def emit(findings: list[Finding], args: argparse.Namespace, sources: Iterable[Any] = (),
          extra: dict[str, Any] | None = None, extra_text: str = "", github_notice: bool = True) -> int:
     """Render ``findings`` like ``check`` does, plus ``extra`` (JSON key/values) or ``extra_text``.

@@ -93,9 +93,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ci_tools import hygiene
     from ci_tools.cli import UsageError
+    from ci_tools.config import load_settings
     from ci_tools.model import Finding, Location
 
-    root, config = hygiene.load_settings(args)
+    root, config = load_settings(args)
     name = args.name or os.environ.get("GITHUB_HEAD_REF") or ""
     if not name:
         try:

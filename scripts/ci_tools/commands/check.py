@@ -69,8 +69,8 @@ def emit(findings, args, docs=()) -> int:
 def run(args: argparse.Namespace) -> int:
     from ci_tools import actionlint, checks, engine
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.config import ConfigError, load_config
-    from ci_tools.discovery import DiscoveryError, find_root
+    from ci_tools.config import load_settings
+    from ci_tools.discovery import DiscoveryError
     from ci_tools.docs_reference import section
 
     if args.list:
@@ -90,11 +90,7 @@ def run(args: argparse.Namespace) -> int:
     import gc
 
     gc.disable()  # node trees hold no cycles; collections over millions of nodes only cost time
-    root = (args.root or find_root(Path.cwd())).resolve()
-    try:
-        config = load_config(root, args.config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    root, config = load_settings(args)
     only = set(args.select) if args.select else None
     if only:
         unknown = only - checks.known_ids()

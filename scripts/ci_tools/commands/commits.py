@@ -49,13 +49,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ci_tools import conventional, hygiene
     from ci_tools.cli import FatalError, UsageError
+    from ci_tools.config import load_settings
     from ci_tools.model import Finding, Location
 
     if not (args.range or args.title is not None or args.message_file):
         raise UsageError("nothing to check; give BASE..HEAD, --title TEXT or --message-file FILE")
     if args.current_version and conventional.parse_version(args.current_version) is None:
         raise UsageError(f'--current-version "{args.current_version}" is not a version; write X.Y.Z')
-    root, config = hygiene.load_settings(args)
+    root, config = load_settings(args)
     options = config.raw.get("commits") or {}
     rules = conventional.Rules(
         types=tuple(options.get("types") or conventional.DEFAULT_TYPES),

@@ -172,15 +172,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ci_tools import interface
     from ci_tools.cli import UsageError
-    from ci_tools.config import ConfigError, load_config
-    from ci_tools.discovery import find_root
+    from ci_tools.config import load_settings
     from ci_tools.redact import redact
 
-    root = (args.root or find_root(Path.cwd())).resolve()
-    try:
-        config = load_config(root, args.config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    root, config = load_settings(args)
     revs = {}
     for label, rev in (("BASE", args.base), ("HEAD", args.head)):
         if rev is None:

@@ -51,16 +51,11 @@ class _Plan:
 
 def run(args: argparse.Namespace) -> int:
     from ci_tools import docsgen
-    from ci_tools.cli import UsageError
-    from ci_tools.config import ConfigError, load_config
-    from ci_tools.discovery import excluded, find_root
+    from ci_tools.config import load_settings
+    from ci_tools.discovery import excluded
     from ci_tools.source import display_path, load
 
-    root = (args.root or find_root(Path.cwd())).resolve()
-    try:
-        config = load_config(root, args.config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    root, config = load_settings(args)
 
     def skip(path: Path) -> bool:
         return excluded(path, root, list(config.exclude))

@@ -47,16 +47,12 @@ def run(args: argparse.Namespace) -> int:
 
     from ci_tools import engine, inventory
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.config import ConfigError, load_config
-    from ci_tools.discovery import DiscoveryError, find_root
+    from ci_tools.config import load_settings
+    from ci_tools.discovery import DiscoveryError
     from ci_tools.redact import redact
     from ci_tools.report import inventory as render
 
-    root = (args.root or find_root(Path.cwd())).resolve()
-    try:
-        config = load_config(root, args.config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None
+    root, config = load_settings(args)
     from ci_tools._pincommon import settle
 
     settle(args, config)  # via, git-url-template, cache-ttl and jobs of [tool.ci-tools.pin]

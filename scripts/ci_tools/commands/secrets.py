@@ -35,9 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ci_tools import hygiene, secrets_scan
     from ci_tools.cli import FatalError, UsageError
+    from ci_tools.config import load_settings
     from ci_tools.model import Finding, Location, Severity
 
-    root, config = hygiene.load_settings(args)
+    root, config = load_settings(args)
     options = config.raw.get("secrets") or {}
     if args.baseline is not None and args.no_baseline:
         raise UsageError("--baseline and --no-baseline exclude each other")
