@@ -251,14 +251,14 @@ class ActRun:
         return [e.get("arg", "") for e in self.log if e.get("command") == "set-output"
                 and e.get("name") == name and e.get("job", "").startswith(job_prefix)]
 
-    def errors(self) -> list[str]:
-        """``::error::`` annotations, as act logs them."""
-        found = []
-        for e in self.log:
-            msg = e.get("msg", "")
-            if e.get("raw_output") and msg.lstrip().startswith("::error"):
-                found.append(msg.strip().split("::", 2)[-1])
-        return found
+    def errors(self, job_prefix: str = "") -> list[str]:
+        """The messages of ``::error::`` annotations (act logs each command with its ``arg``)."""
+        return [e.get("arg", "") for e in self.log if e.get("command") == "error"
+                and e.get("job", "").startswith(job_prefix)]
+
+    def warnings(self, job_prefix: str = "") -> list[str]:
+        return [e.get("arg", "") for e in self.log if e.get("command") == "warning"
+                and e.get("job", "").startswith(job_prefix)]
 
     def step_seconds(self) -> list[tuple[str, str, float]]:
         """(job, step, seconds) of every step act ran, as it measured them (for ``bench/``)."""
