@@ -339,6 +339,13 @@ class Act:
         return sorted(set(names))
 
 
+def git_redirect(server_url: str) -> dict[str, str]:
+    """The runner environment that sends git's ``https://github.com/`` to ``server_url``
+    (``url.<server_url>/.insteadOf``), so ``github.server_url`` keeps GitHub's value."""
+    return {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": f"url.{server_url.rstrip('/')}/.insteadOf",
+            "GIT_CONFIG_VALUE_0": "https://github.com/"}
+
+
 def standin_client_source() -> str:
     """The script the stand-ins' step runs: POST the call to ACT_STANDIN_URL, then act on the answer
     as an action would (outputs to GITHUB_OUTPUT, ``::error::`` and exit 1 on failure)."""

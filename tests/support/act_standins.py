@@ -173,8 +173,9 @@ def _append(call: StepCall, file_var: str, text: str) -> None:
 
 
 def _git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    redirect = {k: v for k, v in (env or {}).items() if k.startswith("GIT_CONFIG_")}  # the job's url.insteadOf
     done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV, **(env or {})}, timeout=120)
+                          env={**os.environ, **GIT_ENV, **redirect}, timeout=120)
     if done.returncode:
         raise StandInFailure(f"The process '/usr/bin/git' failed with exit code {done.returncode}: "
                              f"git {' '.join(args)}: {done.stderr.strip()[-400:]}")
@@ -191,6 +192,7 @@ def checkout(call: StepCall) -> dict[str, str]:
     i, env = call.inputs, call.env
     repository = i.get("repository") or env["GITHUB_REPOSITORY"]
     server = (i.get("github-server-url") or env["GITHUB_SERVER_URL"]).rstrip("/")
+    run_git = lambda cwd, *args: _git(cwd, *args, env=env)  # noqa: E731
     ref, commit = i.get("ref", ""), ""
     if not ref and repository.lower() == env["GITHUB_REPOSITORY"].lower():
         ref, commit = env["GITHUB_REF"], env["GITHUB_SHA"]
@@ -203,8 +205,8 @@ def checkout(call: StepCall) -> dict[str, str]:
     target = (call.workspace / (i.get("path") or "")).resolve()
     target.mkdir(parents=True, exist_ok=True)
     if not (target / ".git").exists():
-        _git(target, "init", "-q")
-        _git(target, "remote", "add", "origin", f"{server}/{repository}")
+        run_git(target, "init", "-q")
+        run_git(target, "remote", "add", "origin", f"{server}/{repository}")
     header = "AUTHORIZATION: basic " + base64.b64encode(f"x-access-token:{i.get('token', '')}".encode()).decode()
     auth = ["-c", f"http.{server}/.extraheader={header}"]
     if ref.startswith("refs/heads/"):
@@ -219,19 +221,19 @@ def checkout(call: StepCall) -> dict[str, str]:
     fetch = ["fetch", "--no-tags", "--prune", "--no-recurse-submodules"]
     if depth > 0:
         refspecs = [f"+{commit or ref}:{local}" if local else f"+{commit or ref}"]
-        _git(target, *auth, *fetch, f"--depth={depth}", "origin", *refspecs)
+        run_git(target, *auth, *fetch, f"--depth={depth}", "origin", *refspecs)
     else:
         refspecs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
         if local and not local.startswith("refs/remotes/origin/") and local != ref:
             refspecs.append(f"+{commit or ref}:{local}")
-        _git(target, *auth, *fetch, "origin", *refspecs)
+        run_git(target, *auth, *fetch, "origin", *refspecs)
     if start:
-        _git(target, "checkout", "-q", "--force", "-B", start, local)
+        run_git(target, "checkout", "-q", "--force", "-B", start, local)
     else:
-        _git(target, "checkout", "-q", "--force", "--detach", commit or local or ref)
+        run_git(target, "checkout", "-q", "--force", "--detach", commit or local or ref)
     if i.get("persist-credentials", "true") == "true":
-        _git(target, "config", "--local", f"http.{server}/.extraheader", header)
-    head = _git(target, "rev-parse", "HEAD")
+        run_git(target, "config", "--local", f"http.{server}/.extraheader", header)
+    head = run_git(target, "rev-parse", "HEAD")
     return {"ref": ref, "commit": head}
 
 

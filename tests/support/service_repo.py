@@ -9,8 +9,9 @@ Its ``.github/workflows/`` holds starter templates of ``workflow-templates/`` as
 when a user adopts one (``$default-branch`` replaced), their ``org/ci/...@<release sha>`` calls moved
 to the commit under test, plus the observer job of ``support.act``.
 
-The repository is pushed to a bare ``origin`` under a :class:`~support.gitserver.GitServer` root,
-which plays ``GITHUB_SERVER_URL`` for actions/checkout's stand-in. :meth:`pull_request` makes the
+The repository is pushed to a bare ``origin`` under a :class:`~support.gitserver.GitServer` root;
+``github.server_url`` stays ``https://github.com`` and git reaches that server through
+``url.<server>/.insteadOf https://github.com/`` in the runner's environment (``support.act``). :meth:`pull_request` makes the
 refs GitHub makes for a pull request (``refs/pull/N/head`` and the test merge ``refs/pull/N/merge``).
 """
 
@@ -125,13 +126,13 @@ class ServiceRepo:
         return {"name": name, "full_name": self.name, "default_branch": "main", "owner": {"login": owner},
                 "html_url": f"https://github.com/{self.name}"}
 
-    def push_event(self, server_url: str, api_url: str = "http://127.0.0.1:9") -> tuple[dict, dict[str, str]]:
+    def push_event(self, api_url: str = "https://api.github.com") -> tuple[dict, dict[str, str]]:
         """The ``push`` of ``main`` as it is: payload and the ``github`` context act needs."""
         self.push()
         sha = self.head()
         payload = {"ref": "refs/heads/main", "before": self.work.git("rev-parse", "HEAD~1"), "after": sha,
                    "repository": self.repository(), "pusher": {"name": "octocat"}}
-        return payload, self._context("refs/heads/main", sha, server_url, api_url)
+        return payload, self._context("refs/heads/main", sha, api_url)
 
     def commit_on(self, branch: str, message: str, files: dict[str, str]) -> str:
         if self.work.git("branch", "--list", branch):
@@ -142,7 +143,7 @@ class ServiceRepo:
         self.work.checkout("main")
         return sha
 
-    def pull_request(self, branch: str, title: str, server_url: str, api_url: str = "http://127.0.0.1:9",
+    def pull_request(self, branch: str, title: str, api_url: str = "https://api.github.com",
                      number: int | None = None) -> tuple[dict, dict[str, str]]:
         """Open (or synchronise) a pull request of ``branch`` into ``main``: GitHub's refs, its payload."""
         self.pulls += 1
@@ -159,7 +160,7 @@ class ServiceRepo:
                    "pull_request": {"number": number, "title": title, "body": "",
                                     "head": {"ref": branch, "sha": head, "repo": {"full_name": self.name}},
                                     "base": {"ref": "main", "sha": base, "repo": {"full_name": self.name}}}}
-        context = self._context(f"refs/pull/{number}/merge", merge, server_url, api_url)
+        context = self._context(f"refs/pull/{number}/merge", merge, api_url)
         context.update(GITHUB_HEAD_REF=branch, GITHUB_BASE_REF="main")
         return payload, context
 
@@ -174,12 +175,23 @@ class ServiceRepo:
         self.work.git("add", "-A")
         self.work.commit(f"ci: {workflow} inputs of this service")
 
+    def replace_input(self, workflow: str, name: str, value: str) -> None:
+        """Give input ``name`` of every reusable workflow call in ``<workflow>.yml`` another value."""
+        path = self.path / ".github" / "workflows" / f"{workflow}.yml"
+        text, count = re.subn(rf"(?m)^(      {re.escape(name)}:) .*$", lambda m: f"{m[1]} {value}",
+                              path.read_text(encoding="utf-8"))
+        if not count:
+            raise ValueError(f"{path} passes no input {name!r}")
+        path.write_text(text, encoding="utf-8")
+        self.work.git("add", "-A")
+        self.work.commit(f"ci: {workflow} {name} of this service")
+
     def back_to_main(self) -> None:
         self.work.checkout("main")
 
-    def _context(self, ref: str, sha: str, server_url: str, api_url: str) -> dict[str, str]:
+    def _context(self, ref: str, sha: str, api_url: str) -> dict[str, str]:
         return {"GITHUB_REPOSITORY": self.name, "GITHUB_REPOSITORY_OWNER": self.name.split("/")[0],
-                "GITHUB_REF": ref, "SHA_REF": sha, "GITHUB_SERVER_URL": server_url, "GITHUB_API_URL": api_url,
+                "GITHUB_REF": ref, "SHA_REF": sha, "GITHUB_API_URL": api_url,
                 "GITHUB_RUN_ID": "4242", "GITHUB_RUN_NUMBER": "7"}
 
     def remove(self) -> None:

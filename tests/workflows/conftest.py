@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from support import act_standins, wheelhouse
-from support.act import ACT, Act, CallbackServer, ServedCI, standin_client_source
+from support.act import ACT, Act, CallbackServer, ServedCI, git_redirect, standin_client_source
 from support.gitserver import GitServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -53,7 +53,8 @@ def act_session():
     home.mkdir()
     base_env = {"PATH": SYSTEM_PATH, "HOME": str(home), "LANG": "C.UTF-8", "TMPDIR": str(root),
                 "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INDEX": "1",
-                "PYTHONDONTWRITEBYTECODE": "1", "GIT_CONFIG_NOSYSTEM": "1"}  # git's global config: $HOME's
+                "PYTHONDONTWRITEBYTECODE": "1", "GIT_CONFIG_NOSYSTEM": "1",  # git's global config: $HOME's
+                **git_redirect(git.url)}
     act = Act(served=served, standins_root=standins, catalogue=act_standins.CATALOGUE, callbacks=callbacks,
               work=root / "runs", base_env=base_env)
     # The tool cache outlives the session, as a runner image's does: pip's installs into it are

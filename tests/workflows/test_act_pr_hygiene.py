@@ -26,7 +26,7 @@ def world(act_session):
 
     def run(branch: str, title: str, message: str):
         repo.commit_on(branch, message, {"src/svc/loud.py": '"""Loud greetings."""\n'})
-        payload, github = repo.pull_request(branch, title, act_session.git.url)
+        payload, github = repo.pull_request(branch, title)
         handlers = {"actions/checkout": checkout, "actions/setup-python": setup_python(act_session.tool_cache)}
         try:
             return act_session.act.run(repo.path, "pull_request", "pr-hygiene.yml", payload, github=github,

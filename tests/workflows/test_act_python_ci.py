@@ -37,9 +37,9 @@ def world(act_session, wheels):
     def run(event: str, **kwargs):
         artifacts = ArtifactService(act_session.new_dir("artifacts"))
         if event == "push":
-            payload, github = repo.push_event(act_session.git.url)
+            payload, github = repo.push_event()
         else:
-            payload, github = repo.pull_request(kwargs.pop("branch"), kwargs.pop("title"), act_session.git.url)
+            payload, github = repo.pull_request(kwargs.pop("branch"), kwargs.pop("title"))
         handlers = {"actions/checkout": checkout, "actions/setup-python": setup_python(act_session.tool_cache),
                     "actions/upload-artifact": artifacts.upload}
         result = act_session.act.run(repo.path, event, "python-ci.yml", payload, github=github, handlers=handlers,

@@ -89,8 +89,7 @@ def world(act_session):
 def test_pull_request_plans_and_comments_without_applying(world):
     world.repo.commit_on("feature/more", "feat(infra): one more resource", {"infra/extra.tf": (
         'resource "terraform_data" "more" {\n  input = "more"\n}\n')})
-    payload, github = world.repo.pull_request("feature/more", "feat(infra): one more resource",
-                                              world.session.git.url, world.api.url)
+    payload, github = world.repo.pull_request("feature/more", "feat(infra): one more resource", world.api.url)
     result = world.run("pull_request", payload, github)
     assert result.succeeded, result.text()[-8000:]
     outputs = result.outputs("terraform")
@@ -108,7 +107,7 @@ def test_pull_request_plans_and_comments_without_applying(world):
 
 def test_push_plans_then_applies_the_same_plan(world):
     world.assumed.clear()
-    payload, github = world.repo.push_event(world.session.git.url, world.api.url)
+    payload, github = world.repo.push_event(world.api.url)
     result = world.run("push", payload, github)
     assert result.succeeded, result.text()[-8000:]
     outputs = result.outputs("terraform")
@@ -137,7 +136,7 @@ def test_a_changed_plan_is_refused(world):
         plan.write_bytes(plan.read_bytes() + b"\0")
         return got
 
-    payload, github = world.repo.push_event(world.session.git.url, world.api.url)
+    payload, github = world.repo.push_event(world.api.url)
     result = world.run("push", payload, github, download=tampered)
     assert not result.succeeded
     assert result.jobs[PLAN] == "success" and result.jobs[APPLY] == "failure"
