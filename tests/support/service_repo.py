@@ -164,22 +164,24 @@ class ServiceRepo:
         context.update(GITHUB_HEAD_REF=branch, GITHUB_BASE_REF="main")
         return payload, context
 
-    def add_inputs(self, workflow: str, inputs: dict[str, str]) -> None:
-        """Add ``with:`` inputs to the (one) reusable workflow call of ``.github/workflows/<workflow>.yml``."""
+    def add_inputs(self, workflow: str, inputs: dict[str, str], job: str | None = None) -> None:
+        """Add ``with:`` inputs to the reusable workflow call of ``job`` (default: the only one)."""
         path = self.path / ".github" / "workflows" / f"{workflow}.yml"
         text = path.read_text(encoding="utf-8")
-        if text.count("\n    with:\n") != 1:
+        start = text.index(f"\n  {job}:\n") if job else 0
+        if job is None and text.count("\n    with:\n") != 1:
             raise ValueError(f"{path} has not exactly one `with:` to extend")
+        at = text.index("\n    with:\n", start) + len("\n    with:\n")
         lines = "".join(f"      {key}: {value}\n" for key, value in inputs.items())
-        path.write_text(text.replace("\n    with:\n", "\n    with:\n" + lines), encoding="utf-8")
+        path.write_text(text[:at] + lines + text[at:], encoding="utf-8")
         self.work.git("add", "-A")
         self.work.commit(f"ci: {workflow} inputs of this service")
 
     def replace_input(self, workflow: str, name: str, value: str) -> None:
-        """Give input ``name`` of every reusable workflow call in ``<workflow>.yml`` another value."""
+        """Give input ``name`` of the first reusable workflow call in ``<workflow>.yml`` another value."""
         path = self.path / ".github" / "workflows" / f"{workflow}.yml"
         text, count = re.subn(rf"(?m)^(      {re.escape(name)}:) .*$", lambda m: f"{m[1]} {value}",
-                              path.read_text(encoding="utf-8"))
+                              path.read_text(encoding="utf-8"), count=1)
         if not count:
             raise ValueError(f"{path} passes no input {name!r}")
         path.write_text(text, encoding="utf-8")

@@ -57,7 +57,7 @@ class ContainerWorld:
         self.repo = ServiceRepo(root, act_session.git.root, name, act_session.act.served.sha, templates)
         for template in templates:
             self.repo.replace_input(template, "image", self.image)
-        self.repo.add_inputs(templates[0], {"registry": self.registry.host})
+        self.repo.add_inputs(templates[0], {"registry": self.registry.host}, job="image")
         self.builds: list[dict] = []
         self.logins: list[dict] = []
         self.installs: list[dict] = []
