@@ -39,8 +39,9 @@ def _bcrypt(password: str) -> str:
 
 
 class Registry:
-    def __init__(self, work: Path) -> None:
+    def __init__(self, work: Path, users: dict[str, str] | None = None) -> None:
         self.work = Path(work)
+        self.users = {USER: PASSWORD, **(users or {})}  # htpasswd entries: user -> password
         self.port = _free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -50,7 +51,7 @@ class Registry:
 
     def start(self) -> Registry:
         (self.work / "storage").mkdir(parents=True, exist_ok=True)
-        (self.work / "htpasswd").write_text(f"{USER}:{_bcrypt(PASSWORD)}\n")
+        (self.work / "htpasswd").write_text("".join(f"{u}:{_bcrypt(p)}\n" for u, p in self.users.items()))
         config = self.work / "config.yml"
         config.write_text(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
