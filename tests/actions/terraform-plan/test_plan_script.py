@@ -306,3 +306,76 @@ def test_fence_is_longer_than_any_backticks_in_the_plan() -> None:
 def test_one_huge_line_is_cut_at_the_budget() -> None:
     block = tfkit.folded_block("Plan output", "y" * 100_000, 5_000, "x")
     assert len(block) <= 5_000 and "Truncated" in block and block.count("```") == 2
+
+
+# --------------------------------------------------------------------------- the provider lock file
+# A real provider package, installed by real `terraform init` from a local filesystem mirror
+# (support.terraform.ProviderMirror). The package is hashed and extracted by init, never executed
+# there; it is no gRPC provider, so these tests are about what init does to the lock file. A plan
+# past init would start it and fail with "Failed to load plugin schemas", which the last test uses
+# to show that a complete lock file lets the plan go on.
+
+
+@pytest.fixture
+def mirror(tmp_path: Path):
+    from support.terraform import ProviderMirror, make_terraform
+
+    found = ProviderMirror(tmp_path / "mirror")
+    found.add()
+    return found, make_terraform(tmp_path / "tf-mirror-bin", cli_config=found.cli_config())
+
+
+def _with_provider(ws: Path) -> Path:
+    from support.terraform import ProviderMirror
+
+    return write_config(ws / "infra", extra=ProviderMirror.requirement())
+
+
+def test_lock_file_made_on_macos_fails_the_plan_early(mirror, ws: Path, tmp_path: Path) -> None:
+    """Init on Linux accepts the package by its zh: hash and adds its own h1:: the lock file would
+    change on every run (and, in v0.1.0, terraform-apply refused every apply as plan-changed)."""
+    found, tf = mirror
+    infra = _with_provider(ws)
+    committed = found.registry_lock(tf, infra, "darwin_arm64")
+    run = plan(tf, ws, tmp_path / "temp")
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "lock-file", run.errors
+    here = tfkit.platform()
+    message = run.errors[0]
+    assert f"has no checksum for {here}" in message and '"example.test/org/dummy"' in message
+    assert f"terraform providers lock -platform={here}" in message and "-platform=darwin_arm64" in message
+    assert (infra / ".terraform.lock.hcl").read_text() == committed  # left as committed
+    assert not list((tmp_path / "temp").rglob("tfplan"))
+
+
+def test_lock_file_with_another_platforms_hash_only_fails_the_plan_early(mirror, ws: Path, tmp_path: Path) -> None:
+    """Made on macOS from a mirror (h1: of darwin only): init cannot check the Linux package at all."""
+    found, tf = mirror
+    infra = _with_provider(ws)
+    committed = found.lock(tf, infra, "darwin_arm64")
+    run = plan(tf, ws, tmp_path / "temp")
+    assert run.outputs["failure-reason"] == "lock-file", run.errors
+    assert f"has no checksum for {tfkit.platform()}" in run.errors[0]
+    assert (infra / ".terraform.lock.hcl").read_text() == committed
+
+
+def test_missing_lock_file_fails_the_plan_early(mirror, ws: Path, tmp_path: Path) -> None:
+    _, tf = mirror
+    infra = _with_provider(ws)
+    run = plan(tf, ws, tmp_path / "temp")
+    assert run.outputs["failure-reason"] == "lock-file", run.errors
+    assert "no .terraform.lock.hcl is committed" in run.errors[0]
+    assert '"example.test/org/dummy"' in run.errors[0]
+    assert not (infra / ".terraform.lock.hcl").exists()  # the one init made is not left behind
+
+
+def test_complete_lock_file_is_left_alone_and_the_plan_goes_on(mirror, ws: Path, tmp_path: Path) -> None:
+    found, tf = mirror
+    infra = _with_provider(ws)
+    committed = found.lock(tf, infra, tfkit.platform(), "darwin_arm64")
+    run = plan(tf, ws, tmp_path / "temp")
+    assert (infra / ".terraform.lock.hcl").read_text() == committed
+    assert (infra / ".terraform" / "providers" / "example.test" / "org" / "dummy").is_dir()  # init installed it
+    # past init: validate starts the package, which is no provider (see ProviderMirror)
+    assert run.outputs["failure-reason"] == "invalid", run.errors
+    assert "Failed to load plugin schemas" in run.stdout
