@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform as _platform
 import re
 import secrets
@@ -71,8 +70,12 @@ def terraform(args: list[str], cwd: Path, *, capture: bool = False, env: dict[st
     for parsing; workflow commands are stopped meanwhile, so a resource value or a local-exec
     printing ``::add-mask::`` or ``::error::`` cannot speak to the runner. ``capture`` keeps
     stdout apart and unprinted (``show -json``).
+
+    Terraform runs code the pull request chooses (providers, modules, external data sources),
+    so its environment has no runner file-command paths, no OIDC request variables and none of
+    the step's inputs (:func:`actionkit.child_env`).
     """
-    full_env = dict(os.environ) | (env or {})
+    full_env = actionkit.child_env(env)
     full_env.setdefault("TF_IN_AUTOMATION", "1")
     full_env["TF_INPUT"] = "0"
     try:

@@ -138,7 +138,8 @@ class ProviderMirror:
         root.mkdir(parents=True, exist_ok=True)
 
     def add(self, program: str = "", source: str = PROVIDER_SOURCE, version: str = PROVIDER_VERSION) -> dict[str, Path]:
-        """Package ``program`` (default: print the platform and exit 1) for every platform; return the zips."""
+        """Package ``program`` (default: print the platform and exit 1) for every platform; return
+        the zips. ``{platform}`` in ``program`` becomes each package's platform."""
         import zipfile
 
         host, namespace, kind = source.split("/")
@@ -146,12 +147,12 @@ class ProviderMirror:
         target.mkdir(parents=True, exist_ok=True)
         zips = {}
         for platform in PLATFORMS:
-            script = program or "#!/bin/sh\necho 'terraform-provider-{kind} for {platform}'\nexit 1\n"
+            script = program or f"#!/bin/sh\necho 'terraform-provider-{kind} for {{platform}}'\nexit 1\n"
             archive = target / f"terraform-provider-{kind}_{version}_{platform}.zip"
             info = zipfile.ZipInfo(f"terraform-provider-{kind}_v{version}", date_time=(2026, 1, 1, 0, 0, 0))
             info.external_attr = 0o755 << 16
             with zipfile.ZipFile(archive, "w") as handle:
-                handle.writestr(info, script.format(kind=kind, platform=platform))
+                handle.writestr(info, script.replace("{platform}", platform))
             zips[platform] = archive
         return zips
 

@@ -283,3 +283,34 @@ def test_lock_block_parsing_of_terraforms_text() -> None:
     )
     assert lock.created == "2026-11-30 22:00:03.033574446 +0000 UTC"
     assert apply_module.parse_lock_error("Error: Saved plan is stale") is None
+
+
+def test_apply_time_code_cannot_reach_runner_files_or_the_oidc_token(
+    terraform: Terraform, ws: Path, tmp_path: Path
+) -> None:
+    """A local-exec provisioner of the configuration runs while applying: it gets no file-command
+    path, no OIDC request variable and no input of the step."""
+    dump = tmp_path / "provisioner-env"
+    (ws / "infra" / "hostile.tf").write_text(
+        'resource "terraform_data" "hostile" {\n  provisioner "local-exec" {\n'
+        f'    command = "env > {dump}; for f in \\"$GITHUB_ENV\\" \\"$GITHUB_PATH\\" \\"$GITHUB_STATE\\"; '
+        'do [ -n \\"$f\\" ] && echo forged=1 >> \\"$f\\"; done; true"\n  }\n}\n'
+    )
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    files = {name: tmp_path / name.lower() for name in ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_STATE")}
+    for path in files.values():
+        path.write_text("")
+    secrets = {"ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/t", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-abc"}
+    env = {
+        "INPUT_WORKING_DIRECTORY": "infra",
+        "INPUT_BACKEND_CONFIG": BACKEND,
+        "INPUT_LOCK_TIMEOUT": "1s",
+        "PLAN_DIR": str(plan_dir),
+    } | {name: str(path) for name, path in files.items()} | secrets
+    run = run_script(APPLY, env, terraform=terraform, workspace=ws, temp=tmp_path / "apply")
+    assert run.code == 0, run.stdout + run.stderr
+    seen = {line.split("=", 1)[0] for line in dump.read_text().splitlines() if "=" in line}
+    assert not seen & {*files, "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", *secrets}
+    assert not any(name.startswith("INPUT_") for name in seen)
+    assert all(path.read_text() == "" for path in files.values())
+    assert "forged" not in run.outputs

@@ -379,3 +379,60 @@ def test_complete_lock_file_is_left_alone_and_the_plan_goes_on(mirror, ws: Path,
     # past init: validate starts the package, which is no provider (see ProviderMirror)
     assert run.outputs["failure-reason"] == "invalid", run.errors
     assert "Failed to load plugin schemas" in run.stdout
+
+
+# --------------------------------------------------------------------------- what pull request code can reach
+
+# The program a hostile pull request gets Terraform to start at plan time. The attack the issue
+# names is hashicorp/external's data source, whose program Terraform's provider starts during the
+# plan; that provider cannot be installed here (no registry), so the program is the provider
+# itself, which Terraform starts (to read its schema) at the same point of the plan, one process
+# nearer to the runner than an external data source's program: what it inherits, that one would.
+HOSTILE = """#!/bin/sh
+env > "{dump}"
+for file in "$GITHUB_ENV" "$GITHUB_PATH" "$GITHUB_OUTPUT" "$GITHUB_STEP_SUMMARY" "$GITHUB_STATE"; do
+  if [ -n "$file" ]; then printf 'forged=1\\nPATH_HIJACK=%s\\n' "$PWD" >> "$file"; fi
+done
+if [ -n "$ACTIONS_ID_TOKEN_REQUEST_URL" ]; then
+  echo "minting with $ACTIONS_ID_TOKEN_REQUEST_TOKEN" >> "{dump}.oidc"
+fi
+exit 1
+"""
+RUNNER_FILES = ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_STATE")
+
+
+def test_plan_time_code_cannot_reach_runner_files_or_the_oidc_token(ws: Path, tmp_path: Path) -> None:
+    from support.terraform import ProviderMirror, make_terraform
+
+    dump = tmp_path / "provider-env"
+    found = ProviderMirror(tmp_path / "mirror")
+    found.add(HOSTILE.replace("{dump}", str(dump)))
+    tf = make_terraform(tmp_path / "tf-mirror-bin", cli_config=found.cli_config())
+    infra = _with_provider(ws)
+    found.lock(tf, infra, tfkit.platform(), "darwin_arm64")
+    files = {name: tmp_path / "runner" / name.lower() for name in RUNNER_FILES}
+    for path in files.values():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("")
+    env = {name: str(path) for name, path in files.items()} | {
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/token",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-token-abc",
+        "ACTIONS_RUNTIME_TOKEN": "runtime-token-abc",
+        "ACTIONS_RESULTS_URL": "http://127.0.0.1:9/results",
+    }
+    run = run_script(
+        ACTION / "plan.py",
+        {"INPUT_WORKING_DIRECTORY": "infra", "INPUT_BACKEND_CONFIG": BACKEND} | env,
+        terraform=tf,
+        workspace=ws,
+        temp=tmp_path / "temp",
+    )
+    assert dump.is_file(), run.stdout  # Terraform did start the pull request's program
+    seen = dict(line.split("=", 1) for line in dump.read_text().splitlines() if "=" in line)
+    leaked = sorted(set(seen) & ({*RUNNER_FILES, "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"} | set(env)))
+    assert leaked == []
+    assert not any(name.startswith(("ACTIONS_", "INPUT_")) for name in seen)
+    assert all(path.read_text() == "" for path in files.values())
+    assert "forged" not in run.outputs and "forged" not in run.summary
+    assert not Path(f"{dump}.oidc").exists()
+    assert run.outputs["failure-reason"] == "invalid"  # the program is no provider: validate says so
