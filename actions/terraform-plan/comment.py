@@ -94,11 +94,11 @@ def render(working_dir: str, workspace: str, outputs: dict[str, str], plan_text:
         + _addresses("Replace", detail.get("replace", []))
     )
     meta = (
-        f"Plan SHA-256 `{outputs.get('plan-sha256', '')}`, Terraform {outputs.get('terraform-version', '')}, "
-        f"artifact `{outputs.get('artifact-name', '')}`.\n\n"
+        f"Plan SHA-256 `{outputs.get('plan-sha256', '')}` (normalised plan), "
+        f"Terraform {outputs.get('terraform-version', '')}.\n\n"
     )
     body = head + status + "\n\n" + table + lists + meta
-    where = f"the full plan is in the artifact {outputs.get('artifact-name', '')}"
+    where = "the full plan is in the log of the workflow run's plan step"
     return body + tfkit.folded_block("Plan output", plan_text, max(COMMENT_LIMIT - 64 - len(body), 1024), where)
 
 

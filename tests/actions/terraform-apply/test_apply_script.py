@@ -56,6 +56,10 @@ def apply(terraform: Terraform, ws: Path, temp: Path, plan_dir: Path, **inputs: 
     return run_script(APPLY, env, terraform=terraform, workspace=ws, temp=temp / "apply")
 
 
+def manifest_sha(plan_dir: Path) -> str:
+    return json.loads((plan_dir / "plan.json").read_text())["plan_sha256"]
+
+
 def resources(ws: Path) -> dict[str, dict]:
     state_file = ws / "infra" / "state" / "terraform.tfstate"
     if not state_file.exists():
@@ -84,16 +88,19 @@ def test_applies_the_reviewed_plan(terraform: Terraform, ws: Path, tmp_path: Pat
     assert ":white_check_mark: Applied." in run.summary and "| 3 | 0 | 0 | 0 |" in run.summary
 
 
-def test_applies_exactly_the_plan_file_not_the_current_configuration(
+def test_a_configuration_other_than_the_reviewed_one_is_refused_with_the_difference(
     terraform: Terraform, ws: Path, tmp_path: Path
 ) -> None:
+    """The apply plans again and compares the normalised plan with the reviewed one (no plan file
+    leaves the plan job): what differs is named, address and attribute, and nothing is applied."""
     plan_dir = make_plan(terraform, ws, tmp_path)
-    write_config(ws / "infra", generation="9", keep="unreviewed")  # a later commit nobody planned
+    assert sorted(p.name for p in plan_dir.iterdir()) == ["plan.json"]  # no plan file, no plan text
+    write_config(ws / "infra", generation="9", keep="unreviewed")  # not what was reviewed
     run = apply(terraform, ws, tmp_path, plan_dir)
-    assert run.code == 0, run.stdout
-    state = resources(ws)
-    assert state["terraform_data.rotated"]["triggers_replace"]["value"] == ["1"]
-    assert state["terraform_data.keep"]["input"]["value"] == "stable"
+    _refused(run, "the plan made now differs from the reviewed plan")
+    assert '`terraform_data.keep`: after.input: reviewed "stable", now "unreviewed"' in run.summary
+    assert '`terraform_data.rotated`: after.triggers_replace[0]: reviewed "1", now "9"' in run.summary
+    assert resources(ws) == {}
 
 
 def test_workspace_plan_applies_to_that_workspace(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
@@ -117,19 +124,20 @@ def _refused(run, *phrases: str) -> None:
     assert "Refused: the plan is not the reviewed one." in run.summary
 
 
-def test_plan_file_modified(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+def test_manifest_edited(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
     plan_dir = make_plan(terraform, ws, tmp_path)
-    with (plan_dir / "tfplan").open("ab") as handle:
-        handle.write(b"\0")
+    manifest = json.loads((plan_dir / "plan.json").read_text())
+    manifest["plan"]["resource_changes"] = []
+    (plan_dir / "plan.json").write_text(json.dumps(manifest))
     run = apply(terraform, ws, tmp_path, plan_dir)
-    _refused(run, "the plan file's SHA-256 is ", ", the manifest says ")
+    _refused(run, "the manifest's plan does not have its SHA-256")
     assert resources(ws) == {}
 
 
 def test_plan_file_other_than_the_reviewed_sha(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
     plan_dir = make_plan(terraform, ws, tmp_path)
     run = apply(terraform, ws, tmp_path, plan_dir, plan_sha256="ab" * 32)
-    _refused(run, f"the reviewed plan-sha256 is {'ab' * 32}")
+    _refused(run, f"the manifest's plan has SHA-256 {manifest_sha(plan_dir)}, the reviewed plan-sha256 is {'ab' * 32}")
 
 
 def test_lock_file_changed_since_the_plan(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
@@ -171,10 +179,9 @@ def test_every_difference_is_named(terraform: Terraform, ws: Path, tmp_path: Pat
     manifest = json.loads((plan_dir / "plan.json").read_text())
     manifest["terraform_version"] = "1.14.9"
     (plan_dir / "plan.json").write_text(json.dumps(manifest))
-    (plan_dir / "tfplan").write_bytes(b"not a plan")
     (ws / "infra" / ".terraform.lock.hcl").write_text(LOCK_HEADER)
-    run = apply(terraform, ws, tmp_path, plan_dir)
-    _refused(run, "plan file's SHA-256", "Terraform is", ".terraform.lock.hcl")
+    run = apply(terraform, ws, tmp_path, plan_dir, plan_sha256="ab" * 32)
+    _refused(run, "the reviewed plan-sha256 is", "Terraform is", ".terraform.lock.hcl")
     assert run.summary.count("\n- ") == 3
 
 
@@ -213,17 +220,17 @@ def test_state_locked_names_the_holder(terraform: Terraform, ws: Path, tmp_path:
     assert info["ID"] in run.summary
 
 
-def test_stale_plan(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+def test_state_changed_since_the_review(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    """Someone applied another change after the review: the plan made now differs (it was stale-plan
+    when the saved plan file itself was applied)."""
     infra = ws / "infra"
     plan_dir = make_plan(terraform, ws, tmp_path)
-    # someone applies another change after the plan was made
     write_config(infra, keep="hotfix")
     terraform.run("apply", "-auto-approve", "-input=false", cwd=infra)
     write_config(infra)
     run = apply(terraform, ws, tmp_path, plan_dir)
-    assert run.code == 1
-    assert run.outputs["failure-reason"] == "stale-plan"
-    assert "state changed since the plan was made" in run.errors[0]
+    _refused(run, "the plan made now differs from the reviewed plan")
+    assert "`terraform_data.keep`: reviewed create, now update" in run.summary
     assert resources(ws)["terraform_data.keep"]["input"]["value"] == "hotfix"
 
 

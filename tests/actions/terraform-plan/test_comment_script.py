@@ -122,7 +122,7 @@ def test_huge_plan_is_truncated_under_the_limit(terraform: Terraform, comments_a
     [made] = comments_api.with_marker(7, MARKER)
     body = made["body"]
     assert 60_000 < len(body) <= 65_536
-    assert "**Truncated:**" in body and "the full plan is in the artifact terraform-plan-infra-default" in body
+    assert "**Truncated:**" in body and "the full plan is in the log of the workflow run's plan step" in body
     assert body.count("```") == 2 and "\n```\n\n</details>" in body
     shown = body.split("```text\n", 1)[1].split("\n```\n", 1)[0]
     assert text.startswith(shown + "\n")  # whole lines from the top

@@ -57,16 +57,17 @@ def test_first_plan_adds_everything_with_addresses(terraform: Terraform, ws: Pat
     ]
     assert run.outputs["artifact-name"] == "terraform-plan-infra-default"
     out = Path(run.outputs["artifact-dir"])
-    assert sorted(p.name for p in out.iterdir()) == ["plan.json", "plan.txt", "tfplan"]
+    assert sorted(p.name for p in out.iterdir()) == ["plan.json"]  # the manifest only: no plan file
+    assert not list((tmp_path / "temp").rglob("tfplan"))  # not even left in RUNNER_TEMP
     manifest = json.loads((out / "plan.json").read_text())
-    assert manifest["plan_sha256"] == run.outputs["plan-sha256"] == tfkit.sha256_file(out / "tfplan")
+    assert manifest["plan_sha256"] == run.outputs["plan-sha256"] == tfkit.plan_digest(manifest["plan"])
+    assert "timestamp" not in manifest["plan"] and "prior_state" not in manifest["plan"]
     assert manifest["terraform_version"] == terraform.version() == run.outputs["terraform-version"]
     assert manifest["lock_file_sha256"] is None  # only built-in providers: Terraform writes no lock file
     assert (manifest["working_directory"], manifest["workspace"]) == ("infra", "default")
-    assert "terraform_data.rotated will be created" in (out / "plan.txt").read_text()
+    assert "terraform_data.rotated will be created" in Path(run.outputs["plan-text-file"]).read_text()
     assert "| 3 | 0 | 0 | 0 |" in run.summary
-    # the plan file really is what Terraform saved: it shows the same actions
-    assert tfkit.summarize(terraform.plan_json(ws / "infra", str(out / "tfplan"))).add == detail["add"]
+    assert sorted(tfkit.summarize(manifest["plan"]).add) == sorted(detail["add"])
 
 
 def test_no_changes_after_apply(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
