@@ -13,9 +13,17 @@ its own plan file, which is deleted afterwards. A held state lock (``state-locke
 lock's ID, holder and creation time), a plan made stale between the two steps (``stale-plan``)
 and any other failure (``plan-failed``, ``apply-failed``) are told apart.
 
+The manifest must be of this commit (``GITHUB_SHA``, unless ``allow-other-commit``) and of the run
+it was downloaded from. With ``run-id`` (a plan of another run) and no ``plan-sha256``, the
+source run is checked through the API (``GET /repos/{repo}/actions/runs/{id}``): it must be a
+push to the default branch of this repository at the manifest's commit, or the apply fails with
+``source-run``; a manifest cannot vouch for itself.
+
 Inputs (environment): INPUT_WORKING_DIRECTORY, INPUT_WORKSPACE, INPUT_BACKEND_CONFIG,
 INPUT_VAR_FILES, INPUT_LOCK_TIMEOUT, INPUT_ARTIFACT_NAME, INPUT_PLAN_SHA256 (the reviewed
-SHA-256), PLAN_DIR (where the artifact was downloaded).
+SHA-256), INPUT_RUN_ID, INPUT_GITHUB_TOKEN (only with a run id; never printed),
+INPUT_ALLOW_OTHER_COMMIT, PLAN_DIR (where the artifact was downloaded), GITHUB_API_URL,
+GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_RUN_ID.
 """
 
 from __future__ import annotations
@@ -26,6 +34,8 @@ import re
 import shutil
 import sys
 import tempfile
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,7 +103,16 @@ def _settings() -> dict:
         "artifact_name": name,
         "backend_config": tfkit.lines(os.environ.get("INPUT_BACKEND_CONFIG", "")),
         "var_files": tfkit.lines(os.environ.get("INPUT_VAR_FILES", "")),
+        "run_id": _run_id(),
+        "allow_other_commit": actionkit.env_bool("INPUT_ALLOW_OTHER_COMMIT", False),
     }
+
+
+def _run_id() -> str:
+    run_id = actionkit.env("INPUT_RUN_ID")
+    if run_id and not run_id.isdigit():
+        raise actionkit.ActionFailure("invalid-input", f'run-id "{run_id}" is not a number')
+    return run_id
 
 
 def prepare() -> None:
@@ -131,9 +150,71 @@ def differences(
         now = lock_sha or "absent"
         then = manifest.get("lock_file_sha256") or "absent"
         found.append(f"{tfkit.LOCK_FILE} has SHA-256 {now}, at plan time {then}")
+    here = actionkit.env("GITHUB_SHA")
+    if manifest.get("commit") != here and not cfg["allow_other_commit"]:
+        found.append(
+            f"the plan was made at commit {manifest.get('commit') or 'unknown'}, this run is at {here} "
+            "(allow-other-commit: true accepts that)"
+        )
+    source = cfg["run_id"] or actionkit.env("GITHUB_RUN_ID")
+    if source and str(manifest.get("run_id") or "") != source:
+        found.append(f"the manifest is from run {manifest.get('run_id') or 'unknown'}, not run {source}")
     if list(manifest.get("var_files") or []) != cfg["var_files"]:
         found.append(f"var-files are {cfg['var_files']}, the plan used {manifest.get('var_files') or []}")
     return found
+
+
+def _api(path: str, token: str) -> dict:
+    api = (actionkit.env("GITHUB_API_URL") or "https://api.github.com").rstrip("/")
+    request = urllib.request.Request(
+        api + path,
+        headers={
+            "Accept": "application/vnd.github+json",
+            "Authorization": f"Bearer {token}",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "User-Agent": "org-ci-terraform-apply",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            data = json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        hint = " (the token needs actions: read)" if error.code in (401, 403, 404) else ""
+        raise actionkit.ActionFailure("source-run", f"GET {path} answered {error.code}{hint}") from None
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        raise actionkit.ActionFailure("source-run", f"GET {path} failed: {getattr(error, 'reason', error)}") from None
+    if not isinstance(data, dict):
+        raise actionkit.ActionFailure("source-run", f"GET {path} answered no object")
+    return data
+
+
+def verify_source_run(manifest: dict, run_id: str) -> None:
+    """Require run ``run_id`` to be a push to this repository's default branch at the manifest's commit."""
+    token = os.environ.get("INPUT_GITHUB_TOKEN", "")
+    repository = actionkit.env("GITHUB_REPOSITORY")
+    if not token or not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
+        raise actionkit.ActionFailure(
+            "source-run", "with run-id and no plan-sha256 the source run is checked: pass github-token"
+        )
+    default = str(_api(f"/repos/{repository}", token).get("default_branch") or "")
+    run = _api(f"/repos/{repository}/actions/runs/{run_id}", token)
+    problems = []
+    if run.get("event") != "push":
+        problems.append(f'run {run_id} was triggered by "{run.get("event")}", not a push')
+    if not default or run.get("head_branch") != default:
+        problems.append(f'run {run_id} ran on branch "{run.get("head_branch")}", not the default branch "{default}"')
+    for key in ("repository", "head_repository"):
+        name = str((run.get(key) or {}).get("full_name") or "")
+        if name.lower() != repository.lower():
+            problems.append(f'run {run_id} is of "{name}", not "{repository}"')
+    if run.get("head_sha") != manifest.get("commit"):
+        problems.append(f"run {run_id} ran at {run.get('head_sha')}, the manifest says {manifest.get('commit')}")
+    if problems:
+        raise actionkit.ActionFailure(
+            "source-run",
+            "refusing a plan of another run that is not a push to the default branch: " + "; ".join(problems),
+        )
+    print(f"Run {run_id} is a push to {default} at {manifest.get('commit')}")
 
 
 def _summary(cfg: dict, manifest: dict, status: str, detail: str = "") -> None:
@@ -203,6 +284,8 @@ def run() -> None:
     found = differences(manifest, cfg["expected"], version, tfkit.sha256_file(path / tfkit.LOCK_FILE), cfg)
     if found:
         _refuse(cfg, manifest, found)
+    if cfg["run_id"] and not cfg["expected"]:
+        verify_source_run(manifest, cfg["run_id"])
 
     init = ["init", "-input=false", "-no-color", "-lockfile=readonly", f"-lock-timeout={cfg['lock_timeout']}"]
     init += [f"-backend-config={item}" for item in cfg["backend_config"]]

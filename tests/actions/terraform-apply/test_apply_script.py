@@ -321,3 +321,108 @@ def test_apply_time_code_cannot_reach_runner_files_or_the_oidc_token(
     assert not any(name.startswith("INPUT_") for name in seen)
     assert all(path.read_text() == "" for path in files.values())
     assert "forged" not in run.outputs
+
+
+# --------------------------------------------------------------------------- a plan of another run (run-id)
+
+HERE = "6dcb09b5b57875f334f61aebed695e2e4193db5e"  # GITHUB_SHA of every run_script run
+
+
+@pytest.fixture
+def github(tmp_path: Path):
+    from support.github_api import GitHubDouble
+    from support.gitrepo import Repo
+
+    repo = Repo(tmp_path / "svc")
+    repo.commit("init", {"README.md": "svc\n"})
+    with GitHubDouble() as double:
+        entry = double.add_repo("org/svc", repo.path)
+        yield double, entry
+
+
+def other_run_plan(terraform: Terraform, ws: Path, temp: Path, commit: str, run_id: str) -> Path:
+    env = {"INPUT_WORKING_DIRECTORY": "infra", "INPUT_BACKEND_CONFIG": BACKEND,
+           "GITHUB_SHA": commit, "GITHUB_RUN_ID": run_id}
+    run = run_script(PLAN, env, terraform=terraform, workspace=ws, temp=temp / "plan")
+    assert run.code == 0, run.stdout + run.stderr
+    shutil.copytree(run.outputs["artifact-dir"], temp / "download")
+    return temp / "download"
+
+
+def apply_from(terraform, ws, tmp_path, plan_dir, github, run_id: str, **inputs):
+    double, _ = github
+    extra = {"INPUT_RUN_ID": run_id, "INPUT_GITHUB_TOKEN": "ghs_applyToken000", "GITHUB_API_URL": double.url}
+    return run_script(
+        APPLY,
+        {"INPUT_WORKING_DIRECTORY": "infra", "INPUT_BACKEND_CONFIG": BACKEND, "INPUT_LOCK_TIMEOUT": "1s",
+         "PLAN_DIR": str(plan_dir)} | extra | {f"INPUT_{k.upper()}": v for k, v in inputs.items()},
+        terraform=terraform, workspace=ws, temp=tmp_path / "apply",
+    )
+
+
+def test_plan_of_a_push_on_the_default_branch_at_this_commit_is_applied(terraform, ws, tmp_path, github) -> None:
+    _, entry = github
+    entry.workflow_runs[556] = {"event": "push", "head_branch": "main", "head_sha": HERE}
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "556")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "556")
+    assert run.code == 0, run.stdout
+    assert len(resources(ws)) == 3
+    assert "ghs_applyToken000" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ({"event": "pull_request", "head_branch": "feature"}, 'run 555 was triggered by "pull_request", not a push'),
+        ({"event": "push", "head_branch": "feature"}, 'run 555 ran on branch "feature", not the default branch "main"'),
+        ({"event": "push", "head_branch": "main", "head_repository": "mallory/svc"}, 'run 555 is of "mallory/svc"'),
+    ],
+)
+def test_swapped_plan_with_its_own_manifest_is_refused(terraform, ws, tmp_path, github, source, message) -> None:
+    """A plan made by a run the pull request's author controls, with a manifest that vouches for it
+    (in v0.1.0 neither its commit nor its run was checked and plan-sha256 was optional)."""
+    _, entry = github
+    entry.workflow_runs[555] = {"head_sha": HERE} | source
+    write_config(ws / "infra", keep="mallory-was-here")
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "555")
+    write_config(ws / "infra")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "555")
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "source-run", run.errors
+    assert message in run.errors[0]
+    assert resources(ws) == {}
+
+
+def test_swapped_plan_of_another_commit_is_refused(terraform, ws, tmp_path, github) -> None:
+    _, entry = github
+    other = "1" * 40
+    entry.workflow_runs[557] = {"event": "push", "head_branch": "main", "head_sha": other}
+    plan_dir = other_run_plan(terraform, ws, tmp_path, other, "557")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "557")
+    _refused(run, f"the plan was made at commit {other}, this run is at {HERE}")
+    allowed = apply_from(terraform, ws, tmp_path, plan_dir, github, "557", allow_other_commit="true")
+    assert allowed.code == 0, allowed.stdout
+
+
+def test_swapped_plan_against_the_reviewed_sha_is_refused(terraform, ws, tmp_path, github) -> None:
+    """With plan-sha256 (the SHA-256 reviewers saw) no API call is needed: the swapped manifest's is another."""
+    reviewed = json.loads((make_plan(terraform, ws, tmp_path / "honest") / "plan.json").read_text())["plan_sha256"]
+    write_config(ws / "infra", keep="mallory-was-here")
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "555")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "555", plan_sha256=reviewed)
+    _refused(run, f"the reviewed plan-sha256 is {reviewed}")
+    assert github[0].count("/actions/runs/") == 0
+
+
+def test_manifest_of_another_run_than_the_one_named(terraform, ws, tmp_path, github) -> None:
+    _, entry = github
+    entry.workflow_runs[556] = {"event": "push", "head_branch": "main", "head_sha": HERE}
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "999")
+    _refused(apply_from(terraform, ws, tmp_path, plan_dir, github, "556"), "the manifest is from run 999, not run 556")
+
+
+def test_source_run_unknown_to_the_api_fails_closed(terraform, ws, tmp_path, github) -> None:
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "404")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "404")
+    assert run.outputs["failure-reason"] == "source-run"
+    assert "answered 404" in run.errors[0]
