@@ -131,3 +131,24 @@ def main(run) -> None:
 
 def workspace() -> Path:
     return Path(os.environ.get("GITHUB_WORKSPACE") or os.getcwd())
+
+
+# What a child process that runs code of a pull request (Terraform and its providers, a build)
+# must not inherit: the runner's file commands, which write step outputs, the job summary,
+# variables and PATH entries of later steps, and saved state; the OIDC token request, which mints
+# cloud credentials; the runtime token and service URLs of the artifact and cache services; the
+# inputs of the step (INPUT_*: a token may be one of them).
+RUNNER_FILE_COMMANDS = ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_STATE")
+_WITHHELD_PREFIXES = ("ACTIONS_ID_TOKEN_REQUEST_", "ACTIONS_RUNTIME_", "ACTIONS_RESULTS_", "ACTIONS_CACHE_", "INPUT_")
+
+
+def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment for a child that runs untrusted code, plus ``extra``, without
+    the runner's file-command paths, the OIDC request variables, the runtime token and the inputs."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in RUNNER_FILE_COMMANDS and not name.startswith(_WITHHELD_PREFIXES)
+    }
+    env.update(extra or {})
+    return env

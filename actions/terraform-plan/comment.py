@@ -2,14 +2,17 @@
 
 The comment carries a hidden marker, ``<!-- ci:terraform-plan dir=DIR ws=WS -->``; the step lists
 the pull request's comments (every page: a busy pull request has more than 100) and edits the
-one with its marker, or creates it. A failed plan updates the comment too, so reviewers never
+one with its marker written by the token's own identity, or creates it. Anyone can write the
+marker: a comment by anybody else is never edited. The identity is the ``comment-author`` input,
+else the login ``GET /user`` answers (a personal token), else, when GitHub answers that an
+installation token has no user (403), ``github-actions[bot]``, who writes with ``github.token``. A failed plan updates the comment too, so reviewers never
 approve an older plan that a newer commit no longer produces.
 
 The body stays under GitHub's 65,536-character limit: the plan text is folded in ``<details>``
 and cut on a line boundary, with the fence closed and the cut stated.
 
-Inputs (environment): INPUT_TOKEN (never printed), INPUT_PR_NUMBER, INPUT_WORKING_DIRECTORY,
-INPUT_WORKSPACE, PLAN_OUTCOME, PLAN_* (the plan step's outputs), GITHUB_API_URL,
+Inputs (environment): INPUT_TOKEN (never printed), INPUT_PR_NUMBER, INPUT_COMMENT_AUTHOR,
+INPUT_WORKING_DIRECTORY, INPUT_WORKSPACE, PLAN_OUTCOME, PLAN_* (the plan step's outputs), GITHUB_API_URL,
 GITHUB_REPOSITORY.
 """
 
@@ -32,6 +35,15 @@ COMMENT_LIMIT = 65536
 _BUDGET = COMMENT_LIMIT - 1536  # room for the header, the table and the lists of addresses
 _LIST_LIMIT = 50
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="next"')
+JOB_TOKEN_AUTHOR = "github-actions[bot]"
+
+
+class HTTPFailure(actionkit.ActionFailure):
+    """An HTTP error answer, with its status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__("comment-failed", message)
+        self.status = status
 
 
 def marker(working_dir: str, workspace: str) -> str:
@@ -82,11 +94,11 @@ def render(working_dir: str, workspace: str, outputs: dict[str, str], plan_text:
         + _addresses("Replace", detail.get("replace", []))
     )
     meta = (
-        f"Plan SHA-256 `{outputs.get('plan-sha256', '')}`, Terraform {outputs.get('terraform-version', '')}, "
-        f"artifact `{outputs.get('artifact-name', '')}`.\n\n"
+        f"Plan SHA-256 `{outputs.get('plan-sha256', '')}` (normalised plan), "
+        f"Terraform {outputs.get('terraform-version', '')}.\n\n"
     )
     body = head + status + "\n\n" + table + lists + meta
-    where = f"the full plan is in the artifact {outputs.get('artifact-name', '')}"
+    where = "the full plan is in the log of the workflow run's plan step"
     return body + tfkit.folded_block("Plan output", plan_text, max(COMMENT_LIMIT - 64 - len(body), 1024), where)
 
 
@@ -97,6 +109,19 @@ class GitHub:
         self.api = api_url.rstrip("/")
         self.repository = repository
         self.token = token
+
+    def identity(self) -> str:
+        """The login the token writes comments as (see the module's docstring)."""
+        try:
+            user, _ = self._call("GET", f"{self.api}/user")
+        except HTTPFailure as failure:
+            if failure.status != 403:
+                raise
+            return JOB_TOKEN_AUTHOR
+        login = user.get("login") if isinstance(user, dict) else None
+        if not isinstance(login, str) or not login:
+            raise actionkit.ActionFailure("comment-failed", "GET /user answered no login")
+        return login
 
     def _call(self, method: str, url: str, payload: dict | None = None) -> tuple[object, str]:
         data = json.dumps(payload).encode() if payload is not None else None
@@ -122,9 +147,7 @@ class GitHub:
             except (ValueError, AttributeError, OSError):
                 pass
             hint = " (the job needs permissions: pull-requests: write)" if error.code in (401, 403, 404) else ""
-            raise actionkit.ActionFailure(
-                "comment-failed", f"{method} {self._path(url)} answered {error.code} {detail}{hint}".strip()
-            ) from None
+            raise HTTPFailure(f"{method} {self._path(url)} answered {error.code} {detail}{hint}".strip(), error.code) from None
         except (urllib.error.URLError, OSError, ValueError) as error:
             reason = getattr(error, "reason", error)
             raise actionkit.ActionFailure("comment-failed", f"{method} {self._path(url)} failed: {reason}") from None
@@ -149,8 +172,12 @@ class GitHub:
             pages += 1
         return found
 
-    def upsert(self, number: int, mark: str, body: str) -> tuple[str, dict]:
+    def upsert(self, number: int, mark: str, body: str, author: str) -> tuple[str, dict]:
+        """Edit the comment with ``mark`` that ``author`` wrote, or create one."""
         for comment in self.comments(number):
+            user = comment.get("user") if isinstance(comment.get("user"), dict) else {}
+            if str(user.get("login", "")).lower() != author.lower():
+                continue  # somebody else's comment, whatever it says
             if mark in str(comment.get("body", "")):
                 updated, _ = self._call(
                     "PATCH", f"{self.api}/repos/{self.repository}/issues/comments/{comment['id']}", {"body": body}
@@ -196,7 +223,8 @@ def run() -> None:
     )
     body = render(working_dir, workspace, outputs, plan_text, actionkit.env("PLAN_OUTCOME", "success"))
     api = GitHub(actionkit.env("GITHUB_API_URL") or "https://api.github.com", repository, token)
-    action, comment = api.upsert(int(number), marker(working_dir, workspace), body)
+    author = actionkit.env("INPUT_COMMENT_AUTHOR") or api.identity()
+    action, comment = api.upsert(int(number), marker(working_dir, workspace), body, author)
     url = str(comment.get("html_url", ""))
     actionkit.set_output("comment-id", str(comment.get("id", "")))
     actionkit.set_output("comment-url", url)

@@ -1,12 +1,16 @@
-"""terraform-plan's main step: init, fmt -check, validate, plan, show; writes the plan artifact.
+"""terraform-plan's main step: init, fmt -check, validate, plan, show; writes the manifest.
 
-Each stage that fails ends the step with its own failure reason (``init-failed``, ``fmt``,
-``invalid``, ``plan-failed``). A successful plan leaves in ``$RUNNER_TEMP/terraform-plan/<name>/``:
+Each stage that fails ends the step with its own failure reason (``lock-file``, ``init-failed``,
+``fmt``, ``invalid``, ``plan-failed``). The saved plan holds the prior state and the values of
+sensitive variables in clear text, so it never leaves the job: it is read with ``terraform show``
+and deleted. What a successful plan leaves, in ``$RUNNER_TEMP/terraform-plan/``:
 
-- ``tfplan``: the saved plan, the only thing terraform-apply will apply;
-- ``plan.txt``: ``terraform show -no-color tfplan``, for people;
-- ``plan.json``: the manifest terraform-apply checks before applying (the plan's SHA-256, the
-  Terraform version, the SHA-256 of ``.terraform.lock.hcl``, the directory and workspace).
+- ``<name>/plan.json``, the artifact: the manifest terraform-apply checks, with the normalised
+  plan (``tfkit.normalize_plan``: no timestamp, no prior or planned state, every sensitive value
+  redacted) and its SHA-256, the Terraform version, the SHA-256 of the committed
+  ``.terraform.lock.hcl``, the directory, workspace, var files, commit and run;
+- ``<name>.txt``: ``terraform show -no-color`` (sensitive values hidden by Terraform), for the
+  comment and the summary; not uploaded.
 
 Inputs (environment): INPUT_WORKING_DIRECTORY, INPUT_WORKSPACE, INPUT_BACKEND_CONFIG (lines),
 INPUT_VAR_FILES (lines), INPUT_FMT_CHECK, INPUT_LOCK_TIMEOUT, INPUT_ARTIFACT_NAME,
@@ -45,14 +49,37 @@ def _settings() -> dict:
     }
 
 
-def _init(cfg: dict, env: dict) -> None:
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+
+
+def _init(cfg: dict, env: dict) -> str | None:
+    """Run ``terraform init``; return the committed lock file's SHA-256 (``None``: no lock file).
+
+    A lock file that init had to write or change is put back as committed and the plan fails
+    with ``lock-file`` (see :func:`tfkit.lock_file_problem`)."""
+    lock = cfg["path"] / tfkit.LOCK_FILE
+    before = _read(lock)
     args = ["init", "-input=false", "-no-color", f"-lock-timeout={cfg['lock_timeout']}"]
     args += [f"-backend-config={item}" for item in cfg["backend_config"]]
     result = tfkit.terraform(args, cfg["path"], env=env)
+    after = _read(lock)
+    problem = tfkit.lock_file_problem(before, after, result.output, result.code == 0)
+    if after != before:
+        if before is None:
+            lock.unlink(missing_ok=True)
+        else:
+            lock.write_text(before, encoding="utf-8")
+    if problem:
+        raise actionkit.ActionFailure("lock-file", problem)
     if result.code != 0 and result.config_invalid:
         raise actionkit.ActionFailure("invalid", f"the configuration is not valid: {result.first_error()}")
     if result.code != 0:
         raise actionkit.ActionFailure("init-failed", f"terraform init failed: {result.first_error()}")
+    return tfkit.sha256_file(lock)
 
 
 def _fmt(cfg: dict) -> None:
@@ -151,36 +178,47 @@ def run() -> None:
     version = tfkit.terraform_version(cfg["path"])
     if cfg["want_version"] and re.fullmatch(r"\d+\.\d+\.\d+", cfg["want_version"]) and version != cfg["want_version"]:
         actionkit.annotate("warning", f"terraform on PATH is {version}, not the pinned {cfg['want_version']}")
-    out_dir = Path(os.environ.get("RUNNER_TEMP") or cfg["path"]) / "terraform-plan" / cfg["artifact_name"]
+    base = Path(os.environ.get("RUNNER_TEMP") or cfg["path"]) / "terraform-plan"
+    out_dir = base / cfg["artifact_name"]
     out_dir.mkdir(parents=True, exist_ok=True)
     for stale in out_dir.iterdir():
         stale.unlink()
-    plan_file = out_dir / tfkit.PLAN_FILE
+    plan_file = base / f"{cfg['artifact_name']}.tfplan"
+    text_file = base / f"{cfg['artifact_name']}.txt"
 
-    _init(cfg, env)
+    lock_sha = _init(cfg, env)
     if cfg["fmt_check"]:
         _fmt(cfg)
     _validate(cfg, env)
-    changes = _plan(cfg, env, plan_file)
-    plan_json, plan_text = _show(cfg, env, plan_file)
+    try:
+        changes = _plan(cfg, env, plan_file)
+        plan_json, plan_text = _show(cfg, env, plan_file)
+    finally:
+        plan_file.unlink(missing_ok=True)  # prior state and sensitive values in clear: never kept
     summary = tfkit.summarize(plan_json)
-    sha = tfkit.sha256_file(plan_file) or ""
+    normalized = tfkit.normalize_plan(plan_json)
+    sha = tfkit.plan_digest(normalized)
     manifest = {
         "format": tfkit.MANIFEST_FORMAT,
         "plan_sha256": sha,
         "terraform_version": version,
-        "lock_file_sha256": tfkit.sha256_file(cfg["path"] / tfkit.LOCK_FILE),
+        "lock_file_sha256": lock_sha,  # the committed file, which init left as it was
         "working_directory": cfg["working_dir"],
         "workspace": cfg["workspace"],
+        "var_files": cfg["var_files"],
         "artifact_name": cfg["artifact_name"],
         "changes": changes,
         "summary": summary.as_dict(),
+        "repository": os.environ.get("GITHUB_REPOSITORY", ""),
+        "event": os.environ.get("GITHUB_EVENT_NAME", ""),
+        "ref": os.environ.get("GITHUB_REF", ""),
         "commit": os.environ.get("GITHUB_SHA", ""),
         "run_id": os.environ.get("GITHUB_RUN_ID", ""),
         "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "plan": normalized,
     }
     (out_dir / tfkit.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    (out_dir / tfkit.PLAN_TEXT_FILE).write_text(plan_text, encoding="utf-8")
+    text_file.write_text(plan_text, encoding="utf-8")
 
     line = summary.line() if changes else "no changes"
     actionkit.set_output("changes", "true" if changes else "false")
@@ -190,7 +228,7 @@ def run() -> None:
     actionkit.set_output("artifact-name", cfg["artifact_name"])
     actionkit.set_output("artifact-dir", str(out_dir))
     actionkit.set_output("terraform-version", version)
-    actionkit.set_output("plan-text-file", str(out_dir / tfkit.PLAN_TEXT_FILE))
+    actionkit.set_output("plan-text-file", str(text_file))
     _write_summary(cfg, summary, changes, sha, version, plan_text)
     print(f"Plan for {cfg['working_dir']} ({cfg['workspace']}): {line}; SHA-256 {sha}")
 

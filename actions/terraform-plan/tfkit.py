@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+import platform as _platform
 import re
 import secrets
 import subprocess
@@ -20,10 +20,9 @@ from pathlib import Path, PurePosixPath
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
 import actionkit  # noqa: E402
 
-MANIFEST_FORMAT = 1
-PLAN_FILE = "tfplan"
+MANIFEST_FORMAT = 2
+PLAN_FILE = "tfplan"  # terraform-apply's own plan, made again (never uploaded)
 MANIFEST_FILE = "plan.json"
-PLAN_TEXT_FILE = "plan.txt"
 LOCK_FILE = ".terraform.lock.hcl"
 # Characters upload-artifact refuses in a name, plus path separators and spaces.
 _NAME_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -70,8 +69,12 @@ def terraform(args: list[str], cwd: Path, *, capture: bool = False, env: dict[st
     for parsing; workflow commands are stopped meanwhile, so a resource value or a local-exec
     printing ``::add-mask::`` or ``::error::`` cannot speak to the runner. ``capture`` keeps
     stdout apart and unprinted (``show -json``).
+
+    Terraform runs code the pull request chooses (providers, modules, external data sources),
+    so its environment has no runner file-command paths, no OIDC request variables and none of
+    the step's inputs (:func:`actionkit.child_env`).
     """
-    full_env = dict(os.environ) | (env or {})
+    full_env = actionkit.child_env(env)
     full_env.setdefault("TF_IN_AUTOMATION", "1")
     full_env["TF_INPUT"] = "0"
     try:
@@ -106,6 +109,68 @@ def terraform(args: list[str], cwd: Path, *, capture: bool = False, env: dict[st
         raise actionkit.ActionFailure(
             "setup-failed", "terraform is not on PATH; set setup-terraform to true or install it on the runner"
         ) from None
+
+
+_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+
+
+def platform() -> str:
+    """Terraform's name for this machine's platform (``linux_amd64``), as in provider packages."""
+    system = sys.platform if sys.platform in ("linux", "darwin") else ""
+    arch = _ARCH.get(_platform.machine().lower(), "")
+    if not system or not arch:
+        raise actionkit.ActionFailure("setup-failed", f"no Terraform build for {sys.platform}/{_platform.machine()}")
+    return f"{system}_{arch}"
+
+
+_LOCK_PROVIDER = re.compile(r'^provider\s+"([^"]+)"\s*\{(.*?)^\}', re.MULTILINE | re.DOTALL)
+_LOCK_HASH = re.compile(r'"((?:h1|zh):[^"]+)"')
+
+
+def lock_hashes(text: str | None) -> dict[str, set[str]]:
+    """The hashes of each provider in a ``.terraform.lock.hcl`` (the file Terraform writes)."""
+    return {m.group(1): set(_LOCK_HASH.findall(m.group(2))) for m in _LOCK_PROVIDER.finditer(text or "")}
+
+
+_CHECKSUM_MISMATCH = re.compile(
+    r"Error while installing (\S+) v\S+: the (?:current|local) package for \S+ \S+\s+doesn't match any of the\s+"
+    r"checksums previously recorded in the dependency lock file"
+)
+
+
+def lock_file_problem(before: str | None, after: str | None, init_output: str, init_ok: bool) -> str:
+    """Why the committed lock file does not fit this runner, judged from what ``terraform init``
+    did to it; empty when it fits.
+
+    The apply later runs ``init -lockfile=readonly`` on the same committed file and compares its
+    SHA-256 with the plan's: a lock file that init has to change (no file, or no checksum for this
+    platform, as when it was made on macOS) would make them differ on every run, so the plan
+    stops here and says what to commit."""
+    here = platform()
+    fix = (
+        f"run terraform providers lock -platform={here} -platform=darwin_arm64 -platform=darwin_amd64 "
+        f"(every platform that runs Terraform) and commit {LOCK_FILE}"
+    )
+    if not init_ok:
+        missing = sorted(set(_CHECKSUM_MISMATCH.findall(" ".join(init_output.split()))))
+        if not missing:
+            return ""
+        names = ", ".join(f'"{name}"' for name in missing)
+        return f"the committed {LOCK_FILE} has no checksum for {here} of {names}; {fix}"
+    if before == after:
+        return ""
+    now = lock_hashes(after)
+    if before is None:
+        names = ", ".join(f'"{name}"' for name in sorted(now)) or "its providers"
+        return f"no {LOCK_FILE} is committed: terraform init had to choose the versions of {names}; {fix}"
+    then = lock_hashes(before)
+    changed = sorted(name for name in set(now) | set(then) if now.get(name) != then.get(name))
+    added = [name for name in changed if name in then and now.get(name, set()) > then[name]]
+    if added and added == changed:
+        names = ", ".join(f'"{name}"' for name in added)
+        return f"the committed {LOCK_FILE} has no checksum for {here} of {names} (terraform init added it); {fix}"
+    names = ", ".join(f'"{name}"' for name in changed) or "its contents"
+    return f"terraform init changed the committed {LOCK_FILE} ({names}): it does not match the configuration; {fix}"
 
 
 def sha256_file(path: Path) -> str | None:
@@ -268,6 +333,150 @@ def summarize(plan: dict) -> PlanSummary:
         if (change or {}).get("actions") not in (["no-op"], None):
             summary.outputs.append(name)
     return summary
+
+
+# --------------------------------------------------------------------------- the normalised plan
+
+REDACTED = "(sensitive value)"
+# Dropped: when the plan was made (timestamp), and the whole prior and planned state, which hold
+# every attribute of every resource, secrets of the state included; what the plan changes is in
+# resource_changes (before and after), resource_drift and output_changes.
+_VOLATILE = ("timestamp", "prior_state", "planned_values")
+
+
+def _redact(value: object, mask: object) -> object:
+    """``value`` with every part that ``mask`` (Terraform's ``*_sensitive`` structure: ``true``, or
+    objects and arrays of them) marks replaced by :data:`REDACTED`."""
+    if mask is True:
+        return REDACTED
+    if isinstance(mask, dict) and isinstance(value, dict):
+        return {key: _redact(item, mask.get(key)) for key, item in value.items()}
+    if isinstance(mask, list) and isinstance(value, list):
+        return [_redact(item, mask[i] if i < len(mask) else None) for i, item in enumerate(value)]
+    return value
+
+
+def _redact_change(change: dict) -> dict:
+    """A change without its ``before`` side (the prior state, whose secrets Terraform does not
+    always mark: ``terraform_data``'s ``output`` repeats a sensitive ``input`` unmarked) and with
+    the sensitive parts of ``after`` redacted."""
+    out = {key: value for key, value in change.items() if key not in ("before", "before_sensitive")}
+    if "after" in out:
+        out["after"] = _redact(out["after"], out.get("after_sensitive"))
+    return out
+
+
+def _redact_module(module: dict) -> dict:
+    """A module of ``configuration``: defaults of sensitive variables redacted, child modules too."""
+    out = dict(module)
+    variables = {}
+    for name, spec in (module.get("variables") or {}).items():
+        spec = dict(spec or {})
+        if spec.get("sensitive") and "default" in spec:
+            spec["default"] = REDACTED
+        variables[name] = spec
+    if variables:
+        out["variables"] = variables
+    calls = {}
+    for name, call in (module.get("module_calls") or {}).items():
+        call = dict(call or {})
+        if isinstance(call.get("module"), dict):
+            call["module"] = _redact_module(call["module"])
+        calls[name] = call
+    if calls:
+        out["module_calls"] = calls
+    return out
+
+
+def normalize_plan(plan: dict) -> dict:
+    """``terraform show -json PLANFILE`` without what changes from one run to the next, without the
+    prior state (no ``before`` side of a change, no drifted values) and without any value Terraform
+    marks sensitive (variables declared ``sensitive``, sensitive attributes and outputs): what is
+    hashed (:func:`plan_digest`), compared by terraform-apply and kept in the manifest. What the
+    apply would do (actions and the values after) is all there; a change that touches only
+    sensitive values is not told apart, and nobody reviewing the plan could see it either."""
+    out = {key: value for key, value in plan.items() if key not in _VOLATILE}
+    root = ((plan.get("configuration") or {}).get("root_module")) or {}
+    secret_vars = {name for name, spec in (root.get("variables") or {}).items() if (spec or {}).get("sensitive")}
+    if isinstance(out.get("variables"), dict):
+        out["variables"] = {
+            name: ({"value": REDACTED} if name in secret_vars else spec) for name, spec in out["variables"].items()
+        }
+    for key in ("resource_changes", "resource_drift"):
+        if isinstance(out.get(key), list):
+            if key == "resource_changes":
+                items = [dict(item, change=_redact_change(item.get("change") or {})) for item in out[key]]
+            else:  # drift is state on both sides: only which resources drifted, and how
+                items = [dict(item, change={"actions": (item.get("change") or {}).get("actions")}) for item in out[key]]
+            out[key] = sorted(items, key=lambda item: (str(item.get("address")), str(item.get("deposed", ""))))
+    if isinstance(out.get("output_changes"), dict):
+        out["output_changes"] = {name: _redact_change(change or {}) for name, change in out["output_changes"].items()}
+    if isinstance(out.get("configuration"), dict):
+        out["configuration"] = dict(out["configuration"], root_module=_redact_module(root))
+    return out
+
+
+def plan_digest(normalized: dict) -> str:
+    """SHA-256 of a normalised plan, as canonical JSON (sorted keys, no spaces)."""
+    text = json.dumps(normalized, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_ABSENT = object()
+
+
+def _leaves(a: object, b: object, path: str):
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            yield from _leaves(a.get(key, _ABSENT), b.get(key, _ABSENT), f"{path}.{key}" if path else key)
+    elif isinstance(a, list) and isinstance(b, list):
+        for i in range(max(len(a), len(b))):
+            yield from _leaves(a[i] if i < len(a) else _ABSENT, b[i] if i < len(b) else _ABSENT, f"{path}[{i}]")
+    elif a != b:
+        yield path, a, b
+
+
+def _shown(value: object) -> str:
+    if value is _ABSENT:
+        return "absent"
+    text = json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _verb(item: dict | None) -> str:
+    actions = list(((item or {}).get("change") or {}).get("actions") or [])
+    if is_replace(actions):
+        return "replace"
+    return "+".join(actions) or "none"
+
+
+def plan_differences(reviewed: dict, now: dict, limit: int = 40) -> list[str]:
+    """What differs between two normalised plans, one line each: resources first (address, then
+    the action or each attribute), then anything else (outputs, variables, configuration)."""
+    found: list[str] = []
+
+    def keyed(plan: dict) -> dict:
+        return {(str(c.get("address")), str(c.get("deposed") or "")): c for c in plan.get("resource_changes") or []}
+
+    before, after = keyed(reviewed), keyed(now)
+    for key in sorted(set(before) | set(after)):
+        name = key[0] + (f" (deposed {key[1]})" if key[1] else "")
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if old is None or new is None or _verb(old) != _verb(new):
+            then = _verb(old) if old is not None else "absent"
+            found.append(f"`{name}`: reviewed {then}, now {_verb(new) if new is not None else 'absent'}")
+            continue
+        for path, a, b in _leaves(old.get("change") or {}, new.get("change") or {}, ""):
+            found.append(f"`{name}`: {path}: reviewed {_shown(a)}, now {_shown(b)}")
+    rest_a = {k: v for k, v in reviewed.items() if k != "resource_changes"}
+    rest_b = {k: v for k, v in now.items() if k != "resource_changes"}
+    for path, a, b in _leaves(rest_a, rest_b, ""):
+        found.append(f"{path}: reviewed {_shown(a)}, now {_shown(b)}")
+    if len(found) > limit:
+        found = found[:limit] + [f"… and {len(found) - limit} more"]
+    return found
 
 
 # --------------------------------------------------------------------------- markdown

@@ -7,17 +7,29 @@ release zip, checks its SHA-256 against the checksum pinned here for the default
 then requires the ``terraform`` on PATH to be byte for byte the binary in that zip, and to
 report the pinned version.
 
+Where the expected SHA-256 comes from, in order: ``terraform-sha256``; the table below, for the
+default version; else HashiCorp's ``terraform_<v>_SHA256SUMS``, trusted only when its detached
+signature (``terraform_<v>_SHA256SUMS.72D7468F.sig``, else ``..._SHA256SUMS.sig``) verifies with
+gpg against HashiCorp's public key pinned beside this script (``hashicorp-security.asc``, as in
+hashicorp/hc-install internal/pubkey/pubkey.go; primary key fingerprint
+C874 011F 0AB4 0511 0D02 1055 3436 5D94 72D7 468F, published at hashicorp.com/security). Only
+``https://`` release URLs are accepted.
+
 Inputs (environment): INPUT_TERRAFORM_VERSION, INPUT_TERRAFORM_SHA256, INPUT_RELEASES_URL.
+Arguments, for tests only (action.yml passes none): ``--signing-key FILE --signing-fingerprint FPR``
+replace the pinned key, so that a test key can sign a loopback server's SHA256SUMS.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import platform
+import os
 import re
 import shutil
+import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -35,30 +47,72 @@ CHECKSUMS = {
     ("1.15.5", "darwin", "amd64"): "3687d07c034b3e7deed5b072cd8ae2b34835bcb139baec3fc4f5fd534dabf5ed",
     ("1.15.5", "darwin", "arm64"): "01137660510005b918bba82154866fbeac4393163d8277c2abe861dfb5842c3c",
 }
-_ARCH = {"x86_64": "amd64", "amd64": "amd64", "aarch64": "arm64", "arm64": "arm64"}
+HASHICORP_KEY = Path(__file__).resolve().parent / "hashicorp-security.asc"
+HASHICORP_FINGERPRINT = "C874011F0AB405110D02105534365D9472D7468F"
 
 
 def target() -> tuple[str, str]:
-    system = sys.platform if sys.platform in ("linux", "darwin") else ""
-    arch = _ARCH.get(platform.machine().lower(), "")
-    if not system or not arch:
-        raise actionkit.ActionFailure(
-            "setup-failed", f"no checked Terraform build for {sys.platform}/{platform.machine()}"
-        )
+    system, arch = tfkit.platform().split("_")
     return system, arch
+
+
+class NotFound(actionkit.ActionFailure):
+    """The server answered 404."""
 
 
 def fetch(url: str) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=120) as response:
             return response.read()
+    except urllib.error.HTTPError as error:
+        kind = NotFound if error.code == 404 else actionkit.ActionFailure
+        raise kind("setup-failed", f"cannot download {url}: {error.code} {error.reason}") from None
     except (urllib.error.URLError, OSError) as error:
         raise actionkit.ActionFailure(
             "setup-failed", f"cannot download {url}: {getattr(error, 'reason', error)}"
         ) from None
 
 
-def expected_checksum(base: str, version: str, name: str, system: str, arch: str) -> str:
+def verify_signature(name: str, data: bytes, signature: bytes, key: tuple[Path, str]) -> None:
+    """Check ``signature`` over ``data`` with gpg against the key file, whose primary key must have
+    the given fingerprint; a bad, unknown or expired signature fails with ``checksum-mismatch``."""
+    key_file, fingerprint = key
+    if not shutil.which("gpg"):
+        raise actionkit.ActionFailure(
+            "setup-failed", f"gpg is needed to check the signature of {name}; install gnupg or pass terraform-sha256"
+        )
+    with tempfile.TemporaryDirectory(prefix="verify-terraform-") as home:
+        os.chmod(home, 0o700)
+        gpg = ["gpg", "--homedir", home, "--batch", "--no-tty", "--no-auto-key-retrieve"]
+        imported = subprocess.run([*gpg, "--import", str(key_file)], capture_output=True, text=True)
+        (Path(home) / "sums").write_bytes(data)
+        (Path(home) / "sums.sig").write_bytes(signature)
+        checked = subprocess.run(
+            [*gpg, "--status-fd", "1", "--verify", str(Path(home) / "sums.sig"), str(Path(home) / "sums")],
+            capture_output=True,
+            text=True,
+        )
+        subprocess.run(["gpgconf", "--homedir", home, "--kill", "all"], capture_output=True)
+    status = [line.split() for line in checked.stdout.splitlines() if line.startswith("[GNUPG:] ")]
+    good = any(fields[1] == "GOODSIG" for fields in status)
+    signers = [fields[-1].upper() for fields in status if fields[1] == "VALIDSIG"]
+    if imported.returncode != 0 or checked.returncode != 0 or not good or signers != [fingerprint.upper()]:
+        by = f" (signed by {', '.join(signers)})" if signers else ""
+        raise actionkit.ActionFailure(
+            "checksum-mismatch",
+            f"the signature of {name} does not verify with the pinned key {fingerprint}{by}",
+        )
+    print(f"{name} signed by {fingerprint}")
+
+
+def expected_checksum(
+    base: str,
+    version: str,
+    name: str,
+    system: str,
+    arch: str,
+    key: tuple[Path, str] = (HASHICORP_KEY, HASHICORP_FINGERPRINT),
+) -> str:
     given = actionkit.env("INPUT_TERRAFORM_SHA256").lower()
     if given:
         if not re.fullmatch(r"[0-9a-f]{64}", given):
@@ -66,7 +120,19 @@ def expected_checksum(base: str, version: str, name: str, system: str, arch: str
         return given
     if (version, system, arch) in CHECKSUMS:
         return CHECKSUMS[(version, system, arch)]
-    sums = fetch(f"{base}/terraform/{version}/terraform_{version}_SHA256SUMS").decode("utf-8", "replace")
+    sums_name = f"terraform_{version}_SHA256SUMS"
+    sums_bytes = fetch(f"{base}/terraform/{version}/{sums_name}")
+    signature = None
+    for suffix in (f".{key[1][-8:]}.sig", ".sig"):
+        try:
+            signature = fetch(f"{base}/terraform/{version}/{sums_name}{suffix}")
+            break
+        except NotFound:
+            continue
+    if signature is None:
+        raise actionkit.ActionFailure("checksum-mismatch", f"{sums_name} has no signature ({sums_name}.sig)")
+    verify_signature(sums_name, sums_bytes, signature, key)
+    sums = sums_bytes.decode("utf-8", "replace")
     for line in sums.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[1] == name:
@@ -74,16 +140,30 @@ def expected_checksum(base: str, version: str, name: str, system: str, arch: str
     raise actionkit.ActionFailure("checksum-mismatch", f"{name} is not listed in terraform_{version}_SHA256SUMS")
 
 
-def run() -> None:
+def _test_key(argv: list[str]) -> tuple[Path, str]:
+    """``--signing-key FILE --signing-fingerprint FPR`` (tests only), else HashiCorp's pinned key."""
+    if not argv:
+        return HASHICORP_KEY, HASHICORP_FINGERPRINT
+    if len(argv) != 4 or argv[0] != "--signing-key" or argv[2] != "--signing-fingerprint":
+        raise actionkit.ActionFailure(
+            "invalid-input", "usage: verify_terraform.py [--signing-key FILE --signing-fingerprint FPR]"
+        )
+    return Path(argv[1]), argv[3]
+
+
+def run(argv: list[str] | None = None) -> None:
+    key = _test_key(sys.argv[1:] if argv is None else argv)
     version = actionkit.env("INPUT_TERRAFORM_VERSION") or DEFAULT_VERSION
     if not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", version):
         raise actionkit.ActionFailure(
             "invalid-input", f'terraform-version "{version}" must be an exact version such as {DEFAULT_VERSION}'
         )
     base = (actionkit.env("INPUT_RELEASES_URL") or "https://releases.hashicorp.com").rstrip("/")
+    if not re.fullmatch(r"https://[^\s/?#]+(/[^\s?#]*)?", base):
+        raise actionkit.ActionFailure("invalid-input", f'terraform-releases-url "{base}" must be an https:// URL')
     system, arch = target()
     name = f"terraform_{version}_{system}_{arch}.zip"
-    want = expected_checksum(base, version, name, system, arch)
+    want = expected_checksum(base, version, name, system, arch, key)
     archive = fetch(f"{base}/terraform/{version}/{name}")
     got = hashlib.sha256(archive).hexdigest()
     if got != want:

@@ -11,6 +11,8 @@ shapes GitHub documents:
 - ``GET /repos/{o}/{r}/git/tags/{sha}`` (annotated tag objects), ``/commits/{ref}``,
   ``/compare/{base}...{head}`` (``status`` ahead/behind/identical/diverged),
   ``/contents/{path}?ref=`` (raw with ``Accept: application/vnd.github.raw+json``);
+- ``GET /repos/{o}/{r}/actions/runs/{id}``: the runs a test puts in ``RepoEntry.workflow_runs``
+  (``event``, ``head_branch``, ``head_sha``, ``repository`` and ``head_repository``);
 - ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`.
 
 A fork network is modelled as GitHub serves it: :meth:`GitHubDouble.add_fork` makes the fork's
@@ -47,6 +49,8 @@ class RepoEntry:
     releases: list[dict] = field(default_factory=list)
     default_branch: str = "main"
     extra_tags: dict[str, str] = field(default_factory=dict)  # served as lightweight tags (benchmarks)
+    # GET /actions/runs/{id}: run id -> {"event", "head_branch", "head_sha", optional "head_repository"}
+    workflow_runs: dict[int, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -293,6 +297,14 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 status = "diverged"
             return 200, {"status": status, "base_commit": {"sha": base}, "merge_base_commit": {"sha": base}}, {}
+        mm = re.match(r"/actions/runs/(\d+)\Z", rest)
+        if mm:
+            run = entry.workflow_runs[int(mm[1])]  # KeyError is a LookupError: 404
+            head_repo = run.get("head_repository", name)
+            return 200, {"id": int(mm[1]), "event": run["event"], "head_branch": run["head_branch"],
+                         "head_sha": run["head_sha"], "status": run.get("status", "completed"),
+                         "conclusion": run.get("conclusion", "success"),
+                         "repository": {"full_name": name}, "head_repository": {"full_name": head_repo}}, {}
         if rest == "/releases":
             items = [{"tag_name": r["tag_name"], "name": r.get("name", r["tag_name"]),
                       "draft": bool(r.get("draft")), "prerelease": bool(r.get("prerelease")),

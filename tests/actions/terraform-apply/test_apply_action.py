@@ -86,11 +86,10 @@ def test_replace_and_destroy_applied(world: World) -> None:
 # --------------------------------------------------------------------------- every failure reason
 
 
-def test_plan_changed_plan_file(world: World) -> None:
-    name = planned(world)["artifact-name"]
-    with (world.store.path(name) / "tfplan").open("ab") as handle:
-        handle.write(b"\0")
-    failed_with(world.apply(), "plan-changed", "the plan file's SHA-256 is")
+def test_plan_changed_configuration(world: World) -> None:
+    planned(world)
+    write_config(world.ws / "infra", keep="unreviewed")
+    failed_with(world.apply(), "plan-changed", "the plan made now differs from the reviewed plan")
     assert world.state() == {}
 
 
@@ -120,13 +119,13 @@ def test_state_locked(world: World, tmp_path: Path) -> None:
     assert any(f"lock ID {info['ID']}" in error for error in result.errors)
 
 
-def test_stale_plan(world: World) -> None:
+def test_state_changed_since_the_plan(world: World) -> None:
     planned(world)
     infra = world.ws / "infra"
     write_config(infra, keep="hotfix")
     world.terraform.run("apply", "-auto-approve", "-input=false", cwd=infra)
     write_config(infra)
-    failed_with(world.apply(), "stale-plan", "the state changed since the plan was made")
+    failed_with(world.apply(), "plan-changed", "the plan made now differs from the reviewed plan")
 
 
 def test_apply_failed(world: World) -> None:
@@ -168,3 +167,79 @@ def test_invalid_input(world: World) -> None:
     result = world.apply({"plan-sha256": "not-a-sha"})
     failed_with(result, "invalid-input", "plan-sha256 must be 64 hexadecimal digits")
     assert result.step("download").skipped
+
+
+# --------------------------------------------------------------------------- secrets never leave the job
+
+OLD_SECRET = "hunter2-Old-S3cret-value"
+NEW_SECRET = "rotated-N3w-S3cret-value"
+SECRET_TF = """variable "db_password" {
+  type      = string
+  sensitive = true
+}
+
+resource "terraform_data" "db" {
+  input = var.db_password
+}
+
+output "password" {
+  value     = var.db_password
+  sensitive = true
+}
+"""
+
+
+def _everything_in(root: Path) -> bytes:
+    """Every byte under ``root``, zip members decompressed (a saved plan is a zip)."""
+    import io
+    import zipfile
+
+    found = b""
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        found += data
+        if zipfile.is_zipfile(io.BytesIO(data)):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                found += b"".join(archive.read(name) for name in archive.namelist())
+    return found
+
+
+def test_no_secret_in_anything_uploaded(world: World) -> None:
+    """A sensitive variable and a secret in the prior state: in v0.1.0 the saved plan (which holds
+    both, in clear) was uploaded as an artifact for 7 days, on pull requests too."""
+    infra = world.ws / "infra"
+    (infra / "secret.tf").write_text(SECRET_TF)
+    (infra / "secret.auto.tfvars").write_text(f'db_password = "{OLD_SECRET}"\n')
+    world.terraform.run("init", "-input=false", "-backend-config=path=state/terraform.tfstate", cwd=infra)
+    world.terraform.run("apply", "-auto-approve", "-input=false", cwd=infra)
+    assert OLD_SECRET in (infra / "state" / "terraform.tfstate").read_text()  # the prior state holds it
+    (infra / "secret.auto.tfvars").write_text(f'db_password = "{NEW_SECRET}"\n')
+
+    on_pr = world.plan(github={"event_name": "pull_request", "event": {}})
+    assert not on_pr.failed, on_pr.errors
+    assert on_pr.step("upload").skipped and world.store.uploads == []
+
+    pushed = world.plan()
+    assert not pushed.failed, pushed.errors
+    assert "terraform_data.db" in json.loads(pushed.outputs["summary-json"])["change"]
+    assert world.store.uploads == [pushed.outputs["artifact-name"]]
+    uploaded = _everything_in(world.store.root)
+    for secret in (OLD_SECRET, NEW_SECRET):
+        assert secret.encode() not in uploaded
+    # (Terraform's own plan text, in the log and the summary, shows terraform_data's unmarked
+    # `output` attribute, which repeats the old value: Terraform's rendering, not an upload.)
+    assert NEW_SECRET not in pushed.summary + pushed.stdout
+    applied = world.apply({"plan-sha256": pushed.outputs["plan-sha256"]})
+    assert not applied.failed, (applied.errors, applied.stdout[-2000:])
+    assert NEW_SECRET in (infra / "state" / "terraform.tfstate").read_text()
+
+
+def test_retention_is_one_day(world: World) -> None:
+    seen = {}
+
+    def upload(call):
+        seen.update(call.inputs)
+        return world.store.upload(call)
+
+    assert not world.plan(stand_ins={"actions/upload-artifact": upload}).failed
+    assert seen["retention-days"] == "1"

@@ -56,6 +56,10 @@ def apply(terraform: Terraform, ws: Path, temp: Path, plan_dir: Path, **inputs: 
     return run_script(APPLY, env, terraform=terraform, workspace=ws, temp=temp / "apply")
 
 
+def manifest_sha(plan_dir: Path) -> str:
+    return json.loads((plan_dir / "plan.json").read_text())["plan_sha256"]
+
+
 def resources(ws: Path) -> dict[str, dict]:
     state_file = ws / "infra" / "state" / "terraform.tfstate"
     if not state_file.exists():
@@ -84,16 +88,19 @@ def test_applies_the_reviewed_plan(terraform: Terraform, ws: Path, tmp_path: Pat
     assert ":white_check_mark: Applied." in run.summary and "| 3 | 0 | 0 | 0 |" in run.summary
 
 
-def test_applies_exactly_the_plan_file_not_the_current_configuration(
+def test_a_configuration_other_than_the_reviewed_one_is_refused_with_the_difference(
     terraform: Terraform, ws: Path, tmp_path: Path
 ) -> None:
+    """The apply plans again and compares the normalised plan with the reviewed one (no plan file
+    leaves the plan job): what differs is named, address and attribute, and nothing is applied."""
     plan_dir = make_plan(terraform, ws, tmp_path)
-    write_config(ws / "infra", generation="9", keep="unreviewed")  # a later commit nobody planned
+    assert sorted(p.name for p in plan_dir.iterdir()) == ["plan.json"]  # no plan file, no plan text
+    write_config(ws / "infra", generation="9", keep="unreviewed")  # not what was reviewed
     run = apply(terraform, ws, tmp_path, plan_dir)
-    assert run.code == 0, run.stdout
-    state = resources(ws)
-    assert state["terraform_data.rotated"]["triggers_replace"]["value"] == ["1"]
-    assert state["terraform_data.keep"]["input"]["value"] == "stable"
+    _refused(run, "the plan made now differs from the reviewed plan")
+    assert '`terraform_data.keep`: after.input: reviewed "stable", now "unreviewed"' in run.summary
+    assert '`terraform_data.rotated`: after.triggers_replace[0]: reviewed "1", now "9"' in run.summary
+    assert resources(ws) == {}
 
 
 def test_workspace_plan_applies_to_that_workspace(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
@@ -117,19 +124,20 @@ def _refused(run, *phrases: str) -> None:
     assert "Refused: the plan is not the reviewed one." in run.summary
 
 
-def test_plan_file_modified(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+def test_manifest_edited(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
     plan_dir = make_plan(terraform, ws, tmp_path)
-    with (plan_dir / "tfplan").open("ab") as handle:
-        handle.write(b"\0")
+    manifest = json.loads((plan_dir / "plan.json").read_text())
+    manifest["plan"]["resource_changes"] = []
+    (plan_dir / "plan.json").write_text(json.dumps(manifest))
     run = apply(terraform, ws, tmp_path, plan_dir)
-    _refused(run, "the plan file's SHA-256 is ", ", the manifest says ")
+    _refused(run, "the manifest's plan does not have its SHA-256")
     assert resources(ws) == {}
 
 
 def test_plan_file_other_than_the_reviewed_sha(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
     plan_dir = make_plan(terraform, ws, tmp_path)
     run = apply(terraform, ws, tmp_path, plan_dir, plan_sha256="ab" * 32)
-    _refused(run, f"the reviewed plan-sha256 is {'ab' * 32}")
+    _refused(run, f"the manifest's plan has SHA-256 {manifest_sha(plan_dir)}, the reviewed plan-sha256 is {'ab' * 32}")
 
 
 def test_lock_file_changed_since_the_plan(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
@@ -171,10 +179,9 @@ def test_every_difference_is_named(terraform: Terraform, ws: Path, tmp_path: Pat
     manifest = json.loads((plan_dir / "plan.json").read_text())
     manifest["terraform_version"] = "1.14.9"
     (plan_dir / "plan.json").write_text(json.dumps(manifest))
-    (plan_dir / "tfplan").write_bytes(b"not a plan")
     (ws / "infra" / ".terraform.lock.hcl").write_text(LOCK_HEADER)
-    run = apply(terraform, ws, tmp_path, plan_dir)
-    _refused(run, "plan file's SHA-256", "Terraform is", ".terraform.lock.hcl")
+    run = apply(terraform, ws, tmp_path, plan_dir, plan_sha256="ab" * 32)
+    _refused(run, "the reviewed plan-sha256 is", "Terraform is", ".terraform.lock.hcl")
     assert run.summary.count("\n- ") == 3
 
 
@@ -213,17 +220,17 @@ def test_state_locked_names_the_holder(terraform: Terraform, ws: Path, tmp_path:
     assert info["ID"] in run.summary
 
 
-def test_stale_plan(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+def test_state_changed_since_the_review(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
+    """Someone applied another change after the review: the plan made now differs (it was stale-plan
+    when the saved plan file itself was applied)."""
     infra = ws / "infra"
     plan_dir = make_plan(terraform, ws, tmp_path)
-    # someone applies another change after the plan was made
     write_config(infra, keep="hotfix")
     terraform.run("apply", "-auto-approve", "-input=false", cwd=infra)
     write_config(infra)
     run = apply(terraform, ws, tmp_path, plan_dir)
-    assert run.code == 1
-    assert run.outputs["failure-reason"] == "stale-plan"
-    assert "state changed since the plan was made" in run.errors[0]
+    _refused(run, "the plan made now differs from the reviewed plan")
+    assert "`terraform_data.keep`: reviewed create, now update" in run.summary
     assert resources(ws)["terraform_data.keep"]["input"]["value"] == "hotfix"
 
 
@@ -283,3 +290,139 @@ def test_lock_block_parsing_of_terraforms_text() -> None:
     )
     assert lock.created == "2026-11-30 22:00:03.033574446 +0000 UTC"
     assert apply_module.parse_lock_error("Error: Saved plan is stale") is None
+
+
+def test_apply_time_code_cannot_reach_runner_files_or_the_oidc_token(
+    terraform: Terraform, ws: Path, tmp_path: Path
+) -> None:
+    """A local-exec provisioner of the configuration runs while applying: it gets no file-command
+    path, no OIDC request variable and no input of the step."""
+    dump = tmp_path / "provisioner-env"
+    (ws / "infra" / "hostile.tf").write_text(
+        'resource "terraform_data" "hostile" {\n  provisioner "local-exec" {\n'
+        f'    command = "env > {dump}; for f in \\"$GITHUB_ENV\\" \\"$GITHUB_PATH\\" \\"$GITHUB_STATE\\"; '
+        'do [ -n \\"$f\\" ] && echo forged=1 >> \\"$f\\"; done; true"\n  }\n}\n'
+    )
+    plan_dir = make_plan(terraform, ws, tmp_path)
+    files = {name: tmp_path / name.lower() for name in ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_STATE")}
+    for path in files.values():
+        path.write_text("")
+    secrets = {"ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/t", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-abc"}
+    env = {
+        "INPUT_WORKING_DIRECTORY": "infra",
+        "INPUT_BACKEND_CONFIG": BACKEND,
+        "INPUT_LOCK_TIMEOUT": "1s",
+        "PLAN_DIR": str(plan_dir),
+    } | {name: str(path) for name, path in files.items()} | secrets
+    run = run_script(APPLY, env, terraform=terraform, workspace=ws, temp=tmp_path / "apply")
+    assert run.code == 0, run.stdout + run.stderr
+    seen = {line.split("=", 1)[0] for line in dump.read_text().splitlines() if "=" in line}
+    assert not seen & {*files, "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", *secrets}
+    assert not any(name.startswith("INPUT_") for name in seen)
+    assert all(path.read_text() == "" for path in files.values())
+    assert "forged" not in run.outputs
+
+
+# --------------------------------------------------------------------------- a plan of another run (run-id)
+
+HERE = "6dcb09b5b57875f334f61aebed695e2e4193db5e"  # GITHUB_SHA of every run_script run
+
+
+@pytest.fixture
+def github(tmp_path: Path):
+    from support.github_api import GitHubDouble
+    from support.gitrepo import Repo
+
+    repo = Repo(tmp_path / "svc")
+    repo.commit("init", {"README.md": "svc\n"})
+    with GitHubDouble() as double:
+        entry = double.add_repo("org/svc", repo.path)
+        yield double, entry
+
+
+def other_run_plan(terraform: Terraform, ws: Path, temp: Path, commit: str, run_id: str) -> Path:
+    env = {"INPUT_WORKING_DIRECTORY": "infra", "INPUT_BACKEND_CONFIG": BACKEND,
+           "GITHUB_SHA": commit, "GITHUB_RUN_ID": run_id}
+    run = run_script(PLAN, env, terraform=terraform, workspace=ws, temp=temp / "plan")
+    assert run.code == 0, run.stdout + run.stderr
+    shutil.copytree(run.outputs["artifact-dir"], temp / "download")
+    return temp / "download"
+
+
+def apply_from(terraform, ws, tmp_path, plan_dir, github, run_id: str, **inputs):
+    double, _ = github
+    extra = {"INPUT_RUN_ID": run_id, "INPUT_GITHUB_TOKEN": "ghs_applyToken000", "GITHUB_API_URL": double.url}
+    return run_script(
+        APPLY,
+        {"INPUT_WORKING_DIRECTORY": "infra", "INPUT_BACKEND_CONFIG": BACKEND, "INPUT_LOCK_TIMEOUT": "1s",
+         "PLAN_DIR": str(plan_dir)} | extra | {f"INPUT_{k.upper()}": v for k, v in inputs.items()},
+        terraform=terraform, workspace=ws, temp=tmp_path / "apply",
+    )
+
+
+def test_plan_of_a_push_on_the_default_branch_at_this_commit_is_applied(terraform, ws, tmp_path, github) -> None:
+    _, entry = github
+    entry.workflow_runs[556] = {"event": "push", "head_branch": "main", "head_sha": HERE}
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "556")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "556")
+    assert run.code == 0, run.stdout
+    assert len(resources(ws)) == 3
+    assert "ghs_applyToken000" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ({"event": "pull_request", "head_branch": "feature"}, 'run 555 was triggered by "pull_request", not a push'),
+        ({"event": "push", "head_branch": "feature"}, 'run 555 ran on branch "feature", not the default branch "main"'),
+        ({"event": "push", "head_branch": "main", "head_repository": "mallory/svc"}, 'run 555 is of "mallory/svc"'),
+    ],
+)
+def test_swapped_plan_with_its_own_manifest_is_refused(terraform, ws, tmp_path, github, source, message) -> None:
+    """A plan made by a run the pull request's author controls, with a manifest that vouches for it
+    (in v0.1.0 neither its commit nor its run was checked and plan-sha256 was optional)."""
+    _, entry = github
+    entry.workflow_runs[555] = {"head_sha": HERE} | source
+    write_config(ws / "infra", keep="mallory-was-here")
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "555")
+    write_config(ws / "infra")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "555")
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "source-run", run.errors
+    assert message in run.errors[0]
+    assert resources(ws) == {}
+
+
+def test_swapped_plan_of_another_commit_is_refused(terraform, ws, tmp_path, github) -> None:
+    _, entry = github
+    other = "1" * 40
+    entry.workflow_runs[557] = {"event": "push", "head_branch": "main", "head_sha": other}
+    plan_dir = other_run_plan(terraform, ws, tmp_path, other, "557")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "557")
+    _refused(run, f"the plan was made at commit {other}, this run is at {HERE}")
+    allowed = apply_from(terraform, ws, tmp_path, plan_dir, github, "557", allow_other_commit="true")
+    assert allowed.code == 0, allowed.stdout
+
+
+def test_swapped_plan_against_the_reviewed_sha_is_refused(terraform, ws, tmp_path, github) -> None:
+    """With plan-sha256 (the SHA-256 reviewers saw) no API call is needed: the swapped manifest's is another."""
+    reviewed = json.loads((make_plan(terraform, ws, tmp_path / "honest") / "plan.json").read_text())["plan_sha256"]
+    write_config(ws / "infra", keep="mallory-was-here")
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "555")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "555", plan_sha256=reviewed)
+    _refused(run, f"the reviewed plan-sha256 is {reviewed}")
+    assert github[0].count("/actions/runs/") == 0
+
+
+def test_manifest_of_another_run_than_the_one_named(terraform, ws, tmp_path, github) -> None:
+    _, entry = github
+    entry.workflow_runs[556] = {"event": "push", "head_branch": "main", "head_sha": HERE}
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "999")
+    _refused(apply_from(terraform, ws, tmp_path, plan_dir, github, "556"), "the manifest is from run 999, not run 556")
+
+
+def test_source_run_unknown_to_the_api_fails_closed(terraform, ws, tmp_path, github) -> None:
+    plan_dir = other_run_plan(terraform, ws, tmp_path, HERE, "404")
+    run = apply_from(terraform, ws, tmp_path, plan_dir, github, "404")
+    assert run.outputs["failure-reason"] == "source-run"
+    assert "answered 404" in run.errors[0]

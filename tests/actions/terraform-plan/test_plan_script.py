@@ -57,16 +57,17 @@ def test_first_plan_adds_everything_with_addresses(terraform: Terraform, ws: Pat
     ]
     assert run.outputs["artifact-name"] == "terraform-plan-infra-default"
     out = Path(run.outputs["artifact-dir"])
-    assert sorted(p.name for p in out.iterdir()) == ["plan.json", "plan.txt", "tfplan"]
+    assert sorted(p.name for p in out.iterdir()) == ["plan.json"]  # the manifest only: no plan file
+    assert not list((tmp_path / "temp").rglob("tfplan"))  # not even left in RUNNER_TEMP
     manifest = json.loads((out / "plan.json").read_text())
-    assert manifest["plan_sha256"] == run.outputs["plan-sha256"] == tfkit.sha256_file(out / "tfplan")
+    assert manifest["plan_sha256"] == run.outputs["plan-sha256"] == tfkit.plan_digest(manifest["plan"])
+    assert "timestamp" not in manifest["plan"] and "prior_state" not in manifest["plan"]
     assert manifest["terraform_version"] == terraform.version() == run.outputs["terraform-version"]
     assert manifest["lock_file_sha256"] is None  # only built-in providers: Terraform writes no lock file
     assert (manifest["working_directory"], manifest["workspace"]) == ("infra", "default")
-    assert "terraform_data.rotated will be created" in (out / "plan.txt").read_text()
+    assert "terraform_data.rotated will be created" in Path(run.outputs["plan-text-file"]).read_text()
     assert "| 3 | 0 | 0 | 0 |" in run.summary
-    # the plan file really is what Terraform saved: it shows the same actions
-    assert tfkit.summarize(terraform.plan_json(ws / "infra", str(out / "tfplan"))).add == detail["add"]
+    assert sorted(tfkit.summarize(manifest["plan"]).add) == sorted(detail["add"])
 
 
 def test_no_changes_after_apply(terraform: Terraform, ws: Path, tmp_path: Path) -> None:
@@ -306,3 +307,133 @@ def test_fence_is_longer_than_any_backticks_in_the_plan() -> None:
 def test_one_huge_line_is_cut_at_the_budget() -> None:
     block = tfkit.folded_block("Plan output", "y" * 100_000, 5_000, "x")
     assert len(block) <= 5_000 and "Truncated" in block and block.count("```") == 2
+
+
+# --------------------------------------------------------------------------- the provider lock file
+# A real provider package, installed by real `terraform init` from a local filesystem mirror
+# (support.terraform.ProviderMirror). The package is hashed and extracted by init, never executed
+# there; it is no gRPC provider, so these tests are about what init does to the lock file. A plan
+# past init would start it and fail with "Failed to load plugin schemas", which the last test uses
+# to show that a complete lock file lets the plan go on.
+
+
+@pytest.fixture
+def mirror(tmp_path: Path):
+    from support.terraform import ProviderMirror, make_terraform
+
+    found = ProviderMirror(tmp_path / "mirror")
+    found.add()
+    return found, make_terraform(tmp_path / "tf-mirror-bin", cli_config=found.cli_config())
+
+
+def _with_provider(ws: Path) -> Path:
+    from support.terraform import ProviderMirror
+
+    return write_config(ws / "infra", extra=ProviderMirror.requirement())
+
+
+def test_lock_file_made_on_macos_fails_the_plan_early(mirror, ws: Path, tmp_path: Path) -> None:
+    """Init on Linux accepts the package by its zh: hash and adds its own h1:: the lock file would
+    change on every run (and, in v0.1.0, terraform-apply refused every apply as plan-changed)."""
+    found, tf = mirror
+    infra = _with_provider(ws)
+    committed = found.registry_lock(tf, infra, "darwin_arm64")
+    run = plan(tf, ws, tmp_path / "temp")
+    assert run.code == 1
+    assert run.outputs["failure-reason"] == "lock-file", run.errors
+    here = tfkit.platform()
+    message = run.errors[0]
+    assert f"has no checksum for {here}" in message and '"example.test/org/dummy"' in message
+    assert f"terraform providers lock -platform={here}" in message and "-platform=darwin_arm64" in message
+    assert (infra / ".terraform.lock.hcl").read_text() == committed  # left as committed
+    assert not list((tmp_path / "temp").rglob("tfplan"))
+
+
+def test_lock_file_with_another_platforms_hash_only_fails_the_plan_early(mirror, ws: Path, tmp_path: Path) -> None:
+    """Made on macOS from a mirror (h1: of darwin only): init cannot check the Linux package at all."""
+    found, tf = mirror
+    infra = _with_provider(ws)
+    committed = found.lock(tf, infra, "darwin_arm64")
+    run = plan(tf, ws, tmp_path / "temp")
+    assert run.outputs["failure-reason"] == "lock-file", run.errors
+    assert f"has no checksum for {tfkit.platform()}" in run.errors[0]
+    assert (infra / ".terraform.lock.hcl").read_text() == committed
+
+
+def test_missing_lock_file_fails_the_plan_early(mirror, ws: Path, tmp_path: Path) -> None:
+    _, tf = mirror
+    infra = _with_provider(ws)
+    run = plan(tf, ws, tmp_path / "temp")
+    assert run.outputs["failure-reason"] == "lock-file", run.errors
+    assert "no .terraform.lock.hcl is committed" in run.errors[0]
+    assert '"example.test/org/dummy"' in run.errors[0]
+    assert not (infra / ".terraform.lock.hcl").exists()  # the one init made is not left behind
+
+
+def test_complete_lock_file_is_left_alone_and_the_plan_goes_on(mirror, ws: Path, tmp_path: Path) -> None:
+    found, tf = mirror
+    infra = _with_provider(ws)
+    committed = found.lock(tf, infra, tfkit.platform(), "darwin_arm64")
+    run = plan(tf, ws, tmp_path / "temp")
+    assert (infra / ".terraform.lock.hcl").read_text() == committed
+    assert (infra / ".terraform" / "providers" / "example.test" / "org" / "dummy").is_dir()  # init installed it
+    # past init: validate starts the package, which is no provider (see ProviderMirror)
+    assert run.outputs["failure-reason"] == "invalid", run.errors
+    assert "Failed to load plugin schemas" in run.stdout
+
+
+# --------------------------------------------------------------------------- what pull request code can reach
+
+# The program a hostile pull request gets Terraform to start at plan time. The attack the issue
+# names is hashicorp/external's data source, whose program Terraform's provider starts during the
+# plan; that provider cannot be installed here (no registry), so the program is the provider
+# itself, which Terraform starts (to read its schema) at the same point of the plan, one process
+# nearer to the runner than an external data source's program: what it inherits, that one would.
+HOSTILE = """#!/bin/sh
+env > "{dump}"
+for file in "$GITHUB_ENV" "$GITHUB_PATH" "$GITHUB_OUTPUT" "$GITHUB_STEP_SUMMARY" "$GITHUB_STATE"; do
+  if [ -n "$file" ]; then printf 'forged=1\\nPATH_HIJACK=%s\\n' "$PWD" >> "$file"; fi
+done
+if [ -n "$ACTIONS_ID_TOKEN_REQUEST_URL" ]; then
+  echo "minting with $ACTIONS_ID_TOKEN_REQUEST_TOKEN" >> "{dump}.oidc"
+fi
+exit 1
+"""
+RUNNER_FILES = ("GITHUB_ENV", "GITHUB_PATH", "GITHUB_STATE")
+
+
+def test_plan_time_code_cannot_reach_runner_files_or_the_oidc_token(ws: Path, tmp_path: Path) -> None:
+    from support.terraform import ProviderMirror, make_terraform
+
+    dump = tmp_path / "provider-env"
+    found = ProviderMirror(tmp_path / "mirror")
+    found.add(HOSTILE.replace("{dump}", str(dump)))
+    tf = make_terraform(tmp_path / "tf-mirror-bin", cli_config=found.cli_config())
+    infra = _with_provider(ws)
+    found.lock(tf, infra, tfkit.platform(), "darwin_arm64")
+    files = {name: tmp_path / "runner" / name.lower() for name in RUNNER_FILES}
+    for path in files.values():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("")
+    env = {name: str(path) for name, path in files.items()} | {
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/token",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-token-abc",
+        "ACTIONS_RUNTIME_TOKEN": "runtime-token-abc",
+        "ACTIONS_RESULTS_URL": "http://127.0.0.1:9/results",
+    }
+    run = run_script(
+        ACTION / "plan.py",
+        {"INPUT_WORKING_DIRECTORY": "infra", "INPUT_BACKEND_CONFIG": BACKEND} | env,
+        terraform=tf,
+        workspace=ws,
+        temp=tmp_path / "temp",
+    )
+    assert dump.is_file(), run.stdout  # Terraform did start the pull request's program
+    seen = dict(line.split("=", 1) for line in dump.read_text().splitlines() if "=" in line)
+    leaked = sorted(set(seen) & ({*RUNNER_FILES, "GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"} | set(env)))
+    assert leaked == []
+    assert not any(name.startswith(("ACTIONS_", "INPUT_")) for name in seen)
+    assert all(path.read_text() == "" for path in files.values())
+    assert "forged" not in run.outputs and "forged" not in run.summary
+    assert not Path(f"{dump}.oidc").exists()
+    assert run.outputs["failure-reason"] == "invalid"  # the program is no provider: validate says so
