@@ -155,28 +155,3 @@ def test_a_rollout_with_a_workload_ref_is_refused(world, tmp_path):
     assert world.calls() == []
 
 
-def test_cancelled_while_waiting(world, tmp_path):
-    """The runner interrupts a cancelled job's processes (SIGINT): one line, no traceback, rollout left as is."""
-    import signal
-    import time
-
-    world.install_plugin()
-    world.script(set_image=[STALE, progressing(0), paused_at(1)])
-    files = {name: tmp_path / name.lower() for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY")}
-    env = {"PATH": str(world.bin), **world.env, **{k: str(v) for k, v in files.items()}}
-    env.update({"INPUT_" + k.upper().replace("-", "_"): v for k, v in {**INPUTS, "timeout": "10m"}.items()})
-    proc = subprocess.Popen([sys.executable, str(ACTION / "canary.py")], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    try:
-        for _ in range(600):  # until it is polling the paused rollout
-            if len(world.calls("kubectl")) >= 6:
-                break
-            time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == 1
-    assert stdout.splitlines()[-1] == "::error title=cancelled::interrupted"
-    assert read_outputs(files["GITHUB_OUTPUT"]) == {"failure-reason": "cancelled"}
-    assert "Traceback" not in stderr and world.commands() == ["set image"]
