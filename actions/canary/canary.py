@@ -120,7 +120,14 @@ def parse_duration(text: str, name: str) -> float:
     return float(total)
 
 
+PLACEHOLDER_RE = re.compile(r"^<[a-z][a-z0-9]*(?:-[a-z0-9]+)*>$")  # as the unfilled-placeholder check of ci-tools
+
+
 def _name(value: str, name: str, pattern: re.Pattern[str], what: str) -> str:
+    if PLACEHOLDER_RE.match(value):
+        raise ActionFailure(
+            "invalid-input", f"{name} is still the starter workflow's placeholder {value!r}; set it to {what} of yours"
+        )
     if not pattern.match(value):
         raise ActionFailure("invalid-input", f"{name} must be {what}, not {value!r}")
     return value

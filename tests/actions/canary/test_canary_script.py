@@ -70,6 +70,12 @@ def test_healthy(world, tmp_path):
         ({"image": "web@sha256:abc"}, "image must be an image reference like name@sha256:<digest>, not 'web@sha256:abc'"),
         ({"image": "--help"}, "image must be an image reference like name@sha256:<digest>, not '--help'"),
         ({"rollout": "-n"}, "rollout must be a Kubernetes object name, not '-n'"),
+        ({"rollout": "<rollout-name>"},
+         "rollout is still the starter workflow's placeholder '<rollout-name>'; set it to a Kubernetes object name of"
+         " yours"),
+        ({"namespace": "<namespace>"},
+         "namespace is still the starter workflow's placeholder '<namespace>'; set it to a Kubernetes namespace name"
+         " of yours"),
         ({"rollout": ""}, "rollout must be a Kubernetes object name, not ''"),
         ({"namespace": "Shop"}, "namespace must be a Kubernetes namespace name, not 'Shop'"),
         ({"container": "web=x"}, "container must be a container name, not 'web=x'"),

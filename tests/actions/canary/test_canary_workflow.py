@@ -36,3 +36,23 @@ def test_the_script_is_the_steps_own_process():
     neither passes SIGINT on nor waits after SIGTERM (test_canary_signals.py shows both)."""
     run = yaml.safe_load((ACTION / "action.yml").read_text(encoding="utf-8"))["runs"]["steps"][0]["run"]
     assert run.strip().splitlines()[-1] == 'exec python3 "$GITHUB_ACTION_PATH/canary.py"'
+
+
+def test_the_starter_names_no_rollout_after_the_repository():
+    """A repository name (``Shop_Web``) is no Kubernetes name: the starter leaves both to fill in, and its
+    placeholders are what ``ci-tools check`` reports in a workflow made from it."""
+    from ci_tools.checks import unfilled_placeholder
+    from ci_tools.source import load
+
+    starter = REPO / "workflow-templates" / "canary-deploy.yml"
+    text = starter.read_text(encoding="utf-8")
+    call = yaml.safe_load(text)["jobs"]["canary"]["with"]
+    assert (call["rollout"], call["namespace"]) == ("<rollout-name>", "<namespace>")
+    assert "repository" not in str(call)
+    copied = load(starter, display=".github/workflows/canary-deploy.yml")
+    copied.kind = "workflow"  # where a service repository keeps it
+    found = list(unfilled_placeholder.check(copied, None))
+    assert [(f.location.line, f.message.split('"')[1]) for f in found] == [
+        (text[: text.index("rollout: <rollout-name>")].count("\n") + 1, "<rollout-name>"),
+        (text[: text.index("namespace: <namespace>")].count("\n") + 1, "<namespace>"),
+    ]
