@@ -91,6 +91,42 @@ DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
 # inputs
 
 
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+COSIGN_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class Verification:
+    """``cosign verify`` of the image's digest before ``set image``: a public key, or a keyless identity."""
+
+    key: str = ""  # public key PEM
+    identity: str = ""
+    identity_regexp: str = ""  # anchored by the action: cosign searches it unanchored
+    issuer: str = GITHUB_ISSUER
+    repository: str = ""  # the GitHub repository that built and signed the image
+    ref: str = ""
+
+    def flags(self, key_file: str = "") -> list[str]:
+        if self.key:
+            return ["--key", key_file]
+        out = (["--certificate-identity", self.identity] if self.identity
+               else ["--certificate-identity-regexp", f"^(?:{self.identity_regexp})$"])
+        out += ["--certificate-oidc-issuer", self.issuer]
+        if self.repository:
+            out += ["--certificate-github-workflow-repository", self.repository]
+        if self.ref:
+            out += ["--certificate-github-workflow-ref", self.ref]
+        return out
+
+    def describe(self) -> str:
+        if self.key:
+            return "the given public key"
+        who = self.identity or f"identity matching ^(?:{self.identity_regexp})$"
+        extra = "".join(f", {k} {v}" for k, v in (("repository", self.repository), ("ref", self.ref)) if v)
+        return f"{who}, issuer {self.issuer}{extra}"
+
+
 @dataclass(frozen=True)
 class Settings:
     rollout: str
@@ -106,6 +142,7 @@ class Settings:
     plugin_sha256: str = ""
     download_url: str = DEFAULT_DOWNLOAD_URL
     mode: str = "canary"  # "canary" or "rollback" (finish a rollback a cancelled step left)
+    verify: Verification | None = None
 
 
 def parse_duration(text: str, name: str) -> float:
@@ -178,6 +215,7 @@ def read_settings() -> Settings:
     sha = env("INPUT_PLUGIN_SHA256").lower()
     if sha and not SHA256_RE.match(sha):
         raise ActionFailure("invalid-input", "plugin-sha256 must be 64 hexadecimal digits")
+    verify = read_verification(image)
     mode = env("INPUT_MODE", "canary").lower() or "canary"
     if mode not in ("canary", "rollback"):
         raise ActionFailure("invalid-input", f"mode must be canary or rollback, not {mode!r}")
@@ -195,7 +233,38 @@ def read_settings() -> Settings:
         plugin_sha256=sha,
         download_url=check_download_url(env("INPUT_DOWNLOAD_URL") or DEFAULT_DOWNLOAD_URL),
         mode=mode,
+        verify=verify,
     )
+
+
+def read_verification(image: str) -> Verification | None:
+    """``verify-signature`` and what it verifies against: exactly one of a key, an identity, an identity regexp."""
+    env = actionkit.env
+    if not _bool("INPUT_VERIFY_SIGNATURE", "verify-signature", False):
+        return None
+    if not DIGEST_RE.search(image):
+        raise ActionFailure("invalid-input", "verify-signature needs the image pinned by digest (name@sha256:<digest>):"
+                            " a signature is made for a digest")
+    key = os.environ.get("INPUT_COSIGN_PUBLIC_KEY", "").strip()
+    given = {"cosign-public-key": key, "certificate-identity": env("INPUT_CERTIFICATE_IDENTITY"),
+             "certificate-identity-regexp": env("INPUT_CERTIFICATE_IDENTITY_REGEXP")}
+    chosen = [name for name, value in given.items() if value]
+    if len(chosen) != 1:
+        raise ActionFailure("invalid-input", "verify-signature needs exactly one of cosign-public-key, "
+                            f"certificate-identity and certificate-identity-regexp, not {len(chosen)}")
+    if key and not (key.startswith("-----BEGIN PUBLIC KEY-----") and key.endswith("-----END PUBLIC KEY-----")):
+        raise ActionFailure("invalid-input", "cosign-public-key must be a PEM public key (-----BEGIN PUBLIC KEY-----)")
+    repository, ref = env("INPUT_CERTIFICATE_GITHUB_WORKFLOW_REPOSITORY"), env("INPUT_CERTIFICATE_GITHUB_WORKFLOW_REF")
+    if repository and not REPOSITORY_RE.match(repository):
+        raise ActionFailure("invalid-input", f"certificate-github-workflow-repository must be owner/name, not {repository!r}")
+    if ref and not re.match(r"^refs/[A-Za-z0-9._/-]+$", ref):
+        raise ActionFailure("invalid-input", f"certificate-github-workflow-ref must be a ref like refs/heads/main, not {ref!r}")
+    issuer = env("INPUT_CERTIFICATE_OIDC_ISSUER") or GITHUB_ISSUER
+    if not issuer.startswith("https://"):
+        raise ActionFailure("invalid-input", f"certificate-oidc-issuer must be an https:// URL, not {issuer!r}")
+    return Verification(key=key, identity=given["certificate-identity"],
+                        identity_regexp=given["certificate-identity-regexp"], issuer=issuer,
+                        repository=repository, ref=ref)
 
 
 def _bool(variable: str, name: str, default: bool) -> bool:
@@ -1005,6 +1074,58 @@ def prepare_plugin(settings: Settings, notes: list[str]) -> Path | None:
     return bin_dir
 
 
+def digest_ref(image: str) -> str:
+    """``registry/name:tag@sha256:...`` as ``registry/name@sha256:...``: what was signed is the digest."""
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)
+    if ":" in last[-1]:
+        name = name[: len(name) - len(last[-1])] + last[-1].split(":", 1)[0]
+    return f"{name}@{digest}"
+
+
+def verify_signature(settings: Settings, env: dict[str, str], notes: list[str]) -> None:
+    """``cosign verify`` of the image's digest; anything but a verified signature of that digest stops here."""
+    check = settings.verify
+    assert check is not None
+    ref = digest_ref(settings.image)
+    if not shutil.which("cosign", path=env.get("PATH")):
+        raise ActionFailure("signature-invalid", "verify-signature is true but cosign is not on PATH; install it first"
+                            " (sigstore/cosign-installer)")
+    key_file = ""
+    try:
+        if check.key:
+            handle, key_file = tempfile.mkstemp(prefix="cosign-key-", suffix=".pub",
+                                                dir=os.environ.get("RUNNER_TEMP") or None)
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(check.key + "\n")
+        try:
+            proc = subprocess.run(["cosign", "verify", *check.flags(key_file), ref], env=env, capture_output=True,
+                                  text=True, timeout=COSIGN_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            raise ActionFailure("signature-invalid", f"cosign verify {ref} did not finish within"
+                                f" {format_seconds(COSIGN_TIMEOUT_S)}") from None
+        except OSError as error:
+            raise ActionFailure("signature-invalid", f"cosign could not run: {error}") from None
+    finally:
+        if key_file:
+            Path(key_file).unlink(missing_ok=True)
+    if proc.returncode != 0:
+        errors = [line[len("Error: "):] for line in proc.stderr.splitlines() if line.startswith("Error: ")]
+        why = (errors[0] if errors else _first_line(proc.stderr) or f"exit code {proc.returncode}")[:300]
+        raise ActionFailure("signature-invalid", f"cosign verify {ref} failed: {why}")
+    try:
+        payloads = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else []
+    except json.JSONDecodeError:
+        payloads = []
+    digests = {_dict(_dict(_dict(p).get("critical")).get("image")).get("docker-manifest-digest")
+               for p in payloads} if isinstance(payloads, list) else set()
+    digest = ref.rsplit("@", 1)[1]
+    if digest not in digests:
+        raise ActionFailure("signature-invalid", f"cosign verify {ref} reported no verified signature of {digest}")
+    print(f"signature of {digest} verified: {check.describe()}", flush=True)
+    notes.append(f"Signature of `{digest}` verified by cosign ({check.describe()}).")
+
+
 def read_before(kubectl: Kubectl, settings: Settings) -> View:
     """The Rollout before the change: it must exist and carry its own pod template.
 
@@ -1040,6 +1161,8 @@ def canary(settings: Settings, clock: Clock) -> None:
                 raise ActionFailure(
                     "kubectl-failed", "kubectl is not on PATH (GitHub-hosted runners have it; install it first)"
                 )
+            if settings.verify:
+                verify_signature(settings, env, notes)
             kubectl = Kubectl(settings, env, clock.sleep)
             view = read_before(kubectl, settings)
             notes.append(f"Revision before: {view.revision or 'unknown'}.")

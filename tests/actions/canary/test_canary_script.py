@@ -35,12 +35,13 @@ def read_outputs(path: Path) -> dict[str, str]:
     return outputs
 
 
-def run_script(world, tmp_path: Path, path: str | None = None, **inputs):
+def run_script(world, tmp_path: Path, path: str | None = None, extra_env: dict | None = None, **inputs):
     files = {name: tmp_path / name.lower() for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_PATH")}
     for file in files.values():
         file.write_text("", encoding="utf-8")
+    (tmp_path / "temp").mkdir(exist_ok=True)
     env = {"PATH": path if path is not None else str(world.bin), "RUNNER_TEMP": str(tmp_path / "temp"),
-           **world.env, **{k: str(v) for k, v in files.items()}}
+           **world.env, **(extra_env or {}), **{k: str(v) for k, v in files.items()}}
     for name, value in {**INPUTS, **inputs}.items():
         env["INPUT_" + name.upper().replace("-", "_")] = value
     proc = subprocess.run([sys.executable, str(ACTION / "canary.py")], env=env, capture_output=True, text=True,

@@ -56,3 +56,14 @@ def test_the_starter_names_no_rollout_after_the_repository():
         (text[: text.index("rollout: <rollout-name>")].count("\n") + 1, "<rollout-name>"),
         (text[: text.index("namespace: <namespace>")].count("\n") + 1, "<namespace>"),
     ]
+
+
+def test_cosign_is_installed_pinned_before_the_canary_when_asked():
+    names = [s.get("id") or s.get("name") for s in steps()]
+    install = next(s for s in steps() if "cosign-installer" in str(s.get("uses")))
+    assert install["if"] == "inputs.verify-signature"
+    assert install["uses"].startswith("sigstore/cosign-installer@6f9f17788090df1f26f669e9d70d6ae9567deba6")
+    assert names.index(install["name"]) < names.index("canary")
+    canary = next(s for s in steps() if s.get("id") == "canary")
+    assert canary["with"]["certificate-github-workflow-repository"] == (
+        "${{ inputs.certificate-github-workflow-repository || github.repository }}")
