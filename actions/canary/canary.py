@@ -8,13 +8,24 @@ Standard library only (the runner's ``python3``). The flow, and why each part is
    release's published ``argo-rollouts-checksums.txt`` and, when the caller pins it, against
    ``plugin-sha256`` too (the checksums file comes from the same place as the binary, so only a
    checksum pinned in the caller's workflow protects against a tampered release).
-3. ``kubectl argo rollouts set image``, then poll ``kubectl get rollout -o json``. A status is
-   trusted only once ``status.observedGeneration`` equals ``metadata.generation`` (the same rule as
-   the plugin's own ``GetRolloutPhase``): right after ``set image`` the controller has not seen
-   the new spec, and the old ``Healthy`` would otherwise read as success.
+3. Record the Rollout as it is (revision, pod template hash, stable ReplicaSet, the container's
+   image) in a journal under ``RUNNER_TEMP``, then ``kubectl argo rollouts set image``, then poll
+   ``kubectl get rollout -o json``. A status is trusted only once ``status.observedGeneration``
+   equals ``metadata.generation`` (the plugin's own ``GetRolloutPhase`` rule). Healthy is success
+   only when the Rollout runs the new pod template: its pod template hash and revision moved from
+   the recorded ones and the stable ReplicaSet is the new one. When the API server refuses the new
+   ReplicaSet, the v1.9.1 controller (rollout/sync.go) still marks the generation observed and
+   recomputes the phase from the old status: Healthy at the old revision, which is no success.
 4. Paused at a canary step: promote automatically while the step index is below
-   ``promote-up-to-step`` (``promote: auto``), else wait for a human. Healthy is success;
-   Degraded, aborted or timed out is ``abort``, then ``undo``, then failure with the reason.
+   ``promote-up-to-step`` (``promote: auto``), else wait for a human. Degraded, aborted or timed
+   out is ``abort``, then ``undo --to-revision=<the recorded revision>`` (the plugin's plain
+   ``undo`` takes the second-newest ReplicaSet, which is the release before the stable one when
+   the new ReplicaSet was never created), then failure with the reason.
+5. The watcher dying is a failure like the others: failed reads are retried with backoff until the
+   deadline, then the rollout is aborted and undone. SIGINT and SIGTERM (a cancelled job, a job
+   timeout) interrupt the watch and start the same rollback within the runner's grace period;
+   ``mode: rollback`` in an ``if: cancelled()`` step finishes what a killed step left, from the
+   journal.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +47,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -57,6 +69,14 @@ MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
 GET_ATTEMPTS = 4
 GET_TIMEOUT_S = 60
 PLUGIN_TIMEOUT_S = 120
+READ_BACKOFF_MIN_S = 0.5  # first pause after a failed read when poll-interval is shorter
+READ_BACKOFF_MAX_S = 30.0
+# actions/runner (v2.336.0, src/Runner.Sdk/ProcessInvoker.cs, CancelAndKillProcessTree): on cancel
+# (or a job or step timeout) the runner sends SIGINT to the step's process, SIGTERM 7.5 s later if
+# it is still there, and kills the whole process tree 2.5 s after that. The rollback that follows
+# the first signal must be done within those 10 s; later signals do not interrupt it.
+SIGNAL_GRACE_S = 9.0
+HASH_LABEL = "rollouts-pod-template-hash"
 
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
@@ -69,6 +89,42 @@ DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
 
 # ---------------------------------------------------------------------------------------------
 # inputs
+
+
+GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+COSIGN_TIMEOUT_S = 300
+
+
+@dataclass(frozen=True)
+class Verification:
+    """``cosign verify`` of the image's digest before ``set image``: a public key, or a keyless identity."""
+
+    key: str = ""  # public key PEM
+    identity: str = ""
+    identity_regexp: str = ""  # anchored by the action: cosign searches it unanchored
+    issuer: str = GITHUB_ISSUER
+    repository: str = ""  # the GitHub repository that built and signed the image
+    ref: str = ""
+
+    def flags(self, key_file: str = "") -> list[str]:
+        if self.key:
+            return ["--key", key_file]
+        out = (["--certificate-identity", self.identity] if self.identity
+               else ["--certificate-identity-regexp", f"^(?:{self.identity_regexp})$"])
+        out += ["--certificate-oidc-issuer", self.issuer]
+        if self.repository:
+            out += ["--certificate-github-workflow-repository", self.repository]
+        if self.ref:
+            out += ["--certificate-github-workflow-ref", self.ref]
+        return out
+
+    def describe(self) -> str:
+        if self.key:
+            return "the given public key"
+        who = self.identity or f"identity matching ^(?:{self.identity_regexp})$"
+        extra = "".join(f", {k} {v}" for k, v in (("repository", self.repository), ("ref", self.ref)) if v)
+        return f"{who}, issuer {self.issuer}{extra}"
 
 
 @dataclass(frozen=True)
@@ -85,6 +141,8 @@ class Settings:
     plugin_version: str = DEFAULT_PLUGIN_VERSION
     plugin_sha256: str = ""
     download_url: str = DEFAULT_DOWNLOAD_URL
+    mode: str = "canary"  # "canary" or "rollback" (finish a rollback a cancelled step left)
+    verify: Verification | None = None
 
 
 def parse_duration(text: str, name: str) -> float:
@@ -99,7 +157,14 @@ def parse_duration(text: str, name: str) -> float:
     return float(total)
 
 
+PLACEHOLDER_RE = re.compile(r"^<[a-z][a-z0-9]*(?:-[a-z0-9]+)*>$")  # as the unfilled-placeholder check of ci-tools
+
+
 def _name(value: str, name: str, pattern: re.Pattern[str], what: str) -> str:
+    if PLACEHOLDER_RE.match(value):
+        raise ActionFailure(
+            "invalid-input", f"{name} is still the starter workflow's placeholder {value!r}; set it to {what} of yours"
+        )
     if not pattern.match(value):
         raise ActionFailure("invalid-input", f"{name} must be {what}, not {value!r}")
     return value
@@ -150,6 +215,10 @@ def read_settings() -> Settings:
     sha = env("INPUT_PLUGIN_SHA256").lower()
     if sha and not SHA256_RE.match(sha):
         raise ActionFailure("invalid-input", "plugin-sha256 must be 64 hexadecimal digits")
+    verify = read_verification(image)
+    mode = env("INPUT_MODE", "canary").lower() or "canary"
+    if mode not in ("canary", "rollback"):
+        raise ActionFailure("invalid-input", f"mode must be canary or rollback, not {mode!r}")
     return Settings(
         rollout=rollout,
         namespace=namespace,
@@ -163,7 +232,39 @@ def read_settings() -> Settings:
         plugin_version=version,
         plugin_sha256=sha,
         download_url=check_download_url(env("INPUT_DOWNLOAD_URL") or DEFAULT_DOWNLOAD_URL),
+        mode=mode,
+        verify=verify,
     )
+
+
+def read_verification(image: str) -> Verification | None:
+    """``verify-signature`` and what it verifies against: exactly one of a key, an identity, an identity regexp."""
+    env = actionkit.env
+    if not _bool("INPUT_VERIFY_SIGNATURE", "verify-signature", False):
+        return None
+    if not DIGEST_RE.search(image):
+        raise ActionFailure("invalid-input", "verify-signature needs the image pinned by digest (name@sha256:<digest>):"
+                            " a signature is made for a digest")
+    key = os.environ.get("INPUT_COSIGN_PUBLIC_KEY", "").strip()
+    given = {"cosign-public-key": key, "certificate-identity": env("INPUT_CERTIFICATE_IDENTITY"),
+             "certificate-identity-regexp": env("INPUT_CERTIFICATE_IDENTITY_REGEXP")}
+    chosen = [name for name, value in given.items() if value]
+    if len(chosen) != 1:
+        raise ActionFailure("invalid-input", "verify-signature needs exactly one of cosign-public-key, "
+                            f"certificate-identity and certificate-identity-regexp, not {len(chosen)}")
+    if key and not (key.startswith("-----BEGIN PUBLIC KEY-----") and key.endswith("-----END PUBLIC KEY-----")):
+        raise ActionFailure("invalid-input", "cosign-public-key must be a PEM public key (-----BEGIN PUBLIC KEY-----)")
+    repository, ref = env("INPUT_CERTIFICATE_GITHUB_WORKFLOW_REPOSITORY"), env("INPUT_CERTIFICATE_GITHUB_WORKFLOW_REF")
+    if repository and not REPOSITORY_RE.match(repository):
+        raise ActionFailure("invalid-input", f"certificate-github-workflow-repository must be owner/name, not {repository!r}")
+    if ref and not re.match(r"^refs/[A-Za-z0-9._/-]+$", ref):
+        raise ActionFailure("invalid-input", f"certificate-github-workflow-ref must be a ref like refs/heads/main, not {ref!r}")
+    issuer = env("INPUT_CERTIFICATE_OIDC_ISSUER") or GITHUB_ISSUER
+    if not issuer.startswith("https://"):
+        raise ActionFailure("invalid-input", f"certificate-oidc-issuer must be an https:// URL, not {issuer!r}")
+    return Verification(key=key, identity=given["certificate-identity"],
+                        identity_regexp=given["certificate-identity-regexp"], issuer=issuer,
+                        repository=repository, ref=ref)
 
 
 def _bool(variable: str, name: str, default: bool) -> bool:
@@ -290,7 +391,7 @@ def _first_line(text: str) -> str:
 
 
 class Kubectl:
-    """``kubectl`` and ``kubectl argo rollouts`` for one rollout, with retries for reads only."""
+    """``kubectl`` and ``kubectl argo rollouts`` for one rollout."""
 
     def __init__(self, settings: Settings, env: dict[str, str], sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
@@ -305,20 +406,21 @@ class Kubectl:
         except FileNotFoundError:
             raise KubectlError("kubectl is not on PATH") from None
         except subprocess.TimeoutExpired:
-            raise KubectlError(f"kubectl {args[0]} did not finish within {timeout:.0f}s") from None
+            raise KubectlError(f"kubectl {args[0]} did not finish within {format_seconds(timeout)}") from None
         except OSError as error:
             raise KubectlError(f"kubectl could not run: {error}") from None
 
-    def get(self) -> dict:
-        """The Rollout as JSON; transient failures are retried, NotFound and bad JSON are not."""
+    def get(self, attempts: int = GET_ATTEMPTS, timeout: float = GET_TIMEOUT_S) -> dict:
+        """The Rollout as JSON; transient failures are tried ``attempts`` times, NotFound and bad JSON once."""
         s = self.settings
-        args = ["get", "rollout", s.rollout, "-n", s.namespace, "-o", "json", "--request-timeout=30s"]
+        request = max(1, int(min(timeout, 30.0)))
+        args = ["get", "rollout", s.rollout, "-n", s.namespace, "-o", "json", f"--request-timeout={request}s"]
         message = ""
-        for attempt in range(GET_ATTEMPTS):
+        for attempt in range(attempts):
             if attempt:
                 self.sleep(min(max(s.poll_s, 0.0), 5.0) * attempt)
             try:
-                proc = self._run(args, GET_TIMEOUT_S)
+                proc = self._run(args, timeout)
             except KubectlError as error:
                 message = error.message
                 continue
@@ -327,33 +429,39 @@ class Kubectl:
             message = _first_line(proc.stderr) or f"exit code {proc.returncode}"
             if "(NotFound)" in message:
                 raise KubectlError(message, not_found=True)
-        raise KubectlError(f"kubectl get rollout failed {GET_ATTEMPTS} times: {message}")
+        times = f" {attempts} times" if attempts > 1 else ""
+        raise KubectlError(f"kubectl get rollout failed{times}: {message}")
 
-    def plugin(self, *args: str) -> str:
+    def read(self) -> dict:
+        """One read for the watch, which retries with its own backoff until its deadline."""
+        return self.get(attempts=1)
+
+    def plugin(self, *args: str, timeout: float = PLUGIN_TIMEOUT_S) -> str:
         """``kubectl argo rollouts ARGS -n NS``; returns stdout, raises with stderr's first line."""
-        proc = self._run(["argo", "rollouts", *args, "-n", self.settings.namespace], PLUGIN_TIMEOUT_S)
+        proc = self._run(["argo", "rollouts", *args, "-n", self.settings.namespace], timeout)
         if proc.returncode != 0:
             raise KubectlError(_first_line(proc.stderr) or _first_line(proc.stdout) or f"exit code {proc.returncode}")
         return _first_line(proc.stdout)
 
-    def set_image(self) -> str:
+    def set_image(self, image: str = "", timeout: float = PLUGIN_TIMEOUT_S) -> str:
         s = self.settings
-        return self.plugin("set", "image", s.rollout, f"{s.container}={s.image}")
+        return self.plugin("set", "image", s.rollout, f"{s.container}={image or s.image}", timeout=timeout)
 
     def promote(self) -> str:
         return self.plugin("promote", self.settings.rollout)
 
-    def abort(self) -> str:
-        return self.plugin("abort", self.settings.rollout)
+    def abort(self, timeout: float = PLUGIN_TIMEOUT_S) -> str:
+        return self.plugin("abort", self.settings.rollout, timeout=timeout)
 
-    def undo(self) -> str:
-        return self.plugin("undo", self.settings.rollout)
+    def undo(self, revision: str, timeout: float = PLUGIN_TIMEOUT_S) -> str:
+        """Always to an explicit revision: the plugin's default is the second-newest ReplicaSet (undo.go)."""
+        return self.plugin("undo", self.settings.rollout, f"--to-revision={revision}", timeout=timeout)
 
 
 def _parse_rollout(text: str) -> dict:
     try:
         obj = json.loads(text)
-    except ValueError as error:
+    except json.JSONDecodeError as error:
         raise KubectlError(f"kubectl get rollout printed malformed JSON ({error.msg} at line {error.lineno})") from None
     if not isinstance(obj, dict) or obj.get("kind") != "Rollout":
         raise KubectlError("kubectl get rollout printed JSON that is not a Rollout object")
@@ -383,6 +491,11 @@ class View:
     revision: str
     generation: str
     observed_generation: str
+    image: str = ""  # the container's image in spec.template
+    pod_hash: str = ""  # status.currentPodHash: the ReplicaSet of the current pod template
+    stable_hash: str = ""  # status.stableRS
+    progressing_reason: str = ""  # the Progressing condition's reason and message
+    progressing_message: str = ""
 
     @property
     def step_text(self) -> str:
@@ -396,8 +509,27 @@ class View:
         pause = _dict(self.steps[self.step_index]).get("pause")
         return isinstance(pause, dict) and pause.get("duration") not in (None, "")
 
+    @property
+    def refusal(self) -> str:
+        """The controller could not create the new ReplicaSet (``ReplicaSetCreateError``, rollout/sync.go)."""
+        return self.progressing_message if self.progressing_reason == "ReplicaSetCreateError" else ""
 
-def read_view(obj: dict) -> View:
+
+def _one_line(value: object) -> str:
+    return " ".join(str(value or "").split())  # it goes into logs and tables
+
+
+def container_image(spec: dict, container: str) -> str:
+    """The image ``set image`` gives ``container``: containers first, then init and ephemeral ones."""
+    pod = _dict(_dict(spec.get("template")).get("spec"))
+    for key in ("containers", "initContainers", "ephemeralContainers"):
+        for entry in pod.get(key) or []:
+            if isinstance(entry, dict) and entry.get("name") == container:
+                return str(entry.get("image") or "")
+    return ""
+
+
+def read_view(obj: dict, container: str = "") -> View:
     meta, spec, status = _dict(obj.get("metadata")), _dict(obj.get("spec")), _dict(obj.get("status"))
     generation = str(meta.get("generation", ""))
     observed = str(status.get("observedGeneration", ""))
@@ -406,10 +538,13 @@ def read_view(obj: dict) -> View:
     unpausing = bool(status.get("controllerPause")) and not reasons
     index = status.get("currentStepIndex")
     steps = _dict(_dict(spec.get("strategy")).get("canary")).get("steps") or []
+    raw_conditions = status.get("conditions")
+    conditions = raw_conditions if isinstance(raw_conditions, list) else []
+    progressing = next((_dict(c) for c in conditions if _dict(c).get("type") == "Progressing"), {})
     return View(
         trusted=bool(generation) and generation == observed and not unpausing,
         phase=str(status.get("phase") or ""),
-        message=" ".join(str(status.get("message") or "").split()),  # one line: it goes into logs and tables
+        message=_one_line(status.get("message")),
         step_index=index if isinstance(index, int) else None,
         steps=steps if isinstance(steps, list) else [],
         pause_reasons=reasons,
@@ -418,7 +553,31 @@ def read_view(obj: dict) -> View:
         revision=str(_dict(meta.get("annotations")).get(REVISION_ANNOTATION, "")),
         generation=generation,
         observed_generation=observed,
+        image=container_image(spec, container) if container else "",
+        pod_hash=str(status.get("currentPodHash") or ""),
+        stable_hash=str(status.get("stableRS") or ""),
+        progressing_reason=str(progressing.get("reason") or ""),
+        progressing_message=_one_line(progressing.get("message")),
     )
+
+
+@dataclass(frozen=True)
+class Before:
+    """The Rollout before ``set image``: what success is measured against, and what a rollback restores."""
+
+    revision: str
+    pod_hash: str
+    stable_hash: str
+    image: str
+    generation: str
+
+    @classmethod
+    def of(cls, view: View) -> Before:
+        return cls(view.revision, view.pod_hash, view.stable_hash, view.image, view.generation)
+
+    @property
+    def fully_promoted(self) -> bool:
+        return bool(self.pod_hash) and self.pod_hash == self.stable_hash
 
 
 def describe_step(steps: list, index: int | None) -> str:
@@ -462,7 +621,7 @@ class RealClock:
 
 
 class Cluster(Protocol):
-    def get(self) -> dict: ...
+    def read(self) -> dict: ...
     def promote(self) -> str: ...
 
 
@@ -486,7 +645,8 @@ class Action:
 
 @dataclass
 class Outcome:
-    """How the watch ended: ``healthy``, ``degraded``, ``aborted``, ``timeout`` or ``kubectl-failed``."""
+    """How the watch ended: ``healthy``, ``degraded``, ``aborted``, ``timeout``, ``kubectl-failed`` or
+    ``cancelled``; then what the rollback did (``rolled_back`` is None when none was needed)."""
 
     result: str
     phase: str = ""
@@ -494,6 +654,8 @@ class Outcome:
     message: str = ""
     observations: list[Observation] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
+    rolled_back: bool | None = None
+    by_hand: str = ""  # the commands that finish a rollback that did not complete
 
 
 def should_promote(view: View, settings: Settings, promoted: set[int]) -> bool:
@@ -515,21 +677,29 @@ def should_promote(view: View, settings: Settings, promoted: set[int]) -> bool:
 class Watch:
     """One canary's watch: poll, record each step reached, promote or wait, stop on a verdict."""
 
-    def __init__(self, cluster: Cluster, settings: Settings, clock: Clock, log: Callable[[str], None]) -> None:
-        self.cluster, self.settings, self.clock, self.log = cluster, settings, clock, log
+    def __init__(self, cluster: Cluster, settings: Settings, clock: Clock, log: Callable[[str], None],
+                 before: Before) -> None:
+        self.cluster, self.settings, self.clock, self.log, self.before = cluster, settings, clock, log, before
         self.start = clock.monotonic()
         self.outcome = Outcome(result="timeout")
         self.promoted: set[int] = set()
         self.waiting: set[int | None] = set()
-        self.last: tuple | None = None  # (step index, phase, abort) of the last observation
+        self.last: tuple | None = None  # (step index, phase, abort, new template) of the last observation
+        self.last_view: View | None = None
+        self.read_failures = 0
 
     def run(self) -> Outcome:
         deadline = self.start + self.settings.timeout_s
         while True:
             try:
-                view = read_view(self.cluster.get())
+                view = read_view(self.cluster.read(), self.settings.container)
             except KubectlError as error:
-                return self.finish("kubectl-failed", error.message)
+                pause = self.read_failed(error, deadline)
+                if pause is None:
+                    return self.outcome
+                self.clock.sleep(pause)
+                continue
+            self.read_failures = 0
             if view.trusted:
                 self.record(view)
                 verdict = self.verdict(view)
@@ -540,30 +710,64 @@ class Watch:
                 return self.finish("timeout", self.timeout_message())
             self.clock.sleep(self.settings.poll_s)
 
+    def read_failed(self, error: KubectlError, deadline: float) -> float | None:
+        """The watcher lost the cluster: back off and try again until the deadline (then the rollback)."""
+        now = self.clock.monotonic()
+        if error.not_found or now >= deadline:
+            where = "" if error.not_found else (
+                f"kubectl could not read the rollout until the deadline ({format_seconds(self.settings.timeout_s)}): ")
+            self.finish("kubectl-failed", where + error.message)
+            return None
+        self.read_failures += 1
+        if self.read_failures == 1:
+            actionkit.annotate("warning", f"{error.message}; retrying with backoff until the deadline")
+        base = max(self.settings.poll_s, READ_BACKOFF_MIN_S)
+        return min(READ_BACKOFF_MAX_S, base * 2 ** (self.read_failures - 1), deadline - now)
+
     def finish(self, result: str, message: str = "") -> Outcome:
         self.outcome.result, self.outcome.message = result, message
         return self.outcome
 
+    def runs_new_template(self, view: View) -> bool:
+        """The Rollout runs the pod template ``set image`` wrote: its image is ours, the stable ReplicaSet
+        is the current one, and (when set image changed the template) the pod template hash and the
+        revision both moved from the ones recorded before."""
+        b, s = self.before, self.settings
+        if view.image != s.image or not view.stable_hash or view.stable_hash != view.pod_hash:
+            return False
+        if b.image == s.image:
+            return True  # set image changed nothing: the template was already this one
+        if b.pod_hash and view.pod_hash == b.pod_hash:
+            return False
+        return not (b.revision and view.revision == b.revision)
+
     def record(self, view: View) -> None:
-        self.outcome.phase, self.outcome.revision = view.phase, view.revision or self.outcome.revision
-        key = (view.step_index, view.phase, view.abort)
+        self.last_view = view
+        self.outcome.phase = view.phase
+        if view.revision and (view.revision != self.before.revision or self.before.image == self.settings.image):
+            self.outcome.revision = view.revision
+        stale = view.phase == "Healthy" and not self.runs_new_template(view)
+        message = view.message
+        if stale:
+            message = f"still revision {view.revision or 'unknown'}, not the new pod template"
+            message += f": {view.refusal}" if view.refusal else ""
+        key = (view.step_index, view.phase, view.abort, stale, view.refusal)
         if key == self.last:
             return
         self.last = key
         elapsed = self.clock.monotonic() - self.start
         self.outcome.observations.append(
-            Observation(view.step_index, view.step_text, view.phase, view.message, self.clock.now(), elapsed)
+            Observation(view.step_index, view.step_text, view.phase, message, self.clock.now(), elapsed)
         )
         step = "-" if view.step_index is None else f"{view.step_index}/{len(view.steps)}"
-        message = f": {view.message}" if view.message else ""
-        self.log(f"step {step} ({view.step_text}): {view.phase or 'no phase'}{message} [{elapsed:.0f}s]")
+        suffix = f": {message}" if message else ""
+        self.log(f"step {step} ({view.step_text}): {view.phase or 'no phase'}{suffix} [{elapsed:.0f}s]")
 
-    @staticmethod
-    def verdict(view: View) -> tuple[str, str] | None:
+    def verdict(self, view: View) -> tuple[str, str] | None:
         """Aborted before Degraded: an aborted rollout's phase is Degraded too (``RolloutAborted``)."""
         if view.abort:
             return "aborted", view.message or "the rollout was aborted"
-        if view.phase == "Healthy":
+        if view.phase == "Healthy" and self.runs_new_template(view):
             return "healthy", ""
         if view.phase == "Degraded":
             return "degraded", view.message or "the rollout is Degraded"
@@ -590,35 +794,203 @@ class Watch:
             )
 
     def timeout_message(self) -> str:
-        text = f"the rollout did not become Healthy within {format_seconds(self.settings.timeout_s)}"
-        if not self.outcome.phase:
-            return text + " (the controller never reported the new generation)"
-        where = f" at step {self.last[0]}" if self.last and self.last[0] is not None else ""
-        return text + f" (last phase {self.outcome.phase}{where})"
+        within = format_seconds(self.settings.timeout_s)
+        view = self.last_view
+        if view is None:
+            return f"the rollout did not become Healthy within {within} (the controller never reported the new generation)"
+        if view.refusal:
+            return (f"the rollout did not run the new pod template within {within} (the controller could not create"
+                    f" the new ReplicaSet: {view.refusal})")
+        if view.phase == "Healthy":
+            return (f"the rollout did not run the new pod template within {within} (Healthy at revision"
+                    f" {view.revision or 'unknown'}, stable ReplicaSet {view.stable_hash or 'unknown'})")
+        where = f" at step {view.step_index}" if view.step_index is not None else ""
+        return f"the rollout did not become Healthy within {within} (last phase {view.phase}{where})"
 
 
-def watch(cluster: Cluster, settings: Settings, clock: Clock, log: Callable[[str], None] = print) -> Outcome:
-    return Watch(cluster, settings, clock, log).run()
+def watch(cluster: Cluster, settings: Settings, clock: Clock, before: Before,
+          log: Callable[[str], None] = print) -> Outcome:
+    return Watch(cluster, settings, clock, log, before).run()
 
 
-def roll_back(cluster: Kubectl, outcome: Outcome, clock: Clock) -> None:
-    """``abort`` (back to the stable ReplicaSet), then ``undo`` (spec back to the previous revision)."""
-    for name, call in (("abort", cluster.abort), ("undo", cluster.undo)):
+# ---------------------------------------------------------------------------------------------
+# rolling back
+
+
+def rollback_steps(settings: Settings, before: Before) -> list[str]:
+    """The commands a rollback runs, as someone would type them (for the summary, when it failed)."""
+    s = settings
+    restore = (f"kubectl argo rollouts undo {s.rollout} --to-revision={before.revision} -n {s.namespace}"
+               if before.revision else
+               f"kubectl argo rollouts set image {s.rollout} {s.container}={before.image} -n {s.namespace}")
+    return [f"kubectl argo rollouts abort {s.rollout} -n {s.namespace}", restore]
+
+
+def roll_back(kubectl: Kubectl, outcome: Outcome, before: Before, settings: Settings, clock: Clock,
+              remaining: Callable[[], float | None] = lambda: None, check_first: bool = False) -> bool:
+    """``abort`` (traffic back to the stable ReplicaSet), then the pod template back to what it was.
+
+    The template goes back with ``undo --to-revision=<the revision recorded before set image>``, or,
+    when the Rollout had no revision, by setting the recorded image again; never with a plain
+    ``undo``, which takes the second-newest ReplicaSet (undo.go) and, when the new ReplicaSet was never
+    created, rolls production back past the stable release. A read afterwards checks the image; if
+    it is not the recorded one, the image is set back explicitly.
+
+    ``check_first`` (after a cancellation, when set image may not have happened): a Rollout that
+    still has the recorded image is left alone. ``remaining`` is the time left before the runner
+    kills the step (None: no limit); commands that cannot fit are not started. Returns True when
+    the Rollout was put back.
+    """
+    def budget(default: float) -> float:
+        left = remaining()
+        return default if left is None else min(default, left)
+
+    def act(name: str, call: Callable[[float], str]) -> bool:
+        left = budget(PLUGIN_TIMEOUT_S)
+        if left < 0.5:
+            outcome.actions.append(Action(name, clock.now(), False, "not run: no time left before the runner kills the step"))
+            return False
         try:
-            output = call()
-            outcome.actions.append(Action(name, clock.now(), True, output))
-            print(output or name, flush=True)
+            output = call(left)
         except KubectlError as error:
             outcome.actions.append(Action(name, clock.now(), False, error.message))
-            actionkit.annotate("warning", f"kubectl argo rollouts {name} failed: {error.message}")
+            actionkit.annotate("warning", f"{name} failed: {error.message}")
+            return False
+        outcome.actions.append(Action(name, clock.now(), True, output))
+        print(output or name, flush=True)
+        return True
+
+    def image_now() -> str | None:
+        left = budget(10.0)
+        if left < 0.5:
+            return None
+        try:
+            return read_view(kubectl.get(attempts=1, timeout=left), settings.container).image
+        except KubectlError:
+            return None
+
+    if check_first and image_now() == before.image and before.image != settings.image:
+        note = f"nothing to roll back: the rollout still has {before.image}"
+        outcome.actions.append(Action("check", clock.now(), True, note))
+        print(note, flush=True)
+        outcome.rolled_back = True
+        return True
+    aborted = act("abort", kubectl.abort)
+    if before.revision:
+        restored = act(f"undo to revision {before.revision}", lambda t: kubectl.undo(before.revision, t))
+    else:
+        restored = act("set image back", lambda t: kubectl.set_image(before.image, t))
+    now = image_now() if before.image else None
+    if now is not None and now != before.image:
+        restored = act("set image back", lambda t: kubectl.set_image(before.image, t))
+    outcome.rolled_back = aborted and restored
+    if not outcome.rolled_back:
+        outcome.by_hand = " then ".join(f"`{command}`" for command in rollback_steps(settings, before))
+    return outcome.rolled_back
 
 
 def rolled_back(outcome: Outcome) -> str:
-    """``; ran abort and undo``, or which of them failed, for the failure's one line."""
-    ran = [a.action for a in outcome.actions if a.action in ("abort", "undo") and a.ok]
-    failed = [a.action for a in outcome.actions if a.action in ("abort", "undo") and not a.ok]
+    """``; ran abort and undo to revision 4``, or which of them failed, for the failure's one line."""
+    steps = [a for a in outcome.actions if not a.action.startswith(("promote", "check"))]
+    if not steps and any(a.action == "check" for a in outcome.actions):
+        return "; nothing to roll back (set image had not changed the rollout)"
+    ran = [a.action for a in steps if a.ok]
+    failed = [a.action for a in steps if not a.ok]
     text = "; ran " + " and ".join(ran) if ran else ""
     return text + ("; " + " and ".join(failed) + " FAILED" if failed else "")
+
+
+# ---------------------------------------------------------------------------------------------
+# cancellation
+
+
+class Cancelled(Exception):
+    """SIGINT or SIGTERM arrived while the canary ran."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.signal = name
+
+
+class Signals:
+    """SIGINT and SIGTERM as the runner sends them when the job is cancelled or times out.
+
+    The runner signals only the step's own process (``kill(pid, ...)`` in ProcessInvoker.cs), which
+    is this script because action.yml starts it with ``exec``. The first signal raises
+    :class:`Cancelled` in the watch; from then on (and once :meth:`disarm` is called) signals only
+    start the clock: the rollback has until :data:`SIGNAL_GRACE_S` after the first one.
+    """
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.armed = False
+        self.received: list[str] = []
+        self.deadline: float | None = None
+
+    def install(self) -> Signals:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, self._handle)
+        self.armed = True
+        return self
+
+    def _handle(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        self.received.append(name)
+        if self.deadline is None:
+            self.deadline = self.clock.monotonic() + SIGNAL_GRACE_S
+        if self.armed:
+            self.armed = False
+            raise Cancelled(name)
+        print(f"{name} received: finishing the rollback", flush=True)
+
+    def disarm(self) -> None:
+        self.armed = False
+
+    def remaining(self) -> float | None:
+        return None if self.deadline is None else max(0.0, self.deadline - self.clock.monotonic())
+
+
+class Journal:
+    """What this job's canary did to the Rollout, for ``mode: rollback`` in a later step of the job.
+
+    A JSON file under ``RUNNER_TEMP`` (per job, removed by the runner), named after the namespace
+    and the rollout (both validated Kubernetes names). Written before ``set image`` and after each
+    change of state, atomically.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        base = Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir())
+        self.path = base / f"canary-{settings.namespace}-{settings.rollout}.json"
+        self.settings = settings
+
+    def write(self, status: str, before: Before) -> None:
+        s = self.settings
+        data = {"version": 1, "status": status, "rollout": s.rollout, "namespace": s.namespace,
+                "container": s.container, "image": s.image, "before": before.__dict__}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".canary-journal.")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(data, out)
+            os.replace(temp, self.path)
+        except OSError as error:
+            actionkit.annotate("warning", f"cannot write the canary journal {self.path}: {error}")
+
+    def read(self) -> dict | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise ActionFailure("rollback-failed", f"the canary journal {self.path} is unreadable: {error}") from None
+        s = self.settings
+        before = _dict(data.get("before")) if isinstance(data, dict) else {}
+        fields = ("revision", "pod_hash", "stable_hash", "image", "generation")
+        if (data.get("rollout"), data.get("namespace")) != (s.rollout, s.namespace) or not all(
+            isinstance(before.get(k), str) for k in fields
+        ):
+            raise ActionFailure("rollback-failed", f"the canary journal {self.path} is not this rollout's")
+        return data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -667,6 +1039,8 @@ def render_summary(settings: Settings, outcome: Outcome | None, notes: list[str]
             lines.append(f"**Result**: Healthy{revision}.")
         else:
             lines.append(f"**Result**: {outcome.result}{revision}, last phase {outcome.phase or 'unknown'}.")
+        if outcome.rolled_back is False:
+            lines += ["", f"**Not rolled back**: the rollout may still run the canary. Run {outcome.by_hand}."]
     return "\n".join(lines) + "\n\n"
 
 
@@ -681,6 +1055,10 @@ def child_env(bin_dir: Path | None) -> dict[str, str]:
     return env
 
 
+def plugin_dir() -> Path:
+    return Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "argo-rollouts-bin"
+
+
 def prepare_plugin(settings: Settings, notes: list[str]) -> Path | None:
     """Install the plugin (or check that the runner has it); returns the directory added to PATH."""
     if not settings.install_plugin:
@@ -688,12 +1066,64 @@ def prepare_plugin(settings: Settings, notes: list[str]) -> Path | None:
             raise ActionFailure("plugin-install-failed", f"install-plugin is false but {PLUGIN_NAME} is not on PATH")
         notes.append(f"Plugin: {PLUGIN_NAME} from the runner's PATH.")
         return None
-    bin_dir = Path(os.environ.get("RUNNER_TEMP") or tempfile.gettempdir()) / "argo-rollouts-bin"
+    bin_dir = plugin_dir()
     path, sha = install_plugin(settings, bin_dir)
     actionkit.add_path(bin_dir)
     print(f"installed {PLUGIN_NAME} {settings.plugin_version} (sha256 {sha})", flush=True)
     notes.append(f"Plugin: {PLUGIN_NAME} {settings.plugin_version}, SHA-256 `{sha}` verified.")
     return bin_dir
+
+
+def digest_ref(image: str) -> str:
+    """``registry/name:tag@sha256:...`` as ``registry/name@sha256:...``: what was signed is the digest."""
+    name, _, digest = image.partition("@")
+    last = name.rsplit("/", 1)
+    if ":" in last[-1]:
+        name = name[: len(name) - len(last[-1])] + last[-1].split(":", 1)[0]
+    return f"{name}@{digest}"
+
+
+def verify_signature(settings: Settings, env: dict[str, str], notes: list[str]) -> None:
+    """``cosign verify`` of the image's digest; anything but a verified signature of that digest stops here."""
+    check = settings.verify
+    assert check is not None
+    ref = digest_ref(settings.image)
+    if not shutil.which("cosign", path=env.get("PATH")):
+        raise ActionFailure("signature-invalid", "verify-signature is true but cosign is not on PATH; install it first"
+                            " (sigstore/cosign-installer)")
+    key_file = ""
+    try:
+        if check.key:
+            handle, key_file = tempfile.mkstemp(prefix="cosign-key-", suffix=".pub",
+                                                dir=os.environ.get("RUNNER_TEMP") or None)
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(check.key + "\n")
+        try:
+            proc = subprocess.run(["cosign", "verify", *check.flags(key_file), ref], env=env, capture_output=True,
+                                  text=True, timeout=COSIGN_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            raise ActionFailure("signature-invalid", f"cosign verify {ref} did not finish within"
+                                f" {format_seconds(COSIGN_TIMEOUT_S)}") from None
+        except OSError as error:
+            raise ActionFailure("signature-invalid", f"cosign could not run: {error}") from None
+    finally:
+        if key_file:
+            Path(key_file).unlink(missing_ok=True)
+    if proc.returncode != 0:
+        errors = [line[len("Error: "):] for line in proc.stderr.splitlines() if line.startswith("Error: ")]
+        why = (errors[0] if errors else _first_line(proc.stderr) or f"exit code {proc.returncode}")[:300]
+        raise ActionFailure("signature-invalid", f"cosign verify {ref} failed: {why}")
+    try:
+        payloads = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else []
+    except json.JSONDecodeError:
+        payloads = []
+    digests = {_dict(_dict(_dict(p).get("critical")).get("image")).get("docker-manifest-digest")
+               for p in payloads} if isinstance(payloads, list) else set()
+    digest = ref.rsplit("@", 1)[1]
+    if digest not in digests:
+        raise ActionFailure("signature-invalid", f"cosign verify {ref} reported no verified signature of {digest}")
+    print(f"signature of {digest} verified: {check.describe()}", flush=True)
+    notes.append(f"Signature of `{digest}` verified by cosign ({check.describe()}).")
 
 
 def read_before(kubectl: Kubectl, settings: Settings) -> View:
@@ -713,43 +1143,103 @@ def read_before(kubectl: Kubectl, settings: Settings) -> View:
             f"rollout {settings.rollout} uses spec.workloadRef; this action only sets images on Rollouts with their"
             " own spec.template",
         )
-    return read_view(obj)
+    return read_view(obj, settings.container)
+
+
+def canary(settings: Settings, clock: Clock) -> None:
+    notes: list[str] = []
+    outcome: Outcome | None = None
+    before: Before | None = None
+    watcher: Watch | None = None
+    signals = Signals(clock).install()
+    journal = Journal(settings)
+    try:
+        try:
+            bin_dir = prepare_plugin(settings, notes)
+            env = child_env(bin_dir)
+            if not shutil.which("kubectl", path=env.get("PATH")):
+                raise ActionFailure(
+                    "kubectl-failed", "kubectl is not on PATH (GitHub-hosted runners have it; install it first)"
+                )
+            if settings.verify:
+                verify_signature(settings, env, notes)
+            kubectl = Kubectl(settings, env, clock.sleep)
+            view = read_before(kubectl, settings)
+            notes.append(f"Revision before: {view.revision or 'unknown'}.")
+            if view.pod_hash and view.pod_hash != view.stable_hash:
+                notes.append(f"The rollout was mid-update before (stable {view.stable_hash or 'none'}, current"
+                             f" {view.pod_hash}); a rollback restores revision {view.revision or 'unknown'}.")
+            before = Before.of(view)
+            journal.write("changing", before)
+            try:
+                print(kubectl.set_image() or "image updated", flush=True)
+            except KubectlError as error:
+                journal.write("rolled-back", before)  # nothing changed: nothing for a later step to do
+                raise ActionFailure(
+                    "set-image-failed", f"kubectl argo rollouts set image failed: {error.message}"
+                ) from None
+            journal.write("watching", before)
+            watcher = Watch(kubectl, settings, clock, print, before)
+            outcome = watcher.run()
+        except Cancelled as cancel:
+            signals.disarm()
+            if before is None:
+                raise ActionFailure("cancelled", f"{cancel.signal} received before set image; the rollout was not"
+                                    " changed") from None
+            outcome = watcher.outcome if watcher else Outcome(result="cancelled")
+            outcome.result, outcome.message = "cancelled", f"{cancel.signal} received (the job was cancelled or timed out)"
+        signals.disarm()
+        actionkit.set_output("phase", outcome.phase)
+        actionkit.set_output("revision", outcome.revision)
+        if outcome.result == "healthy":
+            journal.write("done", before)
+            print(f"rollout {settings.rollout} runs {settings.image}, Healthy at revision {outcome.revision or 'unknown'}",
+                  flush=True)
+            return
+        ok = roll_back(kubectl, outcome, before, settings, clock, signals.remaining,
+                       check_first=outcome.result == "cancelled")
+        journal.write("rolled-back" if ok else "not-rolled-back", before)
+        raise ActionFailure(
+            outcome.result, f"canary {outcome.result}: {outcome.message.rstrip('.')}{rolled_back(outcome)}"
+        )
+    finally:
+        signals.disarm()
+        actionkit.summary(render_summary(settings, outcome, notes))
+
+
+def rollback(settings: Settings, clock: Clock) -> None:
+    """``mode: rollback``: finish what a canary step of this job left (it was killed, or cancelled)."""
+    journal = Journal(settings)
+    entry = journal.read()
+    heading = f"## Canary rollback of {actionkit.md_escape(settings.namespace)}/{actionkit.md_escape(settings.rollout)}"
+    if entry is None or entry["status"] in ("done", "rolled-back"):
+        why = "no canary step of this job changed it" if entry is None else f"the canary step ended {entry['status']}"
+        print(f"nothing to roll back: {why}", flush=True)
+        actionkit.summary(f"{heading}\n\nNothing to roll back: {why}.\n\n")
+        return
+    settings = replace(settings, container=entry["container"], image=entry["image"])
+    before = Before(**{k: entry["before"][k] for k in ("revision", "pod_hash", "stable_hash", "image", "generation")})
+    signals = Signals(clock).install()
+    signals.disarm()  # a signal here only starts the clock
+    installed = plugin_dir()
+    kubectl = Kubectl(settings, child_env(installed if (installed / PLUGIN_NAME).is_file() else None), clock.sleep)
+    outcome = Outcome(result="cancelled", message=f"the canary step ended {entry['status']}")
+    ok = roll_back(kubectl, outcome, before, settings, clock, signals.remaining, check_first=True)
+    journal.write("rolled-back" if ok else "not-rolled-back", before)
+    actionkit.summary(render_summary(settings, outcome, [f"The canary step ended {entry['status']}."])
+                      .replace("## Canary of", "## Canary rollback of", 1))
+    if not ok:
+        raise ActionFailure("rollback-failed", f"the rollback did not complete{rolled_back(outcome)}")
+    print(f"rolled back{rolled_back(outcome).replace('; ran', ':', 1)}", flush=True)
 
 
 def run(clock: Clock | None = None) -> None:
     clock = clock or RealClock()
     settings = read_settings()
-    notes: list[str] = []
-    outcome: Outcome | None = None
-    try:
-        bin_dir = prepare_plugin(settings, notes)
-        env = child_env(bin_dir)
-        if not shutil.which("kubectl", path=env.get("PATH")):
-            raise ActionFailure(
-                "kubectl-failed", "kubectl is not on PATH (GitHub-hosted runners have it; install it first)"
-            )
-        kubectl = Kubectl(settings, env, clock.sleep)
-        before = read_before(kubectl, settings)
-        notes.append(f"Revision before: {before.revision or 'unknown'}.")
-        try:
-            print(kubectl.set_image() or "image updated", flush=True)
-        except KubectlError as error:
-            raise ActionFailure(
-                "set-image-failed", f"kubectl argo rollouts set image failed: {error.message}"
-            ) from None
-        outcome = watch(kubectl, settings, clock)
-        actionkit.set_output("phase", outcome.phase)
-        actionkit.set_output("revision", outcome.revision)
-        if outcome.result == "kubectl-failed":
-            raise ActionFailure("kubectl-failed", outcome.message)
-        if outcome.result != "healthy":
-            roll_back(kubectl, outcome, clock)
-            raise ActionFailure(
-                outcome.result, f"canary {outcome.result}: {outcome.message.rstrip('.')}{rolled_back(outcome)}"
-            )
-        print(f"rollout {settings.rollout} is Healthy at revision {outcome.revision or 'unknown'}", flush=True)
-    finally:
-        actionkit.summary(render_summary(settings, outcome, notes))
+    if settings.mode == "rollback":
+        rollback(settings, clock)
+    else:
+        canary(settings, clock)
 
 
 def guarded() -> None:

@@ -6,7 +6,7 @@ Subcommands (run by ``action.yml``; inputs come through the environment):
     Reads ``RP_OUTPUTS`` (``toJSON(steps.<release-please>.outputs)``) and the package ``INPUT_PATH``
     and writes ``release-created`` (always ``true`` or ``false``: release-please-action leaves
     ``release_created`` unset when nothing was released, and ``"false"`` would be truthy in ``if:``),
-    ``tag``, ``version``, ``sha``, ``major``, ``minor``, ``patch`` and ``pr``. release-please-action
+    ``tag``, ``version``, ``sha``, ``major``, ``minor``, ``patch``, ``draft`` and ``pr``. release-please-action
     names a manifest package's outputs ``<path>--<key>``, except the root package ``.`` whose
     outputs are unprefixed; that mapping lives here, in one place.
 
@@ -14,9 +14,10 @@ Subcommands (run by ``action.yml``; inputs come through the environment):
     Points ``v1`` and ``v1.2`` (the release tag's prefix, then major, then major.minor) at the
     release commit as lightweight tags and force-pushes them to the repository
     (``$GITHUB_SERVER_URL/$GITHUB_REPOSITORY.git``, from a scratch repository: no checkout needed).
-    It refuses, without failing, to move a tag for a prerelease or backwards (when a higher release
-    of that major or minor line exists), and fails when the release tag does not point at the
-    release commit.
+    It refuses, without failing, to move a tag for a draft release (GitHub creates a draft's tag
+    only when the draft is published), for a prerelease or backwards (when a higher release of that
+    major or minor line exists), and fails when the release tag does not point at the release
+    commit.
 
 Standard library only: composite actions run with the runner's ``python3``.
 """
@@ -138,8 +139,12 @@ def release_fields(outputs: dict[str, str], path: str) -> dict[str, str] | None:
         given = outputs.get(f"{prefix}{part}", "").strip()
         if given and given != str(getattr(version, part)):
             raise ActionFailure("invalid-output", f"release {tag}: {part} is {given}, but its version is {version_text}")
+    draft = outputs.get(f"{prefix}draft", "").strip() or "false"
+    if draft not in ("true", "false"):
+        raise ActionFailure("invalid-output", f"release {tag}: draft is {draft!r}, expected true or false")
     return {"tag": tag, "version": version_text, "sha": sha, "major": str(version.major),
-            "minor": str(version.minor), "patch": str(version.patch), "url": outputs.get(f"{prefix}html_url", "")}
+            "minor": str(version.minor), "patch": str(version.patch), "draft": draft,
+            "url": outputs.get(f"{prefix}html_url", "")}
 
 
 def links() -> tuple[str, str]:
@@ -157,6 +162,7 @@ def normalise() -> None:
     actionkit.set_output("release-created", "true" if release else "false")
     for key in ("tag", "version", "sha", "major", "minor", "patch"):
         actionkit.set_output(key, release[key] if release else "")
+    actionkit.set_output("draft", release["draft"] if release else "false")
     actionkit.set_output("pr", pull)
     actionkit.set_output("paths-released", released)
     server, repository = links()
@@ -164,9 +170,10 @@ def normalise() -> None:
     lines = ["### release-please", ""]
     if release:
         url = release["url"] or f"{server}/{repository}/releases/tag/{release['tag']}"
-        lines.append(f"Released [{release['tag']}]({url}){where} at "
+        draft = " as a **draft** (GitHub creates its tag when the draft is published)" if release["draft"] == "true" else ""
+        lines.append(f"Released [{release['tag']}]({url}){where}{draft} at "
                      f"[`{release['sha'][:12]}`]({server}/{repository}/commit/{release['sha']}).")
-        print(f"release {release['tag']} ({release['version']}) at {release['sha']}")
+        print(f"release {release['tag']} ({release['version']}) at {release['sha']}{' (draft)' if draft else ''}")
     else:
         lines.append(f"No release{where} in this run.")
         print(f"no release{' of ' + path if path != '.' else ''}")
@@ -295,6 +302,14 @@ def move_tags() -> None:
     prefix = tag[: len(tag) - len(version_text)]
     names = {"major": f"{prefix}{version.major}", "minor": f"{prefix}{version.major}.{version.minor}"}
     lines = ["", "#### Floating tags", ""]
+    if actionkit.env_bool("RELEASE_DRAFT"):
+        # GitHub creates a draft release's tag only when the draft is published: there is nothing to
+        # point the floating tags at yet, and creating the tag here would publish the version early.
+        message = (f"{tag} is a draft release: GitHub creates its tag when the draft is published; "
+                   f"{', '.join(names[k] for k in kinds)} not moved (move them after publishing)")
+        actionkit.annotate("notice", message)
+        actionkit.summary("\n".join([*lines, actionkit.md_escape(message) + "."]) + "\n")
+        return
     if version.prerelease:
         message = f"{tag} is a prerelease: {', '.join(names[k] for k in kinds)} not moved"
         actionkit.annotate("notice", message)

@@ -26,7 +26,8 @@ The bump follows release-please's ``DefaultVersioningStrategy`` and its default 
   any type. A history of only ``chore``/``docs``/``ci``/... commits therefore bumps **none**. The
   changelog matches types in any case but the bump only exactly: ``Feat: x`` alone is a *patch*;
 - tests/hygiene/test_bump_oracle.py holds this to release-please's own ``parseConventionalCommits``,
-  ``DefaultVersioningStrategy`` and ``DefaultChangelogNotes`` (17.11, from npm) on 600 histories;
+  ``DefaultVersioningStrategy`` and ``DefaultChangelogNotes`` (16.14.1 from npm, the version that
+  release.yml's release-please-action bundles, so the release it predicts) on 600 histories;
 - commits whose header does not parse are ignored by release-please; they never count;
 - a ``Release-As: X.Y.Z`` footer forces that version (the newest such commit wins).
 """

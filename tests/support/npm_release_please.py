@@ -1,5 +1,12 @@
 """Where the real release-please from npm is installed, for the tests that compare against it.
 
+The version is the one googleapis/release-please-action, as pinned in actions/release-please,
+bundles (16.14.1 for v4.1.4; tests/actions/release-please/test_shipped_version.py holds them
+together): the release-please that cuts the releases is the one the tests run, so an option that
+only a newer release-please knows cannot pass here and be ignored in production. The comparison of
+``ci-tools commits``' semver bump (tests/hygiene/test_bump_oracle.py) runs on it too, since that
+bump predicts the release this version computes.
+
 Looked up in order: ``$RELEASE_PLEASE_DIR`` (the package's directory), then
 ``<repository>/.cache/npm/node_modules/release-please``, installed there with ``npm ci`` from the
 lock file ``tests/npm/package-lock.json`` (versions and integrity hashes pinned) by ``.ci/run``, or

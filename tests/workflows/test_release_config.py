@@ -1,9 +1,10 @@
 """This repository's release-please configuration, run through the real release-please (npm).
 
-release-please computes the next release from a real git history (``release-pr --local
---dry-run``); the few GitHub reads it makes (the repository, its releases) are answered by a
-loopback stand-in, since GitHub itself cannot run here. The stand-in answers as GitHub's REST and
-GraphQL APIs document: the repository object, and an empty list of releases (no release yet).
+The release-please that ships: 16.14.1, the version googleapis/release-please-action v4.1.4 bundles
+(tests/actions/release-please/test_shipped_version.py), as ``release-pr --dry-run``. It reads the
+repository through its own GitHub class, answered from a real git history by the loopback GitHub
+stand-in of :mod:`support.release_github` (GitHub itself cannot run here): the files, the commits,
+no pull requests and no release yet.
 """
 
 from __future__ import annotations
@@ -11,56 +12,15 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from support.npm_release_please import release_please_dir
 from support.paths import REPO
+from support.release_github import ReleaseGitHub
 
 FILES = ("release-please-config.json", ".release-please-manifest.json", "CHANGELOG.md", "pyproject.toml")
-
-
-class _GitHub(BaseHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
-    def _send(self, code: int, payload: object) -> None:
-        body = json.dumps(payload).encode()
-        self.send_response(code)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:  # noqa: N802
-        path = self.path.split("?")[0]
-        if path == "/repos/org/ci":
-            return self._send(200, {"name": "ci", "full_name": "org/ci", "default_branch": "main",
-                                    "owner": {"login": "org"}})
-        if path.endswith(("/releases", "/tags", "/pulls")):
-            return self._send(200, [])
-        return self._send(404, {"message": "Not Found"})
-
-    def do_POST(self) -> None:  # noqa: N802
-        length = int(self.headers.get("content-length") or 0)
-        query = json.loads(self.rfile.read(length) or b"{}").get("query", "")
-        if self.path == "/graphql" and "releases(" in query:
-            return self._send(200, {"data": {"repository": {"releases": {
-                "nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}}}}})
-        return self._send(404, {"message": "Not Found"})
-
-
-@pytest.fixture
-def github():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _GitHub)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 def git(*args: str, cwd: Path) -> str:
@@ -86,20 +46,25 @@ def history(tmp_path: Path, *messages: str) -> Path:
     return tmp_path / "clone"
 
 
-def release_pr(clone: Path, api: str) -> str:
-    cli = release_please_dir() / "build" / "src" / "bin" / "release-please.js"
-    out = subprocess.run(["node", str(cli), "release-pr", "--repo-url", "org/ci", "--token", "unused",
-                          "--api-url", api, "--graphql-url", api, "--local", "--local-path", str(clone),
-                          "--dry-run", "--target-branch", "main"],
-                         cwd=clone.parent, capture_output=True, text=True, timeout=120)
+def release_pr(clone: Path) -> str:
+    github = ReleaseGitHub("org/ci", clone.parent / "origin.git")
+    github.start()
+    try:
+        cli = release_please_dir() / "build" / "src" / "bin" / "release-please.js"
+        out = subprocess.run(["node", str(cli), "release-pr", "--repo-url", "org/ci", "--token", "unused",
+                              "--api-url", github.url, "--graphql-url", github.url, "--dry-run",
+                              "--target-branch", "main"],
+                             cwd=clone.parent, capture_output=True, text=True, timeout=120)
+    finally:
+        github.stop()
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     return out.stdout + out.stderr
 
 
 @pytest.mark.slow
-def test_a_feature_proposes_the_next_minor_release_and_updates_every_version_file(tmp_path, github):
+def test_a_feature_proposes_the_next_minor_release_and_updates_every_version_file(tmp_path):
     """0.1.0 is released (the manifest); below 1.0.0 a feature bumps the minor version (bump-minor-pre-major)."""
-    output = release_pr(history(tmp_path, "feat: reusable workflows", "fix(check): a position"), github)
+    output = release_pr(history(tmp_path, "feat: reusable workflows", "fix(check): a position"))
     assert "title: chore(main): release 0.2.0" in output
     assert "### Features" in output and "* reusable workflows" in output
     assert "### Bug fixes" in output and "**check:** a position" in output
@@ -110,8 +75,8 @@ def test_a_feature_proposes_the_next_minor_release_and_updates_every_version_fil
 
 
 @pytest.mark.slow
-def test_hidden_types_make_no_release(tmp_path, github):
-    output = release_pr(history(tmp_path, "docs: wording", "ci: cache", "test: more"), github)
+def test_hidden_types_make_no_release(tmp_path):
+    output = release_pr(history(tmp_path, "docs: wording", "ci: cache", "test: more"))
     assert "release 0." not in output
 
 

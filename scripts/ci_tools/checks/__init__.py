@@ -46,6 +46,7 @@ REGISTRY: tuple[str, ...] = (
     "workflow_call",
     "known_compromised",
     "docs_drift",
+    "unfilled_placeholder",
 )
 
 # Ids of findings that commands other than `check` produce (pin, verify, update, commits, ...).

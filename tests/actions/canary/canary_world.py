@@ -24,8 +24,11 @@ ACTION = REPO / "actions" / "canary"
 STANDIN = HERE / "kubectl_standin.py"
 FIXTURE = HERE / "fixtures" / "rollout-healthy.json"
 REVISION = "rollout.argoproj.io/revision"
-OLD_IMAGE = "registry.example.test/shop/web@sha256:" + "1" * 64
+OLDER_IMAGE = "registry.example.test/shop/web@sha256:" + "0" * 64  # the release before the stable one
+OLD_IMAGE = "registry.example.test/shop/web@sha256:" + "1" * 64  # stable: revision 4
 NEW_IMAGE = "registry.example.test/shop/web@sha256:" + "2" * 64
+OLDER_HASH = "6c4b8d9f2"
+OLD_HASH = "5d8f7c9b6"
 NEW_HASH = "7f9c4d2a1"
 NEW_GENERATION = "8"  # the fixture is at generation 7; `set image` makes it 8
 
@@ -42,6 +45,21 @@ def load_canary():
 def rollout() -> dict:
     """A Healthy canary Rollout at generation 7, revision 4, six steps (pauses at 1, 3 (30s), 5)."""
     return json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+
+def replicasets(obj: dict) -> list[dict]:
+    """The ReplicaSets the controller left: revision 3 (the release before) and 4 (stable, running)."""
+    import kubectl_standin  # beside this file, on sys.path through conftest
+
+    older = copy.deepcopy(obj)
+    older["spec"]["template"]["spec"]["containers"][0]["image"] = OLDER_IMAGE
+    return [kubectl_standin.new_replicaset(older, OLDER_HASH, 3), kubectl_standin.new_replicaset(obj, OLD_HASH, 4)]
+
+
+def initial_state() -> dict:
+    obj = rollout()
+    return {"name": "web", "namespace": "shop", "current": obj, "replicasets": replicasets(obj), "queue": [],
+            "after": {}, "fail": {}, "delay": {}, "calls": []}
 
 
 # ------------------------------------------------------------ controller frames (merge patches)
@@ -78,6 +96,12 @@ def degraded(step: int) -> dict:
     return observed("Degraded", step, message, conditions=[condition])
 
 
+def refused(error: str = 'admission webhook "images.policy.example.test" denied the request: image is not '
+            "signed") -> dict:
+    """The API server refuses the new ReplicaSet; the controller writes what rollout/sync.go writes then."""
+    return {"$controller": "replicaset-create-error", "hash": NEW_HASH, "error": error}
+
+
 def aborted(step: int) -> dict:
     return observed("Degraded", step, "RolloutAborted: Rollout aborted update to revision 5", abort=True,
                     pauseConditions=None, controllerPause=None)
@@ -87,9 +111,9 @@ def apply(obj: dict, frame: dict) -> dict:
     """A frame applied to an object, in-process (for the state-machine tests)."""
     import kubectl_standin  # beside this file, on sys.path through conftest
 
-    if "$patch" in frame:
-        return kubectl_standin.merge_patch(obj, frame["$patch"])
-    return copy.deepcopy(frame)
+    state = {"current": copy.deepcopy(obj), "replicasets": replicasets(rollout())}
+    kubectl_standin.apply_frame(state, frame)
+    return state["current"]
 
 
 # ------------------------------------------------------------------------------ the world
@@ -103,8 +127,7 @@ class World:
         self.bin = root / "bin"
         self.bin.mkdir(parents=True)
         self.state_path = root / "state.json"
-        self.write({"name": "web", "namespace": "shop", "current": rollout(), "queue": [], "after": {},
-                    "fail": {}, "calls": []})
+        self.write(initial_state())
         (self.bin / "kubectl").write_text(self.wrapper("kubectl"), encoding="utf-8")
         (self.bin / "kubectl").chmod(0o755)
 
@@ -146,6 +169,11 @@ class World:
 
     def image(self) -> str:
         return self.state()["current"]["spec"]["template"]["spec"]["containers"][0]["image"]
+
+    def revisions(self) -> dict[str, str]:
+        """Each ReplicaSet's revision by its image."""
+        return {rs["spec"]["template"]["spec"]["containers"][0]["image"]: rs["metadata"]["annotations"][REVISION]
+                for rs in self.state()["replicasets"]}
 
     @property
     def env(self) -> dict[str, str]:

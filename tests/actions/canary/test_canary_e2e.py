@@ -15,15 +15,20 @@ import pytest
 from canary_world import (
     ACTION,
     NEW_IMAGE,
+    OLD_HASH,
     OLD_IMAGE,
+    OLDER_IMAGE,
+    REVISION,
     STALE,
     UNREACHABLE,
     World,
     aborted,
     degraded,
     healthy,
+    observed,
     paused_at,
     progressing,
+    refused,
 )
 
 from support.runner import run_action
@@ -103,20 +108,20 @@ def test_degraded_is_aborted_and_undone(world, release, published, tmp_path):
     world.script(set_image=[STALE, progressing(0), degraded(0)], abort=[aborted(0)])
     result = canary(world, release, tmp_path)
     assert_failed(result, "degraded", 'canary degraded: ProgressDeadlineExceeded: ReplicaSet "web-7f9c4d2a1" has timed '
-                  "out progressing; ran abort and undo")
+                  "out progressing; ran abort and undo to revision 4")
     assert result.outputs["phase"] == "Degraded" and result.outputs["revision"] == "5"
     assert world.commands() == ["set image", "abort", "undo"]
     assert world.image() == OLD_IMAGE
     assert world.state()["current"]["status"]["abort"] is True
     assert "| abort | ok: rollout 'web' aborted |" in result.summary
-    assert "| undo | ok: rollout 'web' undo |" in result.summary
+    assert "| undo to revision 4 | ok: rollout 'web' undo |" in result.summary
 
 
 def test_aborted_by_someone_else_is_undone(world, release, published, tmp_path):
     world.script(set_image=[STALE, progressing(0), aborted(0)])
     result = canary(world, release, tmp_path)
     assert_failed(result, "aborted", "canary aborted: RolloutAborted: Rollout aborted update to revision 5; "
-                  "ran abort and undo")
+                  "ran abort and undo to revision 4")
     assert world.commands() == ["set image", "abort", "undo"] and world.image() == OLD_IMAGE
 
 
@@ -124,19 +129,37 @@ def test_timeout_is_aborted_and_undone(world, release, published, tmp_path):
     world.script(set_image=[STALE, progressing(0), paused_at(1)])
     result = canary(world, release, tmp_path, timeout="1s", promote="manual")
     assert_failed(result, "timeout", "canary timeout: the rollout did not become Healthy within 1s "
-                  "(last phase Paused at step 1); ran abort and undo")
+                  "(last phase Paused at step 1); ran abort and undo to revision 4")
     assert result.outputs["phase"] == "Paused"
     assert world.commands() == ["set image", "abort", "undo"] and world.image() == OLD_IMAGE
 
 
-def test_failing_undo_is_reported(world, release, published, tmp_path):
+def test_failing_undo_is_reported_and_the_image_is_set_back(world, release, published, tmp_path):
     world.script(set_image=[STALE, degraded(0)])
     world.update(fail={"undo": "failed restoring revision 4: the server rejected our request"})
     result = canary(world, release, tmp_path)
     assert result.outputs["failure-reason"] == "degraded"
-    assert result.errors[-1].endswith("; ran abort; undo FAILED")
-    assert result.warnings == ["kubectl argo rollouts undo failed: Error: failed restoring revision 4: the server "
+    assert result.errors[-1].endswith("; ran abort and set image back; undo to revision 4 FAILED")
+    assert result.warnings == ["undo to revision 4 failed: Error: failed restoring revision 4: the server "
                                "rejected our request"]
+    assert world.commands() == ["set image", "abort", "undo", "set image"]
+    assert world.calls()[-1] == ["set", "image", "web", f"web={OLD_IMAGE}", "-n", "shop"]
+    assert world.image() == OLD_IMAGE and "Not rolled back" not in result.summary
+
+
+def test_a_recorded_revision_taken_by_the_canary_is_caught_by_the_check(world, release, published, tmp_path):
+    """Revision 4's ReplicaSet was deleted by hand: the controller numbers the canary's ReplicaSet 4 again
+    (max+1, rollout/sync.go), so undo --to-revision=4 finds the canary itself and skips. The read after the
+    undo sees the canary's image and sets the recorded one back."""
+    state = world.state()
+    state["replicasets"] = [rs for rs in state["replicasets"] if rs["metadata"]["annotations"][REVISION] != "4"]
+    world.write(state)
+    world.script(set_image=[STALE, degraded(0)])
+    result = canary(world, release, tmp_path)
+    assert world.revisions() == {OLDER_IMAGE: "3", NEW_IMAGE: "4"}
+    assert "| undo to revision 4 | ok: skipped rollback (current template already matches revision 4) |" in result.summary
+    assert world.commands() == ["set image", "abort", "undo", "set image"] and world.image() == OLD_IMAGE
+    assert result.errors[-1].endswith("; ran abort and undo to revision 4 and set image back")
 
 
 def test_set_image_failure(world, release, published, tmp_path):
@@ -196,17 +219,100 @@ def test_rollout_not_found(world, release, published, tmp_path):
     assert_failed(result, "rollout-not-found", 'Error from server (NotFound): rollouts.argoproj.io "api" not found')
 
 
-def test_malformed_json_is_kubectl_failed(world, release, published, tmp_path):
-    world.script(set_image=[STALE, progressing(0), {"$raw": "<html>502 Bad Gateway</html>\n"}])
+def test_a_malformed_answer_is_retried_like_a_failed_read(world, release, published, tmp_path):
+    """A proxy's error page instead of JSON: one bad read, not a verdict."""
+    world.script(set_image=[STALE, progressing(0), {"$raw": "<html>502 Bad Gateway</html>\n"}, healthy()])
     result = canary(world, release, tmp_path)
-    assert_failed(result, "kubectl-failed", "kubectl get rollout printed malformed JSON (Expecting value at line 1)")
-    assert world.commands() == ["set image"]
+    assert not result.failed, result.stdout
+    assert result.warnings == ["kubectl get rollout printed malformed JSON (Expecting value at line 1); retrying "
+                               "with backoff until the deadline"]
 
 
-def test_transient_failures_are_retried_then_kubectl_failed(world, release, published, tmp_path):
-    world.script(set_image=[STALE, UNREACHABLE, UNREACHABLE, progressing(0), UNREACHABLE, UNREACHABLE, UNREACHABLE,
-                            UNREACHABLE])
+def test_transient_failures_are_retried(world, release, published, tmp_path):
+    world.script(set_image=[STALE, UNREACHABLE, UNREACHABLE, progressing(0), *[UNREACHABLE] * 5, healthy()])
+    result = canary(world, release, tmp_path, timeout="1m")
+    assert not result.failed, result.stdout
+    assert result.outputs["phase"] == "Healthy" and world.commands() == ["set image"]
+
+
+# ------------------------------------------------- issue 10, items 15, 16 and 11: what really happens
+
+
+def test_a_refused_replicaset_is_not_success(world, release, published, tmp_path):
+    """An admission webhook refuses the new ReplicaSet: rollout/sync.go marks the generation observed and
+    recomputes the phase from the old status, so the Rollout reads Healthy at revision 4. That is the old
+    pod template, not the canary: the action must not report success, and must put revision 4 back."""
+    world.script(set_image=[STALE, refused(), refused()])
+    result = canary(world, release, tmp_path, timeout="2s")
+    assert result.failed
+    assert result.outputs["failure-reason"] == "timeout"
+    assert result.outputs["phase"] == "Healthy" and result.outputs["revision"] == ""
+    assert result.errors == [
+        "canary timeout: the rollout did not run the new pod template within 2s (the controller could not create "
+        'the new ReplicaSet: Failed to create new replica set "web-7f9c4d2a1": admission webhook '
+        '"images.policy.example.test" denied the request: image is not signed); ran abort and undo to revision 4'
+    ]
+    current = world.state()["current"]
+    assert (current["metadata"]["generation"], current["status"]["observedGeneration"]) == (9, "8")  # 9: the undo
+    assert world.image() == OLD_IMAGE
+
+
+def test_undo_goes_back_to_the_recorded_revision_not_the_second_newest(world, release, published, tmp_path):
+    """The plugin's own ``undo`` picks the second-newest ReplicaSet (undo.go): with the new ReplicaSet never
+    created that is revision 3, the release *before* the stable one. The action names revision 4."""
+    world.script(set_image=[STALE, refused()])
+    result = canary(world, release, tmp_path, timeout="1s")
+    assert result.outputs["failure-reason"] == "timeout"
+    assert world.commands() == ["set image", "abort", "undo"]
+    assert world.calls()[-1] == ["undo", "web", "--to-revision=4", "-n", "shop"]
+    assert world.image() == OLD_IMAGE and world.image() != OLDER_IMAGE
+    assert world.revisions() == {OLDER_IMAGE: "3", OLD_IMAGE: "4"}  # no ReplicaSet of the canary was ever made
+    assert "| undo to revision 4 | ok: rollout 'web' undo |" in result.summary
+
+
+def test_healthy_needs_the_new_replicaset_to_be_stable(world, release, published, tmp_path):
+    """Healthy with the new pod hash current but the old one still stable is not the end of a canary."""
+    half = observed("Healthy", 6, None, stableRS=OLD_HASH)
+    world.script(set_image=[STALE, progressing(0), half, half, healthy()])
     result = canary(world, release, tmp_path)
-    assert_failed(result, "kubectl-failed", "kubectl get rollout failed 4 times: The connection to the server "
-                  "127.0.0.1:6443 was refused - did you specify the right host or port?")
+    assert not result.failed, result.stdout + result.stderr
+    assert len(world.calls("kubectl")) == 1 + 5
+    assert result.outputs["revision"] == "5"
+    assert world.revisions() == {OLDER_IMAGE: "3", OLD_IMAGE: "4", NEW_IMAGE: "5"}
+
+
+def test_the_image_changed_by_someone_else_is_not_our_success(world, release, published, tmp_path):
+    """Someone sets another image during the canary: the Rollout goes Healthy, but not with this image."""
+    other = "registry.example.test/shop/web@sha256:" + "9" * 64
+    someone = {"$patch": {"metadata": {"generation": 9}, "spec": {"template": {"spec": {"containers": [
+        {"name": "web", "image": other}]}}}}}
+    theirs = observed("Healthy", 6, None, generation="9", stableRS="8a8a8a8a8", currentPodHash="8a8a8a8a8")
+    world.script(set_image=[STALE, progressing(0), someone, theirs])
+    result = canary(world, release, tmp_path, timeout="1s")
+    assert result.failed and result.outputs["failure-reason"] == "timeout"
+
+
+def test_kubectl_dying_mid_watch_is_retried_until_the_deadline_then_rolled_back(world, release, published, tmp_path):
+    """The API server goes away after set image: reads are retried with backoff until the deadline, then the
+    rollout is aborted and put back (here the cluster is back in time for the rollback)."""
+    world.script(set_image=[STALE, progressing(0), *[UNREACHABLE] * 200])
+    result = canary(world, release, tmp_path, timeout="2s")
+    assert_failed(result, "kubectl-failed", "canary kubectl-failed: kubectl could not read the rollout until the "
+                  "deadline (2s): kubectl get rollout failed: The connection to the server 127.0.0.1:6443 was refused "
+                  "- did you specify the right host or port?; ran abort and undo to revision 4")
+    assert world.commands() == ["set image", "abort", "undo"] and world.image() == OLD_IMAGE
     assert result.outputs["phase"] == "Progressing"
+    assert result.warnings == ["kubectl get rollout failed: The connection to the server 127.0.0.1:6443 was refused - "
+                               "did you specify the right host or port?; retrying with backoff until the deadline"]
+
+
+def test_a_rollback_that_cannot_reach_the_cluster_names_the_state_left(world, release, published, tmp_path):
+    world.script(set_image=[STALE, progressing(0), *[UNREACHABLE] * 200])
+    world.update(fail={"abort": "Get \"https://127.0.0.1:6443\": dial tcp: connection refused",
+                       "undo": "Get \"https://127.0.0.1:6443\": dial tcp: connection refused"})
+    result = canary(world, release, tmp_path, timeout="1s")
+    assert result.outputs["failure-reason"] == "kubectl-failed"
+    assert result.errors[-1].endswith("; abort and undo to revision 4 FAILED")
+    assert world.image() == NEW_IMAGE
+    assert ("**Not rolled back**: the rollout may still run the canary. Run `kubectl argo rollouts abort web -n shop`"
+            " then `kubectl argo rollouts undo web --to-revision=4 -n shop`.") in result.summary

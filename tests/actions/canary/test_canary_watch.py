@@ -13,15 +13,18 @@ import os
 import pytest
 from canary_world import (
     NEW_IMAGE,
+    OLD_IMAGE,
     STALE,
     UNREACHABLE,
     aborted,
     apply,
     degraded,
     healthy,
+    initial_state,
     observed,
     paused_at,
     progressing,
+    refused,
     rollout,
 )
 
@@ -47,25 +50,25 @@ class FakeClock:
 class FakeCluster:
     """The Rollout after ``set image`` (generation 8), then the frames, one per ``get``."""
 
-    def __init__(self, canary, frames: list, after_promote: list[list] | None = None) -> None:
+    def __init__(self, canary, frames: list, after_promote: list[list] | None = None, image: str = NEW_IMAGE) -> None:
         import kubectl_standin
 
         self.canary = canary
         self.standin = kubectl_standin
-        self.state = {"name": "web", "current": rollout()}
-        kubectl_standin.set_image(self.state, ["image", "web", f"web={NEW_IMAGE}"])
+        self.state = initial_state()
+        kubectl_standin.set_image(self.state, ["image", "web", f"web={image}"])
         self.frames = list(frames)
         self.after_promote = list(after_promote or [])
         self.gets = 0
         self.promotes: list[int] = []
 
-    def get(self) -> dict:
+    def read(self) -> dict:
         self.gets += 1
         if self.frames:
             frame = self.frames.pop(0)
             if "$fail" in frame:
                 raise self.canary.KubectlError("The connection to the server 127.0.0.1:6443 was refused")
-            self.state["current"] = apply(self.state["current"], frame)
+            self.standin.apply_frame(self.state, frame)
         return self.state["current"]
 
     def promote(self) -> str:
@@ -83,9 +86,14 @@ def settings(canary, **changes):
     return canary.Settings(**values)
 
 
+def before(canary):
+    """The fixture as the action records it before set image: revision 4, pod hash 5d8f7c9b6 stable."""
+    return canary.Before.of(canary.read_view(rollout(), "web"))
+
+
 def watch(canary, cluster, **changes):
     clock = FakeClock()
-    outcome = canary.watch(cluster, settings(canary, **changes), clock, log=lambda line: None)
+    outcome = canary.watch(cluster, settings(canary, **changes), clock, before(canary), log=lambda line: None)
     return outcome, clock
 
 
@@ -235,9 +243,53 @@ def test_aborted_is_reported_as_aborted_not_degraded(canary):
     assert outcome.message == "RolloutAborted: Rollout aborted update to revision 5"
 
 
-def test_kubectl_failure_ends_the_watch(canary):
-    outcome, _ = watch(canary, FakeCluster(canary, [progressing(0), UNREACHABLE]))
-    assert outcome.result == "kubectl-failed" and "refused" in outcome.message
+def test_read_failures_are_retried_with_backoff_until_the_deadline(canary):
+    """The watcher losing the cluster is no verdict: it backs off (doubling from the poll interval, at most 30s,
+    never past the deadline) and, at the deadline, ends as kubectl-failed for the rollback to follow."""
+    cluster = FakeCluster(canary, [progressing(0), *[UNREACHABLE] * 20])
+    outcome, clock = watch(canary, cluster, timeout_s=100.0)
+    assert outcome.result == "kubectl-failed"
+    assert outcome.message == ("kubectl could not read the rollout until the deadline (1m40s): The connection to the"
+                               " server 127.0.0.1:6443 was refused")
+    assert clock.sleeps == [10.0, 10.0, 20.0, 30.0, 30.0] and cluster.gets == 6
+    assert outcome.phase == "Progressing"
+
+
+def test_the_watch_goes_on_when_reads_come_back(canary, capsys):
+    cluster = FakeCluster(canary, [progressing(0), UNREACHABLE, UNREACHABLE, healthy(), ])
+    outcome, clock = watch(canary, cluster)
+    assert outcome.result == "healthy" and clock.sleeps == [10.0, 10.0, 20.0]
+    warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith("::warning::")]
+    assert warnings == ["::warning::The connection to the server 127.0.0.1:6443 was refused; retrying with backoff"
+                        " until the deadline"]
+
+
+def test_a_rollout_that_disappears_ends_the_watch(canary):
+    class Deleted(FakeCluster):
+        def read(self) -> dict:
+            raise canary.KubectlError('Error from server (NotFound): rollouts.argoproj.io "web" not found',
+                                      not_found=True)
+
+    outcome, clock = watch(canary, Deleted(canary, []))
+    assert outcome.result == "kubectl-failed" and clock.sleeps == []
+
+
+def test_healthy_at_the_recorded_revision_is_not_success(canary):
+    """rollout/sync.go after a refused ReplicaSet: generation observed, phase Healthy, revision 4, old pod hash."""
+    cluster = FakeCluster(canary, [STALE, refused()])
+    outcome, _ = watch(canary, cluster, timeout_s=30.0)
+    assert outcome.result == "timeout" and outcome.phase == "Healthy" and outcome.revision == ""
+    assert outcome.message.startswith("the rollout did not run the new pod template within 30s (the controller could"
+                                      ' not create the new ReplicaSet: Failed to create new replica set "web-7f9c4d2a1":')
+    assert [(o.phase, o.message.split(":")[0]) for o in outcome.observations] == [
+        ("Healthy", "still revision 4, not the new pod template")]
+
+
+def test_success_when_set_image_changed_nothing(canary):
+    """The image was already the Rollout's (a re-run): Healthy at the same revision is the new template."""
+    cluster = FakeCluster(canary, [], image=OLD_IMAGE)
+    outcome, _ = watch(canary, cluster, image=OLD_IMAGE)
+    assert outcome.result == "healthy" and outcome.revision == "4"
 
 
 def test_healthy_wins_over_a_deadline_reached_at_the_same_time(canary):

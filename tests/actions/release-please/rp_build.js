@@ -1,8 +1,10 @@
-// The real release-please library (npm), driven as googleapis/release-please-action drives it
-// (src/index.ts: Manifest.fromManifest, then releases, then pull requests), but stopping before the
-// GitHub writes: it prints what it would release (`buildReleases`) or which release pull requests it
-// would open (`buildPullRequests`, after createPullRequests' own "untagged merged release PR" check)
-// as JSON. The Python stand-in plays GitHub's part of the writes.
+// The real release-please library (npm, the version googleapis/release-please-action v4.1.4 bundles:
+// 16.14.1), driven as that action's src/index.ts drives it (GitHub.create, Manifest.fromManifest, then
+// releases, then pull requests), but stopping before the GitHub writes: it prints what it would
+// release (`buildReleases`) or which release pull requests it would open (`buildPullRequests`, after
+// createPullRequests' own "untagged merged release PR" check) as JSON. Every GitHub read goes through
+// release-please's own GitHub class to the loopback GitHub stand-in (REST and GraphQL); the Python
+// stand-in plays GitHub's part of the writes.
 //
 // usage: node rp_build.js RELEASE_PLEASE_DIR releases|pull-requests OPTIONS_JSON OUT_FILE
 'use strict';
@@ -13,15 +15,13 @@ async function main() {
   const [rpDir, mode, optionsJson, outFile] = process.argv.slice(2);
   const options = JSON.parse(optionsJson);
   const rp = require(path.join(rpDir, 'build', 'src', 'index.js'));
-  const {LocalGitHub} = require(path.join(rpDir, 'build', 'src', 'local-github.js'));
-  const github = await LocalGitHub.create({
+  const github = await rp.GitHub.create({
     owner: options.owner,
     repo: options.repo,
     token: options.token,
     apiUrl: options.apiUrl,
     graphqlUrl: options.graphqlUrl,
     defaultBranch: options.targetBranch || undefined,
-    localRepoPath: options.clone,
   });
   const manifest = await rp.Manifest.fromManifest(
     github,
@@ -40,6 +40,9 @@ async function main() {
       notes: release.notes,
       draft: !!release.draft,
       prerelease: !!release.prerelease,
+      // createRelease of the GitHub class creates the tag itself first when this is set (17.x's
+      // force-tag-creation); a release-please without that option never sets it
+      forceTag: !!release.forceTag,
       path: release.path,
       version: release.tag.version.toString(),
       major: release.tag.version.major,

@@ -111,7 +111,8 @@ def test_no_release_yet_opens_the_release_pull_request(world):
     result = world.run()
     assert not result.failed, result.errors
     assert result.outputs == {"release-created": "false", "tag": "", "version": "", "sha": "", "major": "",
-                              "minor": "", "patch": "", "pr": "7", "paths-released": "[]", "moved-tags": "",
+                              "minor": "", "patch": "", "draft": "false", "pr": "7", "paths-released": "[]",
+                              "moved-tags": "",
                               "failure-reason": ""}
     pull = world.github.pulls[0]  # what the real release-please proposed from the history
     assert pull["title"] == "chore(main): release 1.3.0" and pull["labels"] == [PENDING]
@@ -130,7 +131,8 @@ def test_a_merged_release_pull_request_is_released_and_the_floating_tags_move(wo
     result = world.run(**{"move-tags": "true"})
     assert not result.failed, result.errors
     assert result.outputs == {"release-created": "true", "tag": "v1.3.0", "version": "1.3.0", "sha": merge,
-                              "major": "1", "minor": "3", "patch": "0", "pr": "", "paths-released": '["."]',
+                              "major": "1", "minor": "3", "patch": "0", "draft": "false", "pr": "",
+                              "paths-released": '["."]',
                               "moved-tags": "v1,v1.3",
                               "failure-reason": ""}
     tags = world.origin.tags()
@@ -239,3 +241,47 @@ def test_a_token_the_server_refuses_is_fetch_failed(world):
 def test_a_bad_move_tags_value_is_invalid_input(world):
     result = world.run(**{"move-tags": "sometimes"})
     assert result.failed and result.outputs["failure-reason"] == "invalid-input"
+
+
+# --------------------------------------------------- issue 10, item 17: what GitHub and the shipped version do
+
+
+def test_a_draft_release_has_no_tag_so_no_floating_tag_moves(tmp_path):
+    """GitHub creates a draft release's tag only when the draft is published: moving v1 to it must not
+    fail every release with tag-mismatch, and must not create the release tag ahead of the publisher."""
+    world = World(tmp_path, {"draft": True})
+    try:
+        number, merge = world.open_and_merge()
+        before = world.origin.tags()
+        result = world.run(**{"move-tags": "true"})
+        assert not result.failed, result.errors
+        assert result.outputs["release-created"] == "true" and result.outputs["draft"] == "true"
+        assert result.outputs["tag"] == "v1.3.0" and result.outputs["sha"] == merge
+        assert result.outputs["moved-tags"] == ""
+        assert world.origin.tags() == before  # no v1.3.0 yet: the draft is not published
+        assert world.github.gh_releases[-1]["draft"] is True
+        assert result.notices == ["v1.3.0 is a draft release: GitHub creates its tag when the draft is published; "
+                                  "v1, v1.3 not moved (move them after publishing)"]
+        assert "Released [v1.3.0](https://github.com/org/svc/releases/tag/untagged-" in result.summary
+        assert "draft" in result.summary
+    finally:
+        world.stop()
+
+
+def test_force_tag_creation_does_not_exist_in_the_release_please_that_ships(tmp_path):
+    """force-tag-creation came with release-please 17; release-please-action v4.1.4 bundles 16.14.1, which
+    ignores it: the draft still has no tag, so the floating tags are still not moved."""
+    world = World(tmp_path, {"draft": True, "force-tag-creation": True})
+    try:
+        world.open_and_merge()
+        result = world.run(**{"move-tags": "true"})
+        assert not result.failed, result.errors
+        assert "v1.3.0" not in world.origin.tags() and result.outputs["moved-tags"] == ""
+    finally:
+        world.stop()
+
+
+def test_a_published_release_outputs_draft_false(world):
+    world.open_and_merge()
+    result = world.run()
+    assert result.outputs["draft"] == "false" and result.outputs["release-created"] == "true"

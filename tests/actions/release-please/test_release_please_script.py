@@ -20,12 +20,12 @@ SHA = "3f4784dbc19347947972489b7ed79193ff704b10"
 
 
 def created(tag: str = "v1.3.0", version: str = "1.3.0", path: str = ".", sha: str = SHA, **extra) -> dict:
-    """A CreatedRelease as release-please's Manifest.createReleases returns it."""
+    """A CreatedRelease as release-please 16.14.1's Manifest.createReleases returns it (no prNumber: 17.x)."""
     major, minor, patch = re.split(r"[-+]", version)[0].split(".")
     return {"id": 101, "name": tag, "tagName": tag, "sha": sha, "notes": "### Features\n\n* a thing (#7)\n",
             "url": f"https://github.com/org/svc/releases/tag/{tag}", "draft": False,
             "uploadUrl": "https://uploads.github.com/repos/org/svc/releases/101/assets{?name,label}", "path": path,
-            "version": version, "major": int(major), "minor": int(minor), "patch": int(patch), "prNumber": 7, **extra}
+            "version": version, "major": int(major), "minor": int(minor), "patch": int(patch), **extra}
 
 
 def pull(number: int = 8) -> dict:
@@ -40,7 +40,7 @@ def normalise(script, outputs: dict[str, str] | str, path: str = ".", **env: str
 
 
 EMPTY = {"release-created": "false", "tag": "", "version": "", "sha": "", "major": "", "minor": "", "patch": "",
-         "pr": "", "paths-released": "[]"}
+         "draft": "false", "pr": "", "paths-released": "[]"}
 
 
 # ---------------------------------------------------------------------------------------- normalise
@@ -51,7 +51,7 @@ def test_the_mapping_matches_release_please_action_for_a_root_release():
     out = action_outputs([created()], [])
     assert out["release_created"] == "true" and out["releases_created"] == "true"
     assert out["tag_name"] == "v1.3.0" and out["html_url"].endswith("/v1.3.0") and out["body"].startswith("### ")
-    assert out["major"] == "1" and out["draft"] == "false" and out["prNumber"] == "7"
+    assert out["major"] == "1" and out["draft"] == "false" and "prNumber" not in out
     assert out["paths_released"] == '["."]' and out["prs_created"] == "false" and "pr" not in out
     component = action_outputs([created(tag="api-v2.0.0", version="2.0.0", path="packages/api")], [pull()])
     assert component["packages/api--release_created"] == "true" and "release_created" not in component
@@ -62,7 +62,7 @@ def test_a_root_release_is_normalised(script):
     ran = normalise(script, action_outputs([created()], []))
     assert ran.code == 0, ran.stdout + ran.stderr
     assert ran.outputs == {"release-created": "true", "tag": "v1.3.0", "version": "1.3.0", "sha": SHA, "major": "1",
-                           "minor": "3", "patch": "0", "pr": "", "paths-released": '["."]'}
+                           "minor": "3", "patch": "0", "draft": "false", "pr": "", "paths-released": '["."]'}
     assert "Released [v1.3.0](https://github.com/org/svc/releases/tag/v1.3.0)" in ran.summary
     assert f"(https://github.com/org/svc/commit/{SHA})" in ran.summary
 
@@ -320,3 +320,28 @@ def test_a_bad_repository_name_is_invalid_input(script, origin):
 def test_not_asked_touches_nothing(script, origin):
     ran = move(script, origin, "v1.3.0", SHA, INPUT_MOVE_TAGS="false", GITHUB_REPOSITORY="org/gone")
     assert ran.code == 0 and ran.outputs == {"moved-tags": ""} and "not asked" in ran.stdout
+
+
+def test_a_draft_release_moves_no_tag_and_touches_no_remote(script, tmp_path):
+    """A draft has no tag on GitHub yet: move-tags says so and does not even look at the remote."""
+    ran = script("move-tags", {"INPUT_MOVE_TAGS": "true", "RELEASE_TAG": "v1.3.0", "RELEASE_VERSION": "1.3.0",
+                               "RELEASE_SHA": SHA, "RELEASE_DRAFT": "true", "GITHUB_SERVER_URL": "http://127.0.0.1:9"})
+    assert ran.code == 0, ran.stdout + ran.stderr
+    assert ran.outputs == {"moved-tags": ""}
+    assert ran.stdout.splitlines() == ["::notice::v1.3.0 is a draft release: GitHub creates its tag when the draft is "
+                                       "published; v1, v1.3 not moved (move them after publishing)"]
+
+
+def test_a_draft_output_that_is_no_boolean_is_invalid_output(script):
+    outputs = action_outputs([created()], [])
+    outputs["draft"] = "maybe"
+    ran = normalise(script, outputs)
+    assert ran.code == 1 and ran.outputs["failure-reason"] == "invalid-output"
+    assert ran.errors == ["release v1.3.0: draft is 'maybe', expected true or false"]
+
+
+def test_a_draft_release_is_normalised(script):
+    outputs = action_outputs([created(draft=True)], [])
+    ran = normalise(script, outputs)
+    assert ran.outputs["draft"] == "true" and ran.outputs["release-created"] == "true"
+    assert "as a **draft** (GitHub creates its tag when the draft is published)" in ran.summary
