@@ -89,10 +89,11 @@ def test_title(cli, repo):
     bad = cli("commits", "--title", "Feat(api):add pagination", cwd=repo.path)
     assert bad.returncode == 1
     assert bad.stdout.splitlines()[:6] == [
-        'title:1:1: type "Feat" must be lower case; write "feat" (release-please bumps by the exact type) [commit-message]',
+        'title:1:1: type "Feat" must be lower case; write "feat(api): add pagination" (release-please bumps by the '
+        'exact type) [commit-message]',
         "Feat(api):add pagination",
         "^~~~",
-        'title:1:10: no space after the colon; write "Feat(api): add pagination" [commit-message]',
+        'title:1:10: no space after the colon; write "feat(api): add pagination" [commit-message]',
         "Feat(api):add pagination",
         "         ^~",
     ]
