@@ -15,6 +15,9 @@ fragment into the file it belongs in, and reads the markers) must
    checks every input, output and secret an example names against this tree's ``action.yml`` and
    workflows, and the permissions a calling job grants against what the callee's jobs need.
 
+Every TOML example of ``[tool.ci-tools...]`` is read as configuration, so a renamed or removed key
+fails here too.
+
 docs/checks.md's before/after examples are run one by one by tests/check/test_docs_examples.py
 (each plays ``.github/workflows/example.yml``, with the page's own configuration); its other
 blocks are checked here.
@@ -175,3 +178,23 @@ def test_markers_name_known_checks():
     for example in EXAMPLES:
         unknown = example.expect - known_ids()
         assert not unknown, f"{example.id}: the marker names unknown check ids {sorted(unknown)}"
+
+
+def _toml_examples() -> list:
+    from support.examples import blocks, markdown_files
+
+    return [pytest.param(path, block.text, id=f"{path}:{block.line}") for path in markdown_files()
+            for block in blocks(path) if block.language == "toml" and "[tool.ci-tools" in block.text]
+
+
+@pytest.mark.parametrize(("path", "text"), _toml_examples())
+def test_configuration_examples_are_valid_configuration(path, text, tmp_path):
+    """A TOML example of [tool.ci-tools...] is read by ci-tools as it is written, unknown keys and
+    bad values being errors there as they would be in a repository."""
+    from ci_tools.config import ConfigError, load_config
+
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    try:
+        load_config(tmp_path)
+    except ConfigError as exc:
+        pytest.fail(f"{path}: {exc}")
