@@ -115,3 +115,23 @@ def test_text_escapes_control_characters_of_messages_and_paths(tmp_path):
     assert first == ('feature/\\x1b[2J\\x1b]0;owned\\x07\\r\\nx\\u202e\\x85.yml:1:1: error: branch name '
                      '"feature/\\x1b[2J\\x1b]0;owned\\x07\\r\\nx\\u202e\\x85" is bad [branch-name]')
     assert source == "feature/?[2J?]0;owned?" "??x??"
+
+
+def test_output_to_a_device_or_pipe_is_written_into_not_replaced(cli, tmp_path):
+    """`--output /dev/null` must not swap the device for a regular file (the atomic rename would):
+    a target that is no regular file, here a named pipe, is written into."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    out = cli(*ARGS, "--format", "json", "--output", str(fifo), cwd=GOLDEN / "repo", env={"ACTIONLINT": "actionlint"})
+    if not got and stat.S_ISFIFO(fifo.lstat().st_mode):
+        reader.join(timeout=30)
+    assert out.returncode == 1, out.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), "the pipe was replaced by a file"
+    assert json.loads(got[0])["version"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]  # no temporary file left beside it
