@@ -26,9 +26,11 @@ blocks are checked here.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -110,20 +112,24 @@ def _check(root: Path, runs: dict[str, dict[str, Example]], cli, *extra: str) ->
     return found
 
 
+def _run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """``python -m ci_tools`` as the ``cli`` fixture runs it (that fixture is per test; these runs are
+    per module, one for all the examples)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "GITHUB_TOKEN", "GH_TOKEN")}
+    return subprocess.run([sys.executable, "-m", "ci_tools", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300)
+
+
 @pytest.fixture(scope="module")
 def policy_findings(tmp_path_factory) -> dict[str, list[dict]]:
-    from conftest import run_cli
-
     root = tmp_path_factory.mktemp("examples")
-    return _check(root, _lay(CHECKED, root, rewrite=False), run_cli)
+    return _check(root, _lay(CHECKED, root, rewrite=False), _run_cli)
 
 
 @pytest.fixture(scope="module")
 def contract_findings(tmp_path_factory) -> dict[str, list[dict]]:
-    from conftest import run_cli
-
     root = tmp_path_factory.mktemp("contracts")
-    return _check(root, _lay(CHECKED, root, rewrite=True), run_cli, "--select", "actionlint",
+    return _check(root, _lay(CHECKED, root, rewrite=True), _run_cli, "--select", "actionlint",
                   "--select", "workflow-call")
 
 
