@@ -170,12 +170,25 @@ def to_findings(raw: list[dict], cwd: Path, docs: dict) -> list[Finding]:
         severity = Severity.WARNING if item.get("severity") in ("warn", "warning") else Severity.ERROR
         if item.get("severity") == "info":
             severity = Severity.NOTE
+        if kind == "shellcheck":
+            severity = shellcheck_severity(message, severity)
         out.append(Finding("actionlint", severity, f"{message} ({kind})",
                            Location(path, line, col, end_line, end_col)))
     return out
 
 
 _QUOTED = re.compile(r'"([^"]{3,})"')
+# actionlint passes shellcheck's own level on in the message: "... SC2086:info:1:6: Double quote ..."
+_SHELLCHECK_LEVEL = re.compile(r"\bSC\d+:(error|warning|info|style):")
+_SHELLCHECK_SEVERITY = {"error": Severity.ERROR, "warning": Severity.WARNING, "info": Severity.NOTE,
+                        "style": Severity.NOTE}
+
+
+def shellcheck_severity(message: str, default: Severity) -> Severity:
+    """Shellcheck's level, as ours: its ``info`` (SC2086, quoting) and ``style`` (SC2006, backticks)
+    are advice, notes; ``warning`` and ``error`` stay what they are."""
+    m = _SHELLCHECK_LEVEL.search(message)
+    return _SHELLCHECK_SEVERITY[m[1]] if m else default
 
 
 def _correct(doc, message: str, line: int, col: int, end_line: int, end_col: int) -> tuple[int, int, int, int]:

@@ -43,8 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"ci-tools {__version__}")
     parser.add_argument("--verbose", action="store_true", help="print tracebacks of fatal errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.set_defaults(_subparsers={})
     for module in command_modules():
         cmd = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        parser.get_default("_subparsers")[module.NAME] = cmd
         cmd.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
                          help="print tracebacks of fatal errors")
         module.add_arguments(cmd)
@@ -56,7 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from ci_tools.redact import redact
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # argparse leaves what a subcommand does not know to the top-level parser, whose usage says
+        # nothing of that subcommand's options: let the subcommand's parser say it (exit 2)
+        owner = parser.get_default("_subparsers").get(getattr(args, "command", None) or "", parser)
+        owner.error(f"unrecognized arguments: {' '.join(unknown)}")
     if not getattr(args, "command", None):
         parser.print_help(sys.stderr)
         return EXIT_USAGE

@@ -97,27 +97,37 @@ class Config:
 def find_config(root: Path) -> tuple[Path, dict[str, Any]] | None:
     own = root / ".github" / "ci-tools.toml"
     if own.is_file():
-        return own, _read_toml(own)
+        return own, _read_toml(own, ".github/ci-tools.toml")
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("ci-tools")
+        table = _read_toml(pyproject, "pyproject.toml").get("tool", {}).get("ci-tools")
         if table is not None:
             return pyproject, table
     return None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path, shown: str) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read {path.name}: {exc}") from None
+        raise ConfigError(f"cannot read {shown}: {getattr(exc, 'strerror', None) or exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
+
+
+def shown_path(source: Path, root: Path, explicit: Path | None) -> str:
+    """How messages name a configuration file: as given with ``--config``, else relative to the root."""
+    if explicit is not None:
+        return str(explicit)
+    try:
+        return source.relative_to(root).as_posix()
+    except ValueError:
+        return source.as_posix()
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     if explicit is not None:
-        data = _read_toml(explicit)
+        data = _read_toml(explicit, str(explicit))
         if explicit.name == "pyproject.toml":
             data = data.get("tool", {}).get("ci-tools", {})
         found: tuple[Path, dict[str, Any]] | None = (explicit, data)
@@ -126,7 +136,7 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     if found is None:
         return Config()
     source, data = found
-    _validate(source, data)
+    _validate(source, data, shown_path(source, root, explicit))
     checks = {}
     for check_id, table in (data.get("checks") or {}).items():
         sev = table.get("severity")
@@ -168,10 +178,15 @@ def config_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def _validate(source: Path, data: dict[str, Any]) -> None:
+def _validate(source: Path, data: dict[str, Any], shown: str | None = None) -> None:
     import jsonschema_rs
 
     from ci_tools.checks import known_ids
+
+    shown = shown or source.name
+
+    def _where(source: Path, path: list[str]) -> str:
+        return located(source, path, shown)
 
     schema = config_schema()
     validator = jsonschema_rs.validator_for(schema)
@@ -188,7 +203,7 @@ def _validate(source: Path, data: dict[str, Any]) -> None:
         raise ConfigError(f"{_where(source, path)} [tool.ci-tools] {where}: {error.message}")
     for check_id in (data.get("checks") or {}):
         if check_id not in known_ids():
-            raise ConfigError(f'{source.name}: unknown check "{check_id}" in [tool.ci-tools.checks]; '
+            raise ConfigError(f'{shown}: unknown check "{check_id}" in [tool.ci-tools.checks]; '
                               "run `ci-tools check --list` for the ids")
     pin = data.get("pin") or {}
     template = pin.get("git-url-template")
@@ -214,10 +229,10 @@ def _table(path: list[str]) -> str:
     return "[" + ".".join(["tool.ci-tools", *path]) + "]"
 
 
-def _where(source: Path, path: list[str]) -> str:
-    """``name:line:`` where the key at ``path`` is written in ``source`` (``name:`` when not found)."""
+def located(source: Path, path: list[str], shown: str) -> str:
+    """``shown:line:`` where the key at ``path`` is written in ``source`` (``shown:`` when not found)."""
     line = key_line(source, path)
-    return f"{source.name}:{line}:" if line else f"{source.name}:"
+    return f"{shown}:{line}:" if line else f"{shown}:"
 
 
 _KEY = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|'[^']*')"""

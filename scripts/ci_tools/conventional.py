@@ -9,7 +9,9 @@ The grammar is the one of https://www.conventionalcommits.org/en/v1.0.0/::
     [footers: "Token: value" or "Token #value"; BREAKING CHANGE / BREAKING-CHANGE included]
 
 Validation reports :class:`Problem` values with 1-based line and column spans inside the message,
-so callers can underline the offending part. This module has no I/O: the ``commits`` command feeds
+so callers can underline the offending part. A near miss (a missing colon, ``;`` or `` - ``
+instead of it, a misplaced or missing space, an upper-case type, an unknown type close to a known
+one, a ``WIP`` marker) is told the exact header to write (:func:`correct`). This module has no I/O: the ``commits`` command feeds
 it titles, message files and ``git log`` output.
 
 The bump follows release-please's ``DefaultVersioningStrategy`` and its default changelog sections
@@ -60,6 +62,12 @@ _GIT_REVERT = re.compile(r'Revert "(?P<header>.*)"\Z')
 _AUTOSQUASH = re.compile(r"(?P<kind>fixup|squash|amend)! ")
 _SEMVER = re.compile(r"v?(?P<major>0|[1-9]\d*)\.(?P<minor>0|[1-9]\d*)\.(?P<patch>0|[1-9]\d*)(?P<rest>[-+].*)?\Z")
 SCISSORS = "------------------------ >8 ------------------------"
+# A header that is almost conventional: a word, an optional (scope) and "!", then ":" or what people
+# type instead (";", " - ", nothing but a space), then the description. Spaces around each part.
+_LOOSE = re.compile(r"(?P<type>[A-Za-z][A-Za-z0-9-]*)[ \t]*(?:\((?P<scope>[^()]*)\))?[ \t]*(?P<bang>!)?"
+                    r"(?P<sep>[ \t]*[:;][ \t]*|[ \t]+-[ \t]+|[ \t]+)(?P<desc>\S.*)\Z")
+_WIP = re.compile(r"(?P<marker>\[[ \t]*wip[ \t]*\]|\([ \t]*wip[ \t]*\)|wip)(?![A-Za-z0-9])[ \t]*(?P<bang>!?)[ \t]*[:-]?[ \t]*"
+                  r"(?P<rest>.*)\Z", re.I)
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class Message:
     description: str | None = None
     footers: list[Footer] = field(default_factory=list)
     skipped: str | None = None  # why the message is not validated (a merge commit)
+    wip: bool = False  # the header starts with a work-in-progress marker (reported as such)
 
     @property
     def header(self) -> str:
@@ -146,11 +155,13 @@ def clean(text: str, comment_char: str | None = "#") -> list[tuple[int, str]]:
     return out
 
 
-def parse(text: str, comment_char: str | None = "#", allow_merge: bool = True) -> tuple[Message, list[Problem]]:
+def parse(text: str, comment_char: str | None = "#", allow_merge: bool = True,
+          types: tuple[str, ...] = DEFAULT_TYPES) -> tuple[Message, list[Problem]]:
     """Parse a message; return it and the problems of its *structure* (rules come in :func:`validate`).
 
     With ``allow_merge``, a header git writes for a merge ("Merge branch 'x' into y") is accepted
     as it is: the message of a merge commit, never a squash commit's or a pull request title.
+    ``types`` only shape the advice: a near miss is corrected to one of them (:func:`correct`).
     """
     msg = Message(clean(text, comment_char))
     problems: list[Problem] = []
@@ -161,12 +172,55 @@ def parse(text: str, comment_char: str | None = "#", allow_merge: bool = True) -
     if allow_merge and _GIT_MERGE.match(header):
         msg.skipped = "merge commit"
         return msg, problems
-    problems.extend(_parse_header(msg, line, header))
+    problems.extend(_parse_header(msg, line, header, types))
     problems.extend(_parse_rest(msg))
     return msg, problems
 
 
-def _parse_header(msg: Message, line: int, h: str) -> list[Problem]:
+def correct(header: str, types: tuple[str, ...] = DEFAULT_TYPES) -> str | None:
+    """The header with its near misses corrected, or None when no type can be told.
+
+    Corrected: a missing colon (``fix(ci) missing colon``), ``;`` or `` - `` instead of it, spaces
+    around the scope, the colon or after it, an upper-case type (``Feat``), and an unknown type close
+    to a known one (``feet``, ``fxi``). A first word followed by a space only counts as a type when it
+    is one (``Fixed the bug`` has none: that is a sentence, not a misspelt ``fix``).
+    """
+    m = _LOOSE.match(header.strip())
+    if not m:
+        return None
+    kind = m["type"].lower()
+    if kind not in types:
+        marked = m["sep"].strip() == ":" or m["scope"] is not None or m["bang"]
+        close = difflib.get_close_matches(kind, types, n=1, cutoff=0.6) if marked else []
+        if not close:
+            return None
+        kind = close[0]
+    scope = f"({m['scope'].strip()})" if m["scope"] is not None and m["scope"].strip() else ""
+    return f"{kind}{scope}{'!' if m['bang'] else ''}: {m['desc'].strip()}"
+
+
+def _lower_first(text: str) -> str:
+    """``Add login`` as a description reads ``add login``; ``API docs`` stays as it is."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _work_in_progress(line: int, h: str, types: tuple[str, ...]) -> list[Problem]:
+    wip = _WIP.match(h)
+    if not wip or "wip" in types:
+        return []
+    marker, rest = wip["marker"], wip["rest"].strip()
+    if not rest:
+        advice = 'describe the finished change as "<type>: <description>", e.g. "feat: add login"'
+    else:
+        fixed = correct(rest, types)
+        advice = f'write "{fixed}"' if fixed else \
+            f'write "<type>{wip["bang"]}: {_lower_first(rest)}" with the type of the change'
+    return [Problem(line, 1, len(h) + 1, f'"{marker}" marks work in progress; {advice}')]
+
+
+def _parse_header(msg: Message, line: int, h: str, types: tuple[str, ...] = DEFAULT_TYPES) -> list[Problem]:
     end = len(h) + 1
     revert = _GIT_REVERT.match(h)
     if revert:
@@ -176,6 +230,17 @@ def _parse_header(msg: Message, line: int, h: str) -> list[Problem]:
     if squash:
         return [Problem(line, 1, len(squash[0]), f'"{squash["kind"]}!" commit; squash it into its target with '
                                                  '`git rebase -i --autosquash` before merging', Severity.WARNING)]
+    problems = _parse_structure(msg, line, h, types)
+    wip = _work_in_progress(line, h, types)
+    if wip:  # the advice is about the marker; the parse stands (release-please counts "wip!: x")
+        msg.wip = True
+        return wip
+    return problems
+
+
+def _parse_structure(msg: Message, line: int, h: str, types: tuple[str, ...]) -> list[Problem]:
+    end = len(h) + 1
+    fixed = correct(h, types)
     pos = 0
     while pos < len(h) and h[pos] not in " ():!":
         pos += 1
@@ -183,6 +248,13 @@ def _parse_header(msg: Message, line: int, h: str) -> list[Problem]:
     if type_end == 0:
         return [Problem(line, 1, end, 'the header does not start with a type; write "<type>: <description>", '
                                       'e.g. "fix: handle empty input"')]
+    loose = _LOOSE.match(h)
+    if fixed and loose and loose["sep"].strip() != ":" and not (pos < len(h) and h[pos] == ":"):
+        sep = loose["sep"].strip()
+        where = h[:loose.start("sep")].rstrip()
+        what = f'missing ":" after "{where}"' if not sep else f'"{sep}" after "{where}" where ":" belongs'
+        return [Problem(line, loose.start("sep") + 1, max(loose.end("sep"), loose.start("sep") + 1) + 1,
+                        f'{what}; write "{fixed}"')]
     scope = None
     if pos < len(h) and h[pos] == "(":
         close = h.find(")", pos)
@@ -201,12 +273,13 @@ def _parse_header(msg: Message, line: int, h: str) -> list[Problem]:
     if pos >= len(h) or h[pos] != ":":
         colon = h.find(":", pos)
         if colon > 0 and not h[pos:colon].strip():
-            return [Problem(line, pos + 1, colon + 1, 'space before the colon; write "type: description" '
-                                                      'with the colon right after the type')]
+            advice = f'write "{fixed}"' if fixed else 'write "type: description" with the colon right after the type'
+            return [Problem(line, pos + 1, colon + 1, f"space before the colon; {advice}")]
+        if fixed and colon > 0:
+            return [Problem(line, 1, end, f'the header is not "<type>(<scope>): <description>"; write "{fixed}"')]
         if colon < 0 or " " in h[:colon]:
-            suggestion = h[:1].lower() + h[1:]
             return [Problem(line, 1, end, f'"{_clip(h)}" does not start with a type; write it as '
-                                          f'"<type>: {_clip(suggestion, 40)}", e.g. "feat: ..." or "fix: ..."')]
+                                          f'"<type>: {_clip(_lower_first(h), 40)}", e.g. "feat: ..." or "fix: ..."')]
         return [Problem(line, pos + 1, pos + 2, 'expected ":" after the type; write "<type>(<scope>)!: <description>"')]
     colon = pos
     rest = h[colon + 1:]
@@ -216,11 +289,13 @@ def _parse_header(msg: Message, line: int, h: str) -> list[Problem]:
     problems: list[Problem] = []
     if not rest.startswith(" "):
         problems.append(Problem(line, colon + 1, colon + 3, 'no space after the colon; write '
-                                                            f'"{h[:colon + 1]} {_clip(rest.lstrip(), 30)}"'))
+                                                            f'"{fixed or h[:colon + 1] + " " + rest.lstrip()}"'))
     elif rest.startswith("  ") or rest[1:2].isspace():
         width = len(rest) - len(rest.lstrip())
         problems.append(Problem(line, colon + 2, colon + 2 + width, "more than one space after the colon; "
-                                                                    "keep exactly one", Severity.WARNING))
+                                                                    "keep exactly one: write "
+                                                                    f'"{fixed or h[:colon + 1] + " " + rest.strip()}"',
+                                Severity.WARNING))
     msg.type = h[:type_end]
     msg.scope = scope
     msg.bang = bang
@@ -292,15 +367,17 @@ def validate(msg: Message, rules: Rules) -> list[Problem]:
         return []
     problems: list[Problem] = []
     line, header = msg.header_line, msg.header
-    if msg.type is not None:
+    if msg.type is not None and not msg.wip:
         t = msg.type
         if t not in rules.types:
+            fixed = correct(header, rules.types)
             if t.lower() in rules.types:
-                problems.append(Problem(line, 1, len(t) + 1, f'type "{t}" must be lower case; write "{t.lower()}" '
-                                                             "(release-please bumps by the exact type)"))
+                problems.append(Problem(line, 1, len(t) + 1, f'type "{t}" must be lower case; write '
+                                                             f'"{fixed or t.lower()}" (release-please bumps by the '
+                                                             "exact type)"))
             else:
                 close = difflib.get_close_matches(t.lower(), rules.types, n=1, cutoff=0.6)
-                hint = f'did you mean "{close[0]}"? ' if close else ""
+                hint = f'did you mean "{close[0]}"? write "{fixed}", or ' if close and fixed else ""
                 problems.append(Problem(line, 1, len(t) + 1, f'unknown type "{t}"; {hint}use one of '
                                                              f'{", ".join(rules.types)}'))
         if msg.scope is not None and rules.scopes is not None and msg.scope not in rules.scopes:
@@ -322,7 +399,7 @@ def validate(msg: Message, rules: Rules) -> list[Problem]:
 
 def check_message(text: str, rules: Rules, comment_char: str | None = "#",
                   allow_merge: bool = True) -> tuple[Message, list[Problem]]:
-    msg, problems = parse(text, comment_char, allow_merge)
+    msg, problems = parse(text, comment_char, allow_merge, rules.types)
     problems = problems + validate(msg, rules)
     return msg, sorted(problems, key=lambda p: (p.line, p.col, p.message))
 

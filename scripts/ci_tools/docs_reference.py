@@ -1,4 +1,7 @@
-"""The checks reference (docs/checks.md): its sections by check id, for --explain and SARIF help."""
+"""The checks reference (docs/checks.md): its sections by finding id, for --explain and SARIF help.
+
+The page documents the checks of ``ci-tools check`` and, after them, the findings of the other
+commands (pin, verify, update, commits, branch, secrets), each under a ``## `id` `` heading."""
 
 from __future__ import annotations
 
@@ -22,12 +25,36 @@ def _text() -> str:
     return ""
 
 
+_ID_HEADING = re.compile(r"^## `([a-z0-9-]+)`\s*$")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
 def sections() -> dict[str, str]:
-    """``## `check-id` `` headings and their text up to the next such heading."""
+    """``## `id` `` sections: each from its heading to the next heading of level one or two.
+
+    Headings inside fenced code blocks are text of an example (a markdown example shows markdown),
+    not the end of a section.
+    """
     out: dict[str, str] = {}
-    parts = re.split(r"^## `([a-z0-9-]+)`\s*$", _text(), flags=re.M)
-    for i in range(1, len(parts) - 1, 2):
-        out[parts[i]] = f"## `{parts[i]}`\n{parts[i + 1].rstrip()}\n"
+    current: str | None = None
+    lines: list[str] = []
+    fence: str | None = None
+
+    def close() -> None:
+        if current is not None:
+            out[current] = "\n".join(lines).rstrip() + "\n"
+
+    for line in _text().splitlines():
+        m = _FENCE.match(line)
+        if m and (fence is None or (m[1][0] == fence[0] and len(m[1]) >= len(fence) and not line.strip()[len(m[1]):])):
+            fence = m[1] if fence is None else None
+        elif fence is None and (line.startswith("# ") or line.startswith("## ")):
+            close()
+            heading = _ID_HEADING.match(line)
+            current, lines = (heading[1], []) if heading else (None, [])
+        if current is not None:
+            lines.append(line)
+    close()
     return out
 
 

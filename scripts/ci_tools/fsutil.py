@@ -1,4 +1,9 @@
-"""Atomic writes: a temporary file in the same directory, then a rename; the file mode is kept."""
+"""Atomic writes: a temporary file in the same directory, then a rename; the file mode is kept.
+
+A target that exists and is no regular file (``--output /dev/null``, ``/dev/stdout``, a named pipe)
+is written into instead: renaming over it would replace the device or pipe with a regular file,
+for every program of the machine in the case of ``/dev/null``.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +17,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     target = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
+        st = target.stat()
     except FileNotFoundError:
-        mode = 0o644
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
+        with open(target, "wb") as handle:
+            handle.write(data)
+        return
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as handle:

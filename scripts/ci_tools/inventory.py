@@ -74,6 +74,9 @@ class Inventory:
     # (remote, by owner/repo[/path]) and "local:<path>" for ./ and $/ actions.
     edges: dict[str, set[str]] = field(default_factory=dict)
     transitive: dict[str, set[str]] = field(default_factory=dict)  # online only: remote action -> what it uses
+    # how "local:" nodes are reached: "./" (this checkout) or "$/" (the repository of the calling
+    # workflow, this repository's own form); the graph labels each as written
+    reached_as: dict[str, set[str]] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     online: bool = False
     generated_at: str | None = None
@@ -155,7 +158,9 @@ def build(docs: Iterable[Document], organisation_owners: Iterable[str] = (), rep
                 own = bool(repository) and ref.repository.lower() == (repository or "").lower()
                 inv.edge(node, _local_node(ref.path) if own and ref.path else f"action:{dep.name}")
             elif ref.kind in (LOCAL, SELF):
-                inv.edge(node, _local_node(ref.path))
+                target = _local_node(ref.path)
+                inv.edge(node, target)
+                inv.reached_as.setdefault(target, set()).add("./" if ref.kind == LOCAL else "$/")
             elif ref.kind == EXPRESSION:
                 inv.edge(node, "expr:" + site.value)
             elif ref.kind == DOCKER:

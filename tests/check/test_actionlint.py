@@ -128,3 +128,18 @@ def test_environment_is_passed_through_untouched(repo_dir, cli):
     env = {"PATH": "/usr/bin:/bin"}
     out = cli("check", "--format", "json", "--select", "actionlint", cwd=repo_dir, env=env)
     assert any("SC2086" in f["message"] for f in findings(out)), os.environ.get("PATH")
+
+
+def test_shellcheck_severities_map_info_and_style_to_note(repo_dir, cli):
+    path = repo_dir / ".github" / "workflows" / "a.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text("on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    timeout-minutes: 5\n"
+                    "    steps:\n      - run: echo $FOO\n      - run: ls `pwd`\n")
+    out = cli("check", "--format", "json", "--select", "actionlint", cwd=repo_dir)
+    got = {(f["message"].split(":", 2)[1].strip().split()[-1] if "SC" in f["message"] else f["message"], f["severity"])
+           for f in json.loads(out.stdout)["findings"]}
+    assert got == {("SC2086", "note"), ("SC2006", "note"), ("SC2046", "warning")}
+    # only notes: the default fail level lets them pass
+    path.write_text(path.read_text().replace("      - run: ls `pwd`\n", ""))
+    out = cli("check", "--select", "actionlint", cwd=repo_dir)
+    assert out.returncode == 0 and ": note: shellcheck reported issue in this script: SC2086:info:" in out.stdout

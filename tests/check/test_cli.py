@@ -136,3 +136,39 @@ def test_unexpected_error_is_one_line_exit_three_and_redacted(monkeypatch, capsy
     assert cli_module.main(["check"]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "secretvalue" not in err and "***" in err
+
+
+@pytest.mark.parametrize("argv, unknown", [
+    (["check", "--bogus"], "--bogus"),
+    (["branch", "a", "b"], "b"),
+    (["diff", "--bogus", "v1"], "--bogus"),
+])
+def test_an_unknown_argument_prints_the_subcommands_usage(argv, unknown, repo_dir, cli):
+    out = cli(*argv, cwd=repo_dir)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr.startswith(f"usage: ci-tools {argv[0]} "), out.stderr
+    assert out.stderr.rstrip().endswith(f"ci-tools {argv[0]}: error: unrecognized arguments: {unknown}")
+
+
+@pytest.mark.parametrize("where, given, shown", [
+    (".github/ci-tools.toml", None, ".github/ci-tools.toml:2:"),
+    ("pyproject.toml", None, "pyproject.toml:4:"),
+    ("config/ci/strict.toml", "config/ci/strict.toml", "config/ci/strict.toml:2:"),
+    ("config/ci/strict.toml", "./config/ci/../ci/strict.toml", "config/ci/../ci/strict.toml:2:"),
+])
+def test_configuration_errors_name_the_file_by_its_path(where, given, shown, repo_dir, cli):
+    if where == "pyproject.toml":
+        put(repo_dir, where, "[project]\nname = 'x'\n[tool.ci-tools]\nno-such-key = 1\n")
+    else:
+        put(repo_dir, where, "# strict\nno-such-key = 1\n")
+    put(repo_dir, ".github/workflows/a.yml", CLEAN)
+    sub = repo_dir / ".github" / "workflows"  # from a subdirectory, the path is still the repository's
+    out = cli("check", "--no-actionlint", *(["--config", given] if given else []), cwd=repo_dir if given else sub)
+    assert out.returncode == 2, out.stderr
+    assert out.stderr.startswith(f"ci-tools check: {shown} unknown key \"no-such-key\""), out.stderr
+
+
+def test_invalid_toml_names_the_file_by_its_path(repo_dir, cli):
+    put(repo_dir, ".github/ci-tools.toml", "checks = [\n")
+    out = cli("check", "--no-actionlint", cwd=repo_dir)
+    assert out.returncode == 2 and out.stderr.startswith("ci-tools check: .github/ci-tools.toml: invalid TOML")

@@ -80,3 +80,58 @@ def test_output_file_is_written_whole(cli, tmp_path):
 @pytest.mark.parametrize("level,status", [("error", 1), ("warning", 1), ("note", 1)])
 def test_fail_level(level, status, cli):
     assert cli(*ARGS, "--fail-level", level, cwd=GOLDEN / "repo").returncode == status
+
+
+def test_text_shows_each_findings_severity(repo_dir, cli):
+    (repo_dir / ".github" / "workflows").mkdir(parents=True)
+    (repo_dir / ".github" / "workflows" / "a.yml").write_text(
+        "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - uses: actions/checkout@v4\n        with:\n          persist-credentials: false\n")
+    (repo_dir / ".github" / "ci-tools.toml").write_text(
+        '[checks.missing-timeout]\nseverity = "note"\n[checks.unpinned-uses]\nseverity = "warning"\n')
+    out = cli("check", "--no-actionlint", cwd=repo_dir)
+    heads = [line for line in out.stdout.splitlines() if line.startswith(".github/")]
+    assert heads == [
+        '.github/workflows/a.yml:4:3: note: job "a" has no "timeout-minutes", so a hung step holds the runner for up '
+        'to 6 hours; set "timeout-minutes:" to a little more than its usual run time [missing-timeout]',
+        '.github/workflows/a.yml:7:15: warning: "actions/checkout@v4" is not pinned to a commit; pin it as '
+        '"actions/checkout@<sha> # v4.x.y" (`ci-tools pin` writes it) [unpinned-uses]',
+    ]
+
+
+def test_text_escapes_control_characters_of_messages_and_paths(tmp_path):
+    import io
+
+    from ci_tools.model import Finding, Location, Severity
+    from ci_tools.report.text import render
+
+    out = io.StringIO()
+    name = "feature/\x1b[2J\x1b]0;owned\x07\r\nx\u202e\x85"
+    render([Finding("branch-name", Severity.ERROR, f'branch name "{name}" is bad', Location(f"{name}.yml", 1, 1))],
+           out, lambda path, line: name)
+    text = out.getvalue()
+    assert not any(c in text.replace("\n", "") for c in "\x1b\x07\r\u202e\x85")
+    first, source = text.splitlines()[:2]
+    assert first == ('feature/\\x1b[2J\\x1b]0;owned\\x07\\r\\nx\\u202e\\x85.yml:1:1: error: branch name '
+                     '"feature/\\x1b[2J\\x1b]0;owned\\x07\\r\\nx\\u202e\\x85" is bad [branch-name]')
+    assert source == "feature/?[2J?]0;owned?" "??x??"
+
+
+def test_output_to_a_device_or_pipe_is_written_into_not_replaced(cli, tmp_path):
+    """`--output /dev/null` must not swap the device for a regular file (the atomic rename would):
+    a target that is no regular file, here a named pipe, is written into."""
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    out = cli(*ARGS, "--format", "json", "--output", str(fifo), cwd=GOLDEN / "repo", env={"ACTIONLINT": "actionlint"})
+    if not got and stat.S_ISFIFO(fifo.lstat().st_mode):
+        reader.join(timeout=30)
+    assert out.returncode == 1, out.stderr
+    assert stat.S_ISFIFO(fifo.lstat().st_mode), "the pipe was replaced by a file"
+    assert json.loads(got[0])["version"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]  # no temporary file left beside it

@@ -44,7 +44,7 @@ def test_git_runs_the_hook_on_commit(repo):
 
     bad = commit("Fixed it")
     assert bad.returncode != 0
-    assert '.git/COMMIT_EDITMSG:1:1: "Fixed it" does not start with a type' in bad.stderr  # git shows hooks' output on stderr
+    assert '.git/COMMIT_EDITMSG:1:1: error: "Fixed it" does not start with a type' in bad.stderr  # git shows hooks' output on stderr
     assert subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"], cwd=repo.path).returncode != 0
     good = commit("fix: handle the empty list\n\nThe loop assumed one item.")
     assert good.returncode == 0, good.stdout + good.stderr

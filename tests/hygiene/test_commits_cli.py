@@ -27,7 +27,7 @@ def test_range_reports_bad_commits_with_underline_and_the_bump(cli, history):
     done = cli("commits", "main..HEAD", cwd=history.path)
     assert done.returncode == 1, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == (f'{sha[:12]}:1:1: "Update login.py" does not start with a type; write it as '
+    assert lines[0] == (f'{sha[:12]}:1:1: error: "Update login.py" does not start with a type; write it as '
                         '"<type>: update login.py", e.g. "feat: ..." or "fix: ..." [commit-message]')
     assert lines[1:3] == ["Update login.py", "^~~~~~~~~~~~~~~"]
     assert lines[-1] == ("semver bump: minor (1 feature; 3 commits checked, 1 not conventional "
@@ -89,10 +89,11 @@ def test_title(cli, repo):
     bad = cli("commits", "--title", "Feat(api):add pagination", cwd=repo.path)
     assert bad.returncode == 1
     assert bad.stdout.splitlines()[:6] == [
-        'title:1:1: type "Feat" must be lower case; write "feat" (release-please bumps by the exact type) [commit-message]',
+        'title:1:1: error: type "Feat" must be lower case; write "feat(api): add pagination" (release-please bumps by the '
+        'exact type) [commit-message]',
         "Feat(api):add pagination",
         "^~~~",
-        'title:1:10: no space after the colon; write "Feat(api): add pagination" [commit-message]',
+        'title:1:10: error: no space after the colon; write "feat(api): add pagination" [commit-message]',
         "Feat(api):add pagination",
         "         ^~",
     ]
@@ -115,7 +116,7 @@ def test_message_file_like_the_commit_msg_hook(cli, repo):
     msg.write_text("# comment first\nfixed the thing\n")
     bad = cli("commits", "--message-file", ".git/COMMIT_EDITMSG", cwd=repo.path)
     assert bad.returncode == 1
-    assert bad.stdout.startswith('.git/COMMIT_EDITMSG:2:1: "fixed the thing" does not start with a type')
+    assert bad.stdout.startswith('.git/COMMIT_EDITMSG:2:1: error: "fixed the thing" does not start with a type')
     # a repository whose comment character is ";"
     repo.git("config", "core.commentChar", ";")
     msg.write_text("; comment\nfix: y\n")
@@ -178,3 +179,11 @@ def test_a_shallow_clone_says_to_fetch_the_history(cli, history, tmp_path):
     done = cli("commits", "origin/main..origin/feature/login", cwd=clone)
     assert done.returncode == 3
     assert "share no history in this clone" in done.stderr and "fetch-depth: 0" in done.stderr
+
+
+def test_control_characters_of_a_hostile_title_are_escaped_in_text(cli, repo):
+    done = cli("commits", "--title", "Update \x1b[1A\x1b[2K\u202eeverything\x1b[0m", cwd=repo.path)
+    assert done.returncode == 1
+    assert not any(c in done.stdout for c in "\x1b\u202e")
+    assert done.stdout.startswith('title:1:1: error: "Update \\x1b[1A\\x1b[2K\\u202eeverything\\x1b[0m" does not '
+                                  "start with a type")

@@ -33,7 +33,7 @@ def test_valid_messages_have_no_problems(text):
 @pytest.mark.parametrize("text, line, col, end_col, fragment", [
     ("Add login page", 1, 1, 15, '"Add login page" does not start with a type'),
     ("feet: add login", 1, 1, 5, 'unknown type "feet"; did you mean "feat"?'),
-    ("Feat: add login", 1, 1, 5, 'type "Feat" must be lower case; write "feat"'),
+    ("Feat: add login", 1, 1, 5, 'type "Feat" must be lower case; write "feat: add login"'),
     ("feat:add login", 1, 5, 7, "no space after the colon"),
     ("feat : add login", 1, 5, 6, "space before the colon"),
     ("feat: ", 1, 5, 6, "the description is empty"),
@@ -53,6 +53,73 @@ def test_problems_point_at_the_offending_part(text, line, col, end_col, fragment
     first = found[0]
     assert (first.line, first.col, first.end_col) == (line, col, end_col)
     assert fragment in first.message
+
+
+@pytest.mark.parametrize("header, correction", [
+    # missing colon
+    ("fix(ci) missing colon", "fix(ci): missing colon"),
+    ("fix missing colon", "fix: missing colon"),
+    ("feat(api)! drop the v1 routes", "feat(api)!: drop the v1 routes"),
+    ("Fix(ci) missing colon", "fix(ci): missing colon"),
+    ("fix - handle empty input", "fix: handle empty input"),
+    ("fix; handle empty input", "fix: handle empty input"),
+    ("feat (api): add pagination", "feat(api): add pagination"),
+    # missing space, extra space, space before the colon
+    ("feat:add login", "feat: add login"),
+    ("fix(api):handle a very long description that the old advice cut short", "fix(api): handle a very long "
+                                                                               "description that the old advice cut short"),
+    ("feat : add login", "feat: add login"),
+    ("feat:   add login", "feat: add login"),
+    # upper-case type, alone and with another slip
+    ("Feat: add login", "feat: add login"),
+    ("FIX(api): handle empty body", "fix(api): handle empty body"),
+    ("Feat(api):add pagination", "feat(api): add pagination"),
+    # unknown type close to a known one
+    ("feet: add login", "feat: add login"),
+    ("fxi(api): handle empty body", "fix(api): handle empty body"),
+    ("refactr!: split the engine", "refactor!: split the engine"),
+    # work in progress
+    ("WIP: feat: add login", "feat: add login"),
+    ("[WIP] fix(api): handle empty body", "fix(api): handle empty body"),
+    ("wip fix: handle empty body", "fix: handle empty body"),
+])
+def test_near_misses_get_the_exact_correction(header, correction):
+    found = problems(header)
+    assert found, header
+    for p in found:
+        assert f'write "{correction}"' in p.message, (header, p.message)
+    assert problems(correction) == [], "the correction itself must pass"
+
+
+@pytest.mark.parametrize("header, fragment", [
+    ("WIP", '"WIP" marks work in progress; describe the finished change as "<type>: <description>"'),
+    ("wip", '"wip" marks work in progress; describe the finished change as "<type>: <description>"'),
+    ("WIP: add login", '"WIP" marks work in progress; write "<type>: add login"'),
+    ("[WIP] Add login", '"[WIP]" marks work in progress; write "<type>: add login"'),
+    ("wip: add login", '"wip" marks work in progress; write "<type>: add login"'),
+])
+def test_work_in_progress_is_named_as_such(header, fragment):
+    (found,) = problems(header)
+    assert fragment in found.message and found.severity == Severity.ERROR
+    assert (found.line, found.col) == (1, 1)
+
+
+@pytest.mark.parametrize("header, fragment", [
+    ("Update login.py", '"Update login.py" does not start with a type; write it as "<type>: update login.py"'),
+    ("Fixed the bug", '"Fixed the bug" does not start with a type; write it as "<type>: fixed the bug"'),
+    ("API docs for v2", '"API docs for v2" does not start with a type; write it as "<type>: API docs for v2"'),
+])
+def test_no_type_at_all_keeps_the_words_as_written(header, fragment):
+    (found,) = problems(header)
+    assert fragment in found.message
+
+
+def test_corrections_follow_the_configured_types():
+    rules = Rules(types=("feat", "fix", "ops"))
+    (found,) = problems("Ops(web) rotate keys", rules)
+    assert 'write "ops(web): rotate keys"' in found.message
+    (found,) = problems("opz: rotate keys", rules)
+    assert 'did you mean "ops"? write "ops: rotate keys"' in found.message
 
 
 def test_warnings_are_not_errors():

@@ -35,8 +35,8 @@ def test_planted_secrets_are_reported_by_file_line_and_type(cli, pr):
     assert done.returncode == 1, done.stderr
     heads = [line for line in done.stdout.splitlines() if "[secret]" in line]
     assert len(heads) == 2
-    assert heads[0].startswith("app/settings.py:4:22: the added line holds a possible secret (AWS Access Key);")
-    assert heads[1].startswith("app/settings.py:5:12: the added line holds a possible secret "
+    assert heads[0].startswith("app/settings.py:4:22: error: the added line holds a possible secret (AWS Access Key);")
+    assert heads[1].startswith("app/settings.py:5:12: error: the added line holds a possible secret "
                                "(Base64 High Entropy String);")
     assert "4 added lines in 2 files scanned" in done.stdout
 

@@ -121,3 +121,43 @@ def test_bad_configuration_is_a_usage_error(tmp_path: Path, cli):
     (repo.path / ".github" / "ci-tools.toml").write_text("repository = [", encoding="utf-8")
     out = cli("report", cwd=repo.path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
+
+
+def _graph(text: str) -> set[tuple[str, str]]:
+    graph = text.split("```mermaid\n", 1)[1].split("```", 1)[0]
+    nodes = dict(re.findall(r"^  (n\d+)[\[(]\"([^\"]+)\"[\])]$", graph, re.M))
+    return {(nodes[a], nodes[b]) for a, b in re.findall(r"^  (n\d+) --> (n\d+)$", graph, re.M)}
+
+
+def test_the_graph_shows_a_service_s_own_actions_as_written(tmp_path: Path, cli):
+    """A service repository reaches its own actions with ./, not with this repository's $/."""
+    repo = Repo(tmp_path / "service")
+    repo.commit("files", {
+        ".github/workflows/ci.yml": WORKFLOW.replace("$/actions/setup", "./.github/actions/setup"),
+        ".github/actions/setup/action.yml": SETUP,
+        ".github/workflows/release.yml": WORKFLOW.replace("uses: $/actions/setup", "uses: ./.github/actions/setup")
+        .replace(f"our-org/shared/.github/workflows/deploy.yml@{'b' * 40} # v2.0.0", "./.github/workflows/ci.yml"),
+    })
+    edges = _graph(cli("report", cwd=repo.path).stdout)
+    assert (".github/workflows/ci.yml", "./.github/actions/setup") in edges
+    assert ("./.github/actions/setup", "actions/checkout") in edges
+    assert (".github/workflows/release.yml", ".github/workflows/ci.yml") in edges
+    assert not any(label.startswith("$/") for edge in edges for label in edge)
+
+
+def test_sarif_levels_follow_the_risk(tmp_path: Path, cli):
+    """A compromised version is an error, an unpinned one a warning, a pinned one a note."""
+    repo = _repo(tmp_path)
+    run = json.loads(cli("report", "--format", "sarif", cwd=repo.path).stdout)["runs"][0]
+    levels = {}
+    for result in run["results"]:
+        if result["ruleId"] == "dependency":
+            levels.setdefault(result["properties"]["name"], set()).add(result["level"])
+    assert levels == {
+        "tj-actions/changed-files": {"error"},  # a compromised range, and unpinned
+        "other/tool": {"warning"},
+        "postgres": {"warning"},
+        "actions/checkout": {"note"},
+        "python": {"note"},
+        "our-org/shared/.github/workflows/deploy.yml": {"note"},
+    }

@@ -9,7 +9,9 @@ the verification status (does the version's tag still point at the pinned commit
 advisory database, and the actions each pinned action uses in turn (the transitive audit).
 
 Formats: ``markdown`` (with a Mermaid graph: workflows → actions → the actions they use),
-``json`` (versioned), ``sarif`` (one note per use, plus findings), ``text``.
+``json`` (versioned), ``sarif`` (one result per use, at the level of its risk: ``error`` for a
+version known to be compromised, ``warning`` for one not pinned, ``note`` otherwise; plus the
+findings), ``text``.
 """
 
 from __future__ import annotations

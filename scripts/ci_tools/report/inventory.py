@@ -123,10 +123,12 @@ def render_markdown(inv: Inventory, out: TextIO) -> None:
     out.write(mermaid(inv))
 
 
-def _label(node: str) -> str:
+def _label(node: str, inv: Inventory) -> str:
     kind, _, name = node.partition(":")
     if kind == "local":
-        return f"$/{name}"
+        # as the files reach it: "$/" only where nothing reaches it with "./" (this repository's
+        # own workflows call their actions with "$/"; a service repository's with "./")
+        return f"$/{name}" if inv.reached_as.get(node) == {"$/"} else f"./{name}"
     if kind == "expr":
         return "(expression)"
     return name
@@ -147,7 +149,7 @@ def mermaid(inv: Inventory) -> str:
         node(a)
         node(b)
     for name, ident in sorted(ids.items(), key=lambda kv: int(kv[1][1:])):
-        label = _label(name).replace('"', "'")
+        label = _label(name, inv).replace('"', "'")
         shape = f'["{label}"]' if name.startswith("file:") else f'("{label}")'
         lines.append(f"  {ident}{shape}")
     for a, b in edges:
@@ -156,6 +158,26 @@ def mermaid(inv: Inventory) -> str:
         lines.append(f"  {ids[a]} -.-> {ids[b]}")
     lines.append("```")
     return "\n".join(lines) + "\n"
+
+
+# what a dependency's risk is, from the findings at its uses and its --online status
+_ERROR_IDS = {"known-compromised", "impostor-commit"}
+_WARNING_STATUSES = {"unpinned", "tag-moved", "stale-comment", "untagged-commit", "no-version-comment", "not-found",
+                     "unresolved-ref", "ref-confusion", "tag-object", "untagged-pin", "unpinned-uses"}
+
+
+def risk_level(dep: Dependency, inv: Inventory) -> str:
+    """The SARIF level of a dependency: ``error`` for a version known to be compromised (or an
+    impostor commit), ``warning`` for one that is not pinned (or whose pin ``--online`` could not
+    verify), ``note`` for a verified or pinned one."""
+    uses = {(u.path, u.line) for u in dep.uses}
+    found = {f.check for f in inv.findings if (f.location.path, f.location.line) in uses}
+    status = set((dep.status or "").split(", ")) - {""}
+    if (found | status) & _ERROR_IDS:
+        return "error"
+    if not dep.sha or status & _WARNING_STATUSES:
+        return "warning"
+    return "note"
 
 
 def render_sarif(inv: Inventory, out: TextIO) -> None:
@@ -171,10 +193,11 @@ def render_sarif(inv: Inventory, out: TextIO) -> None:
     levels = {"error": "error", "warning": "warning", "note": "note"}
     results = []
     for dep in _sorted(inv):
+        level = risk_level(dep, inv)
         for use in dep.uses:
             text = f"{dep.label} ({dep.version or 'no version'}), {dep.kind}, {dep.party}" + (
-                f", status {dep.status}" if dep.status else "")
-            results.append({"ruleId": "dependency", "ruleIndex": 0, "level": "note", "message": {"text": text},
+                f", status {dep.status}" if dep.status else "") + (", not pinned" if not dep.sha else "")
+            results.append({"ruleId": "dependency", "ruleIndex": 0, "level": level, "message": {"text": text},
                             "locations": [{"physicalLocation": {
                                 "artifactLocation": {"uri": use.path, "uriBaseId": "%SRCROOT%"},
                                 "region": {"startLine": use.line, "startColumn": use.col}}}],
