@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from support import actionscript
+from support import actionscript, ocidist
 from support import registry as oci
 from support.actionscript import ScriptRun
 from support.runner import parse_file_command
@@ -30,6 +30,21 @@ SCRIPT = ACTION / "build_push.py"
 STANDIN = Path(__file__).resolve().parent / "cosign_standin.py"
 ISSUER = "https://token.actions.githubusercontent.com"
 WORKFLOW_REF = "org/svc/.github/workflows/release.yml@refs/heads/main"
+SVC_SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
+
+
+def github_claims(repository: str = "org/svc", ref: str = "refs/heads/main", sha: str = SVC_SHA,
+                  event: str = "push", job_workflow_ref: str = WORKFLOW_REF) -> dict:
+    """The claims of a GitHub Actions OIDC token, every one Fulcio requires (fulcio v1.8.8,
+    pkg/identity/github/principal.go). In a reusable workflow ``job_workflow_ref`` names the called
+    workflow while ``repository``, ``ref``, ``sha`` and ``workflow_ref`` are the caller's."""
+    owner = repository.split("/")[0]
+    return {"iss": ISSUER, "sub": f"repo:{repository}:ref:{ref}", "repository": repository,
+            "repository_owner": owner, "repository_id": "4242", "repository_owner_id": "42",
+            "repository_visibility": "private", "ref": ref, "sha": sha, "event_name": event,
+            "workflow": "CI", "workflow_ref": f"{repository}/.github/workflows/ci.yml@{ref}", "workflow_sha": sha,
+            "job_workflow_ref": job_workflow_ref, "job_workflow_sha": "c0ffee" * 6 + "c0ff",
+            "runner_environment": "github-hosted", "run_id": "1234", "run_attempt": "1"}
 
 
 def _cheap_bcrypt(password: str) -> str:
@@ -124,8 +139,7 @@ def _jwt(claims: dict) -> str:
 @pytest.fixture
 def oidc():
     state = OIDC(url="", token="runtime-request-token-123")
-    state.claims = {"iss": ISSUER, "sub": "repo:org/svc:ref:refs/heads/main", "repository": "org/svc",
-                    "workflow_ref": WORKFLOW_REF, "job_workflow_ref": WORKFLOW_REF}
+    state.claims = github_claims()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
@@ -171,9 +185,29 @@ def script(tmp_path):
     return run
 
 
+def referrers(reg: oci.Registry, repo: str, digest: str) -> list[dict]:
+    """What the registry holds about ``digest``: each referrer manifest of the fallback tag
+    ``sha256-<hex>`` (docker-registry 2.8 has no referrers API) with its bundle's in-toto statement."""
+    client = ocidist.Client(reg.host, credentials=(oci.USER, oci.PASSWORD))
+    assert client.referrers_api(repo, digest).status == 404  # no referrers API: the tag schema is used
+    index = client.get_manifest(repo, ocidist.fallback_tag(digest), (ocidist.OCI_INDEX,))
+    out = []
+    for desc in json.loads(index.body)["manifests"] if index else []:
+        manifest = json.loads(client.get_manifest(repo, desc["digest"]).body)
+        bundle = json.loads(client.get_blob(repo, manifest["layers"][0]["digest"]))
+        statement = json.loads(base64.b64decode(bundle["dsseEnvelope"]["payload"]))
+        out.append({"descriptor": desc, "manifest": manifest, "bundle": bundle, "statement": statement})
+    return out
+
+
+def tags(reg: oci.Registry, repo: str) -> list[str]:
+    return ocidist.Client(reg.host, credentials=(oci.USER, oci.PASSWORD)).tags(repo)
+
+
 @pytest.fixture
 def bp():
     """This folder's helpers and constants (test modules cannot import a conftest under importlib mode)."""
-    return SimpleNamespace(ACTION=ACTION, ISSUER=ISSUER, WORKFLOW_REF=WORKFLOW_REF, cosign_calls=cosign_calls,
-                           generate_key_pair=generate_key_pair, login=login, push_image=push_image,
-                           parse_outputs=parse_file_command)
+    return SimpleNamespace(ACTION=ACTION, ISSUER=ISSUER, WORKFLOW_REF=WORKFLOW_REF, SVC_SHA=SVC_SHA,
+                           cosign_calls=cosign_calls, generate_key_pair=generate_key_pair, login=login,
+                           push_image=push_image, parse_outputs=parse_file_command, github_claims=github_claims,
+                           referrers=referrers, tags=tags)

@@ -231,7 +231,10 @@ def test_push_keyless_sign_and_verify(world, bp):
     assert world.cosign_calls() == [
         ["sign", "--yes", ref],
         ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, ref]]
-    assert world.tag_exists(digest.replace(":", "-") + ".sig")
+    stored = bp.referrers(world.reg, "org/app", digest)  # cosign v3: a referrer bundle, no `.sig` tag
+    assert [r["manifest"]["annotations"]["dev.sigstore.bundle.predicateType"] for r in stored] == [
+        "https://sigstore.dev/cosign/sign/v1"]
+    assert not world.tag_exists(digest.replace(":", "-") + ".sig")
     assert world.installs == [{"cosign-release": "v3.1.2"}]
     assert world.logins == [{"registry": world.reg.host, "username": oci.USER, "password": oci.PASSWORD}]
     build = world.builds[0]

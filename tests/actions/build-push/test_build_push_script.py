@@ -183,8 +183,17 @@ def test_keyless_sign_then_verify_by_digest(script, registry, docker_config, cos
         ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, ref]]
     assert "The following checks were performed on each of these signatures:" in verified.stdout
     assert any("audience=sigstore" in r for r in oidc.requests)
-    # the signature really is in the registry, beside the image
-    assert registry.raw_manifest_digest("org/app", digest.replace(":", "-") + ".sig").startswith("sha256:")
+    # cosign v3: the signature is a Sigstore bundle in a referrer manifest of the image (the registry has
+    # no referrers API, so go-containerregistry's fallback tag sha256-<hex> lists it), no `.sig` tag
+    stored = bp.referrers(registry, "org/app", digest)
+    assert len(stored) == 1
+    manifest = stored[0]["manifest"]
+    assert manifest["subject"]["digest"] == digest
+    assert manifest["artifactType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+    assert manifest["annotations"]["dev.sigstore.bundle.predicateType"] == "https://sigstore.dev/cosign/sign/v1"
+    assert stored[0]["statement"]["subject"][0]["digest"] == {"sha256": digest.split(":")[1]}
+    assert stored[0]["bundle"]["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+    assert not any(t.endswith(".sig") for t in bp.tags(registry, "org/app"))
     assert oidc.token not in verified.stdout + signed.stdout
 
 
@@ -211,7 +220,8 @@ def test_verify_with_the_wrong_identity_fails(script, registry, docker_config, c
     run = script("verify", env={**env, "INPUT_CERTIFICATE_IDENTITY": "https://github.com/org/other/.github/"
                                 "workflows/x.yml@refs/heads/main"}, path=[cosign_bin])
     assert run.code == 1 and run.outputs["failure-reason"] == "verify-failed"
-    assert "exit 12" in run.stdout and "no matching signatures" in run.stdout
+    # cosign v3 verifies the bundle path and returns its error unwrapped: exit 1, not the legacy 12
+    assert "exit 1)" in run.stdout and "no matching attestations" in run.stdout
 
 
 def test_verify_unsigned_image_fails(script, registry, docker_config, cosign_bin, bp, tmp_path):
