@@ -18,8 +18,10 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -126,6 +128,16 @@ def sign_mode(key: str) -> str:
                         "hashivault://), env://NAME, or a PEM private key from `cosign generate-key-pair`")
 
 
+def check_public_key(value: str) -> None:
+    """``cosign-public-key`` is the PEM content; a path (an easy mistake) is refused, never written anywhere."""
+    if not value:
+        return
+    if not (value.startswith("-----BEGIN PUBLIC KEY-----") and value.rstrip().endswith("-----END PUBLIC KEY-----")):
+        shown = value if len(value) <= 80 and "\n" not in value else value[:40] + "..."
+        raise ActionFailure("invalid-input", f'cosign-public-key must be the PEM public key (-----BEGIN PUBLIC KEY----- '
+                            f'... -----END PUBLIC KEY-----), not a path or anything else: got "{shown}"')
+
+
 def cache_scope(path: str) -> str:
     """One GitHub cache scope per image, so two images built by one repository do not evict each other."""
     return "build-push-" + re.sub(r"[^a-z0-9._-]+", "-", path)
@@ -156,6 +168,7 @@ def plan() -> None:
     cache, sign = env_bool("INPUT_CACHE", True), env_bool("INPUT_SIGN", True)
     mode = sign_mode(os.environ.get("INPUT_COSIGN_KEY", "").strip())
     version = cosign_version(env("INPUT_COSIGN_VERSION"))
+    check_public_key(env("INPUT_COSIGN_PUBLIC_KEY"))
     identity, issuer = env("INPUT_CERTIFICATE_IDENTITY"), env("INPUT_CERTIFICATE_OIDC_ISSUER") or GITHUB_ISSUER
     for name, value in (("certificate-identity", identity), ("certificate-oidc-issuer", issuer)):
         if value and not value.startswith("https://"):
@@ -301,17 +314,20 @@ def certificate_identity() -> str:
     return f"{server}/{workflow_ref}"
 
 
-def public_key_file(mode: str, key: str) -> tuple[str, str]:
-    """``(path for cosign, path shown in the summary)`` of the public key that verifies a PEM-signed image."""
-    temp = Path(env("RUNNER_TEMP") or ".")
-    out = temp / "cosign.pub"
+def public_key_file(mode: str, key: str) -> Path:
+    """A fresh file holding the public key that verifies a PEM-signed image: ``cosign-public-key`` when
+    given, else derived from the private key with ``cosign public-key``. Never a fixed name: the caller
+    may keep its own ``cosign.pub`` in RUNNER_TEMP. The caller of this function removes the directory."""
+    base = env("RUNNER_TEMP") or None
+    out = Path(tempfile.mkdtemp(prefix="build-push-key-", dir=base)) / "cosign.pub"
     given = env("INPUT_COSIGN_PUBLIC_KEY")
     if given:
+        check_public_key(given)
         out.write_text(given + "\n", encoding="utf-8")
     else:  # derived from the private key: proves the signature is the key's, as `cosign public-key` prints it
         args, extra = key_args(mode, key)
         run_cosign(["public-key", *args, "--outfile", str(out)], "verify-failed", extra)
-    return str(out), "cosign.pub"
+    return out
 
 
 def check_verified(stdout: str, ref: str) -> None:
@@ -339,15 +355,26 @@ def verify() -> None:
     elif mode == "kms":
         args = shown = ["--key", key]
     else:
-        path, shown_path = public_key_file(mode, key)
-        args, shown = ["--key", path], ["--key", shown_path]
+        path = public_key_file(mode, key)
+        try:
+            public_key = path.read_text(encoding="utf-8").strip()
+            stdout = run_cosign(["verify", "--key", str(path), ref], "verify-failed")
+        finally:
+            shutil.rmtree(path.parent, ignore_errors=True)
+        check_verified(stdout, ref)
+        finish_verify(["--key", "cosign.pub"], ref, public_key)
+        return
     stdout = run_cosign(["verify", *args, ref], "verify-failed")
     check_verified(stdout, ref)
+    finish_verify(shown, ref, "")
+
+
+def finish_verify(shown: list[str], ref: str, public_key: str) -> None:
     command = " ".join(shlex.quote(a) for a in ["cosign", "verify", *shown, ref])
     set_output("signed", "true")
     set_output("verify-command", command)
-    if mode in ("pem", "env"):
-        set_output("public-key", Path(args[1]).read_text(encoding="utf-8").strip())
+    if public_key:
+        set_output("public-key", public_key)
     print(f"verified: {command}")
 
 

@@ -24,6 +24,8 @@ from support import registry as oci
 from support.actionscript import ScriptRun
 from support.runner import parse_file_command
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import buildpush_standins` in this folder's tests
+
 REPO = Path(__file__).resolve().parents[3]
 ACTION = REPO / "actions" / "build-push"
 SCRIPT = ACTION / "build_push.py"

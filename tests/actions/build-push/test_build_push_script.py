@@ -117,6 +117,14 @@ def test_plan_rejects_bad_input_in_one_line(script, overrides, needle):
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize("value", ["/home/runner/work/_temp/cosign.pub", "cosign.pub", "${RUNNER_TEMP}/cosign.pub"])
+def test_plan_refuses_a_path_as_the_public_key(script, value):
+    """The input takes the PEM content; a path was once passed and written over the real key file."""
+    run = plan(script, INPUT_COSIGN_KEY="env://COSIGN_PRIVATE_KEY", INPUT_COSIGN_PUBLIC_KEY=value)
+    assert run.code == 1 and run.outputs["failure-reason"] == "invalid-input"
+    assert "cosign-public-key must be the PEM public key" in run.stdout and "not a path" in run.stdout
+
+
 def test_plan_env_key_needs_a_variable_name(script):
     run = plan(script, INPUT_COSIGN_KEY="env://COSIGN-KEY")
     assert run.code == 1 and run.outputs["failure-reason"] == "invalid-input"
@@ -248,6 +256,27 @@ def test_pem_key_sign_and_verify_with_derived_public_key(script, registry, docke
     assert calls[0] == ["sign", "--yes", "--key", "env://COSIGN_PRIVATE_KEY", ref]  # the key is never in argv
     assert calls[1][:3] == ["public-key", "--key", "env://COSIGN_PRIVATE_KEY"]
     assert "BEGIN" not in run.stdout
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_verify_never_writes_over_a_file_of_the_caller(script, registry, docker_config, cosign_bin, bp, tmp_path,
+                                                       given):
+    """The public key (given or derived) goes to a fresh temporary file, never to a fixed name such as
+    `$RUNNER_TEMP/cosign.pub`, where a caller keeps its own key (test-actions.yml did)."""
+    private, public = bp.generate_key_pair(cosign_bin, "pw-2")
+    digest = bp.push_image(registry, tmp_path)
+    ref = f"{registry.host}/org/app@{digest}"
+    runner_temp = tmp_path / "files"
+    runner_temp.mkdir(parents=True, exist_ok=True)
+    (runner_temp / "cosign.pub").write_text("the caller's own file\n")
+    env = {"IMAGE_REF": ref, "SIGN_MODE": "pem", "COSIGN_KEY": private, "INPUT_COSIGN_PASSWORD": "pw-2",
+           "DOCKER_CONFIG": str(docker_config), **({"INPUT_COSIGN_PUBLIC_KEY": public} if given else {})}
+    assert script("sign", env=env, path=[cosign_bin]).code == 0
+    run = script("verify", env=env, path=[cosign_bin])
+    assert run.code == 0, run.stdout
+    assert (runner_temp / "cosign.pub").read_text() == "the caller's own file\n"
+    assert sorted(p.name for p in runner_temp.iterdir() if p.name.endswith(".pub")) == ["cosign.pub"]
+    assert run.outputs["public-key"] == public.strip()
 
 
 def test_pem_key_wrong_password_is_sign_failed(script, registry, docker_config, cosign_bin, bp, tmp_path):
