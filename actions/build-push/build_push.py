@@ -44,6 +44,8 @@ FLAVOR_KEYS = ("latest", "prefix", "suffix")
 # Events whose builds are never pushed: the code comes from a pull request (or a merge queue candidate).
 NO_PUSH_EVENTS = ("pull_request", "pull_request_target", "merge_group")
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+# The only registry the job's own GITHUB_TOKEN is ever sent to.
+JOB_TOKEN_REGISTRY = "ghcr.io"
 COMMAND_TIMEOUT = 600
 
 # The tags every image gets (docker/metadata-action rules); `tags` adds to them.
@@ -151,6 +153,10 @@ def plan() -> None:
     registry = env("INPUT_REGISTRY") or host
     if explicit and not same_registry(registry, host):
         raise ActionFailure("invalid-input", f'registry "{registry}" is not the registry of image "{image}" ({host})')
+    if not explicit and not same_registry(registry, host):
+        raise ActionFailure("invalid-input", f'image "{image}" names no registry (Docker Hub) but registry is '
+                            f'"{registry}": write the registry into the image ({registry}/{path}) or set registry '
+                            "to docker.io")
     username, has_password = env("INPUT_USERNAME"), env_bool("INPUT_HAS_PASSWORD")
     if username and not has_password:
         raise ActionFailure("invalid-input", "password is required when username is set")
@@ -161,6 +167,13 @@ def plan() -> None:
         raise ActionFailure("invalid-input", f'push must be "auto" or "false", not "{push_input}"')
     event = env("GITHUB_EVENT_NAME")
     push = push_input == "auto" and event not in NO_PUSH_EVENTS
+    if env_bool("INPUT_PASSWORD_IS_JOB_TOKEN") and registry.lower() != JOB_TOKEN_REGISTRY:
+        raise ActionFailure("invalid-input", f'password is this job\'s GITHUB_TOKEN, which is only ever sent to '
+                            f'{JOB_TOKEN_REGISTRY}; registry "{registry}" needs its own credentials')
+    if push and not username and env_bool("INPUT_REQUIRE_LOGIN"):
+        raise ActionFailure("credentials-missing", f'registry "{registry}" needs credentials to push {image}: give '
+                            "username and password (container.yml: the registry-username and registry-password "
+                            f"secrets); the job's token is only used for {JOB_TOKEN_REGISTRY}")
     for platform in split_list(env("INPUT_PLATFORMS")):
         if not PLATFORM_RE.match(platform):
             raise ActionFailure("invalid-input", f'platform "{platform}" must look like linux/amd64 or linux/arm/v7')

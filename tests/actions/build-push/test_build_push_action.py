@@ -140,6 +140,34 @@ def test_invalid_input(world):
     assert world.builds == [] and world.logins == []
 
 
+def test_credentials_missing_for_a_registry_without_secrets(world):
+    """Issue 10 item 10: container.yml passes `require-login: true` and, for a registry other than
+    ghcr.io without its secrets, no credentials: a clear failure before anything is built."""
+    result = world.run({"username": "", "password": "", "require-login": "true"})
+    assert_failed(result, "credentials-missing")
+    assert world.builds == [] and world.logins == []
+    assert any(f'registry "{world.reg.host}" needs credentials' in e for e in result.errors)
+
+
+def test_credentials_not_needed_to_build_a_pull_request(world):
+    result = world.run({"username": "", "password": "", "require-login": "true"}, id_token=False,
+                       github={"event_name": "pull_request", "ref": "refs/pull/7/merge",
+                               "event": {"number": 7, "pull_request": {"head": {"ref": "x"}, "base": {"ref": "main"}}}})
+    assert not result.failed, result.errors
+    assert result.outputs["pushed"] == "false"
+
+
+def test_the_job_token_is_refused_for_another_registry(world):
+    """Defence in depth in the action itself: the job's GITHUB_TOKEN as the password of a registry that is
+    not ghcr.io is refused before the login step could send it anywhere."""
+    token = "ghs_jobtoken0123456789abcdefABCDEF0123"
+    result = world.run({"username": "octocat", "password": token}, github={"token": token})
+    assert_failed(result, "invalid-input")
+    assert world.logins == [] and world.builds == []
+    assert any("only ever sent to ghcr.io" in e for e in result.errors)
+    assert token not in result.stdout + result.summary
+
+
 def test_id_token_missing(world):
     result = world.run(id_token=False)
     assert_failed(result, "id-token-missing")
