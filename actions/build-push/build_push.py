@@ -79,7 +79,19 @@ def image_parts(image: str) -> tuple[str, str, bool]:
 
 def same_registry(a: str, b: str) -> bool:
     hub = {"docker.io", "index.docker.io", "registry-1.docker.io"}
+    a, b = a.lower(), b.lower()
     return a == b or (a in hub and b in hub)
+
+
+def lower_case(image: str) -> str:
+    """Registries keep repository names in lower case (as docker/metadata-action writes them), while
+    ``ghcr.io/${{ github.repository }}`` keeps the owner's and repository's capitals: a name that is
+    valid once lower-cased is lower-cased, with a notice; anything else is left for image_parts to refuse."""
+    lowered = image.lower()
+    if lowered != image and not NAME_RE.match(image) and NAME_RE.match(lowered):
+        actionkit.annotate("notice", f"image name lower-cased to {lowered} (registries require lower-case names)")
+        return lowered
+    return image
 
 
 def tag_rules(extra: str, ref: str) -> str:
@@ -149,6 +161,7 @@ def plan() -> None:
     image = env("INPUT_IMAGE")
     if not image:
         raise ActionFailure("invalid-input", "image is required, like ghcr.io/org/app")
+    image = lower_case(image)
     host, path, explicit = image_parts(image)
     registry = env("INPUT_REGISTRY") or host
     if explicit and not same_registry(registry, host):

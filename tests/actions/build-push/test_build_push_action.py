@@ -76,6 +76,16 @@ def test_push_keyless_sign_and_verify(world, bp):
     assert oci.PASSWORD not in result.stdout + result.summary
 
 
+def test_an_image_name_with_capitals_is_pushed_and_signed_lower_cased(world):
+    """`ghcr.io/${{ github.repository }}` for an owner with capitals (issue 10 item 13)."""
+    result = world.run({"image": f"{world.reg.host}/Org/App"})
+    assert not result.failed, (result.errors, result.stdout)
+    digest = world.registry_digest("main")
+    assert result.outputs["image-ref"] == f"{world.image}@{digest}"
+    assert result.outputs["signed"] == "true"
+    assert f"image name lower-cased to {world.image}" in " ".join(result.notices)
+
+
 def test_release_tag_signed_with_a_pem_key(world):
     private, public = world_keys(world, "key-pass-1")
     result = world.run({"cosign-key": private, "cosign-password": "key-pass-1", "provenance": "false"},

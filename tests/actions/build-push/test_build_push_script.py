@@ -52,6 +52,20 @@ def test_plan_never_pushes_or_signs_for_pull_requests(script, event):
     assert run.outputs["push"] == "false" and run.outputs["sign"] == "false"
 
 
+@pytest.mark.parametrize("given,expected", [
+    ("ghcr.io/My-Org/My_Service", "ghcr.io/my-org/my_service"),
+    ("ghcr.io/Org/App", "ghcr.io/org/app"),
+    ("GHCR.io/octo-org/Hello.World", "ghcr.io/octo-org/hello.world"),
+])
+def test_plan_lower_cases_the_image_name(script, given, expected):
+    """Issue 10 item 13: `ghcr.io/${{ github.repository }}` of an owner or repository with capitals was
+    refused; registries store repository names in lower case (docker/metadata-action lower-cases too)."""
+    run = plan(script, INPUT_IMAGE=given)
+    assert run.code == 0, run.stdout
+    assert run.outputs["image"] == expected and run.outputs["registry"] == "ghcr.io"
+    assert f"::notice::image name lower-cased to {expected}" in run.stdout
+
+
 def test_plan_push_false_builds_only(script):
     run = plan(script, INPUT_PUSH="false")
     assert run.outputs["push"] == "false" and run.outputs["sign"] == "false"
@@ -95,7 +109,8 @@ def test_plan_keyless_without_id_token_fails_before_building(script):
     ({"INPUT_IMAGE": ""}, "image is required"),
     ({"INPUT_IMAGE": "ghcr.io/org/app:v1"}, "without a tag or digest"),
     ({"INPUT_IMAGE": f"ghcr.io/org/app@{DIGEST}"}, "without a tag or digest"),
-    ({"INPUT_IMAGE": "ghcr.io/Org/App"}, "not a valid image name"),
+    ({"INPUT_IMAGE": "ghcr.io/org/.github"}, "not a valid image name"),
+    ({"INPUT_IMAGE": "ghcr.io/Org/Bad--_Name"}, "not a valid image name"),
     ({"INPUT_REGISTRY": "docker.io"}, 'registry "docker.io" is not the registry'),
     ({"INPUT_IMAGE": "org/app", "INPUT_REGISTRY": "ghcr.io"}, 'image "org/app" names no registry (Docker Hub)'),
     ({"INPUT_REGISTRY": "registry.example.com", "INPUT_USERNAME": "octocat", "INPUT_HAS_PASSWORD": "true",

@@ -67,3 +67,28 @@ def test_secrets_win_for_any_registry():
     for registry in ("ghcr.io", "registry.example.com"):
         given = rendered_with(inputs_with_defaults(image=f"{registry}/org/svc", registry=registry), secrets)
         assert (given["username"], given["password"]) == ("robot", "s3cret")
+
+
+def template_image(repository: str) -> str:
+    doc = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    value = doc["jobs"]["image"]["with"]["image"]
+    return render(Scope({"github": {"repository": repository}}), value)
+
+
+@pytest.mark.parametrize("repository,expected", [
+    ("My-Org/Service_API", "ghcr.io/my-org/service_api"),
+    ("octo-org/hello_world", "ghcr.io/octo-org/hello_world"),
+    ("OctoCat/Hello-World", "ghcr.io/octocat/hello-world"),
+])
+def test_the_starter_template_works_for_capitals_and_underscores(script, repository, expected):
+    """Issue 10 item 13: the template's `ghcr.io/${{ github.repository }}`, through container.yml, into
+    the action's plan: accepted, and the pushed name is the lower-case one."""
+    image = template_image(repository)
+    assert image == f"ghcr.io/{repository}"
+    given = rendered_with(inputs_with_defaults(image=image), secrets={}, github={"repository": repository})
+    run = script("plan", env={"INPUT_IMAGE": given["image"], "INPUT_REGISTRY": given["registry"],
+                              "INPUT_USERNAME": given["username"], "INPUT_HAS_PASSWORD": "true",
+                              "INPUT_REQUIRE_LOGIN": given["require-login"], "GITHUB_EVENT_NAME": "push",
+                              "GITHUB_REF": "refs/heads/main", "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/t"})
+    assert run.code == 0, run.stdout
+    assert run.outputs["image"] == expected
