@@ -14,6 +14,7 @@ them do the building and installing. Standard library only: it runs with the run
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import os
 import re
@@ -152,6 +153,31 @@ def check_public_key(value: str) -> None:
                             f'... -----END PUBLIC KEY-----), not a path or anything else: got "{shown}"')
 
 
+SIGN_REF_RE = re.compile(r"^refs/(?:heads|tags)/[A-Za-z0-9._/*?\[\]+-]+$")
+
+
+def sign_ref_patterns(text: str) -> list[str]:
+    patterns = split_list(text)
+    for pattern in patterns:
+        if not SIGN_REF_RE.match(pattern) or ".." in pattern:
+            raise ActionFailure("invalid-input", f'sign-refs entry "{pattern}" must be a branch or tag ref pattern '
+                                "like refs/heads/release/* or refs/tags/v*")
+    return patterns
+
+
+def unsigned_reason(ref: str, default_branch: str, patterns: list[str]) -> str:
+    """Why a pushed image of ``ref`` is not signed; empty when it is. A signature certifies the ref that
+    built the image: the default branch and tags by default, the ``sign-refs`` patterns besides."""
+    if ref.startswith("refs/tags/") or (default_branch and ref == f"refs/heads/{default_branch}"):
+        return ""
+    if any(fnmatch.fnmatchcase(ref, pattern) for pattern in patterns):
+        return ""
+    if not default_branch and ref.startswith("refs/heads/"):
+        return (f"the event names no default branch, so {ref} is not known to be it; add it to sign-refs "
+                "to sign it")
+    return f"{ref or 'this ref'} is neither the default branch nor a tag (sign-refs widens what is signed)"
+
+
 def cache_scope(path: str) -> str:
     """One GitHub cache scope per image, so two images built by one repository do not evict each other."""
     return "build-push-" + re.sub(r"[^a-z0-9._-]+", "-", path)
@@ -199,7 +225,11 @@ def plan() -> None:
     for name, value in (("certificate-identity", identity), ("certificate-oidc-issuer", issuer)):
         if value and not value.startswith("https://"):
             raise ActionFailure("invalid-input", f'{name} "{value}" must be an https:// URL')
-    signing = push and sign
+    patterns = sign_ref_patterns(env("INPUT_SIGN_REFS"))
+    not_signed = unsigned_reason(env("GITHUB_REF"), env("DEFAULT_BRANCH"), patterns) if push and sign else ""
+    signing = push and sign and not not_signed
+    if not_signed:
+        actionkit.annotate("notice", f"not signing: {not_signed}")
     if signing and mode == "keyless" and not env("ACTIONS_ID_TOKEN_REQUEST_URL"):
         raise ActionFailure("id-token-missing", "keyless signing needs an OIDC token: give the job the permission "
                             "`id-token: write`, or sign with cosign-key")
@@ -211,6 +241,7 @@ def plan() -> None:
         "cache-from": f"type=gha,scope={cache_scope(path)}" if cache else "",
         "cache-to": f"type=gha,mode=max,scope={cache_scope(path)}" if cache else "",
         "sign": str(signing).lower(), "sign-mode": mode, "cosign-version": version,
+        "unsigned-reason": not_signed,
     }
     for name, value in outputs.items():
         set_output(name, value)
@@ -305,8 +336,10 @@ def sign() -> None:
 def oidc_claims() -> dict:
     """The claims of the job's GitHub OIDC token (audience ``sigstore``, as cosign asks for it).
 
-    Fulcio writes the token's ``job_workflow_ref`` into the certificate: for a job in a reusable
-    workflow that is the reusable workflow, which no ``github`` context property names."""
+    Fulcio writes the token's ``job_workflow_ref`` into the certificate's SAN (for a job in a reusable
+    workflow that is the reusable workflow, which no ``github`` context property names) and the
+    caller's ``repository``, ``ref``, ``sha`` and ``event_name`` into its GitHub extensions
+    (fulcio pkg/identity/github/principal.go)."""
     url, token = env("ACTIONS_ID_TOKEN_REQUEST_URL"), env("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
     if not url or not token:
         return {}
@@ -318,17 +351,18 @@ def oidc_claims() -> dict:
             jwt = json.load(response).get("value", "")
         actionkit.mask(jwt)
         body = jwt.split(".")[1]
-        return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+        return claims if isinstance(claims, dict) else {}
     except (urllib.error.URLError, OSError, ValueError, IndexError, AttributeError):
         return {}
 
 
-def certificate_identity() -> str:
+def certificate_identity(claims: dict) -> str:
     explicit = env("INPUT_CERTIFICATE_IDENTITY")
     if explicit:
         return explicit
     server = env("GITHUB_SERVER_URL") or "https://github.com"
-    claim = oidc_claims().get("job_workflow_ref", "")
+    claim = str(claims.get("job_workflow_ref") or "")
     if claim:
         return f"{server}/{claim}"
     workflow_ref = env("GITHUB_WORKFLOW_REF")
@@ -338,6 +372,29 @@ def certificate_identity() -> str:
     actionkit.annotate("warning", "could not read job_workflow_ref from the OIDC token; verifying against "
                        f"the calling workflow {workflow_ref}")
     return f"{server}/{workflow_ref}"
+
+
+# certificate extension flag -> (token claim, the runner's variable for the same value)
+BINDING = (
+    ("--certificate-github-workflow-repository", "repository", "GITHUB_REPOSITORY"),
+    ("--certificate-github-workflow-ref", "ref", "GITHUB_REF"),
+    ("--certificate-github-workflow-sha", "sha", "GITHUB_SHA"),
+    ("--certificate-github-workflow-trigger", "event_name", "GITHUB_EVENT_NAME"),
+)
+
+
+def caller_binding(claims: dict) -> list[str]:
+    """The flags that bind a keyless signature to the caller's repository, ref, commit and trigger as
+    well as to the workflow: every caller of a reusable workflow gets the same SAN, so without them a
+    signature made by any repository or branch calling container.yml would pass."""
+    args = []
+    for flag, claim, variable in BINDING:
+        value = str(claims.get(claim) or "") or env(variable)
+        if not value:
+            raise ActionFailure("verify-failed", f"cannot bind the signature to the caller: no {claim} claim in the "
+                                f"OIDC token and no {variable}")
+        args += [flag, value]
+    return args
 
 
 def public_key_file(mode: str, key: str) -> Path:
@@ -374,9 +431,10 @@ def verify() -> None:
     mode = env("SIGN_MODE") or "keyless"
     key = os.environ.get("COSIGN_KEY", "").strip()
     if mode == "keyless":
-        identity = certificate_identity()
+        claims = oidc_claims()
+        identity = certificate_identity(claims)
         issuer = env("INPUT_CERTIFICATE_OIDC_ISSUER") or GITHUB_ISSUER
-        args = ["--certificate-identity", identity, "--certificate-oidc-issuer", issuer]
+        args = ["--certificate-identity", identity, "--certificate-oidc-issuer", issuer, *caller_binding(claims)]
         shown = args
     elif mode == "kms":
         args = shown = ["--key", key]
@@ -426,7 +484,8 @@ def summary() -> None:
         why = f"`{event}` event" if event in NO_PUSH_EVENTS else "push: false"
         lines.append(f"Built but not pushed ({why}), so not signed or verified.")
     elif pushed and env("PLAN_SIGN") != "true" and not reason:
-        lines.append("Pushed; signing is off (`sign: false`).")
+        why = env("UNSIGNED_REASON")
+        lines.append(f"Pushed; not signed: {md_text(why)}." if why else "Pushed; signing is off (`sign: false`).")
     command = env("VERIFY_COMMAND")
     if command:
         lines += ["Verify the signature:", "", "```sh", command, "```"]
@@ -434,6 +493,11 @@ def summary() -> None:
         if public_key:
             lines += ["", "with `cosign.pub`:", "", "```", public_key, "```"]
     actionkit.summary("\n".join(lines) + "\n")
+
+
+def md_text(text: str) -> str:
+    """Prose in the summary: refs and paths keep their characters, only what would break the markdown is escaped."""
+    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
 
 
 REASON_MESSAGES = {

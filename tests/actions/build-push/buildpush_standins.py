@@ -162,9 +162,12 @@ class World:
         if id_token:
             env.update(self.oidc.env)
         given = {"image": self.image, "username": oci.USER, "password": oci.PASSWORD, **(inputs or {})}
+        context = {"sha": SHA, **(github or {})}
+        # every event payload GitHub sends names the repository and its default branch (schedule excepted)
+        context.setdefault("event", {})
+        context["event"] = {"repository": {"full_name": "org/svc", "default_branch": "main"}, **context["event"]}
         return run_action(oci_action(), inputs=given, workspace=self.workspace, env=env, path=[self.cosign_bin],
-                          github={"sha": SHA, **(github or {})}, stand_ins={**self.stand_ins, **stand_ins},
-                          timeout=240)
+                          github=context, stand_ins={**self.stand_ins, **stand_ins}, timeout=240)
 
     def cosign_calls(self) -> list[list[str]]:
         log = self.cosign_bin / "cosign.log"

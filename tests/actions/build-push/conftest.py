@@ -202,6 +202,22 @@ def referrers(reg: oci.Registry, repo: str, digest: str) -> list[dict]:
     return out
 
 
+def verify_command_for(cosign_bin: Path, script, reg: oci.Registry, docker_config: Path, oidc, work: Path,
+                       ref: str) -> str:
+    """The verify command the action prints for ``ref`` in the job the OIDC fixture stands for: the
+    job signs another image of its own and prints the command, in which only the digest differs."""
+    layout = work / "layout-own"
+    oci.build_multiarch_layout(layout, "own", arches=("amd64",))  # another image: another digest
+    reg.push_layout(layout, "org/app", "own")
+    own = f"{reg.host}/org/app@{reg.raw_manifest_digest('org/app', 'own')}"
+    assert own != ref
+    env = {"IMAGE_REF": own, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config), **oidc.env}
+    assert script("sign", env=env, path=[cosign_bin]).code == 0
+    run = script("verify", env=env, path=[cosign_bin])
+    assert run.code == 0, run.stdout
+    return run.outputs["verify-command"].replace(own, ref)
+
+
 def tags(reg: oci.Registry, repo: str) -> list[str]:
     return ocidist.Client(reg.host, credentials=(oci.USER, oci.PASSWORD)).tags(repo)
 
@@ -212,4 +228,5 @@ def bp():
     return SimpleNamespace(ACTION=ACTION, ISSUER=ISSUER, WORKFLOW_REF=WORKFLOW_REF, SVC_SHA=SVC_SHA,
                            cosign_calls=cosign_calls, generate_key_pair=generate_key_pair, login=login,
                            push_image=push_image, parse_outputs=parse_file_command, github_claims=github_claims,
-                           referrers=referrers, tags=tags)
+                           referrers=referrers, tags=tags,
+                           verify_command_for=verify_command_for)

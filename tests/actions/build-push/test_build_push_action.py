@@ -51,15 +51,18 @@ def test_push_keyless_sign_and_verify(world, bp):
     assert digest == world.registry_digest(f"sha-{SHA[:7]}")
     ref = f"{world.image}@{digest}"
     identity = f"https://github.com/{bp.WORKFLOW_REF}"
+    binding = ["--certificate-github-workflow-repository", "org/svc", "--certificate-github-workflow-ref",
+               "refs/heads/main", "--certificate-github-workflow-sha", bp.SVC_SHA,
+               "--certificate-github-workflow-trigger", "push"]
     assert result.outputs == {
         "digest": digest, "image-ref": ref, "tags": f"{world.image}:main\n{world.image}:sha-{SHA[:7]}",
         "pushed": "true", "signed": "true", "failure-reason": "",
         "verify-command": f"cosign verify --certificate-identity {identity} "
-                          f"--certificate-oidc-issuer {bp.ISSUER} {ref}"}
-    # signed and verified BY DIGEST, keyless
+                          f"--certificate-oidc-issuer {bp.ISSUER} {' '.join(binding)} {ref}"}
+    # signed and verified BY DIGEST, keyless, bound to the caller's repository, ref, commit and trigger
     assert world.cosign_calls() == [
         ["sign", "--yes", ref],
-        ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, ref]]
+        ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, *binding, ref]]
     stored = bp.referrers(world.reg, "org/app", digest)  # cosign v3: a referrer bundle, no `.sig` tag
     assert [r["manifest"]["annotations"]["dev.sigstore.bundle.predicateType"] for r in stored] == [
         "https://sigstore.dev/cosign/sign/v1"]
@@ -84,6 +87,19 @@ def test_an_image_name_with_capitals_is_pushed_and_signed_lower_cased(world):
     assert result.outputs["image-ref"] == f"{world.image}@{digest}"
     assert result.outputs["signed"] == "true"
     assert f"image name lower-cased to {world.image}" in " ".join(result.notices)
+
+
+def test_a_feature_branch_is_pushed_but_not_signed(world, bp):
+    """Issue 10 item 9: only the default branch and tags are signed unless sign-refs widens it."""
+    result = world.run(github={"ref": "refs/heads/feature/x"})
+    assert not result.failed, (result.errors, result.stdout)
+    assert result.outputs["pushed"] == "true" and result.outputs["signed"] == "false"
+    assert world.cosign_calls() == [] and world.installs == []
+    assert "not signed: refs/heads/feature/x is neither the default branch nor a tag" in result.summary
+    world.oidc.claims = bp.github_claims(ref="refs/heads/feature/x")  # the token of that run
+    widened = world.run({"sign-refs": "refs/heads/feature/*"}, github={"ref": "refs/heads/feature/x"})
+    assert not widened.failed and widened.outputs["signed"] == "true"
+    assert "--certificate-github-workflow-ref refs/heads/feature/x" in widened.outputs["verify-command"]
 
 
 def test_release_tag_signed_with_a_pem_key(world):

@@ -7,6 +7,10 @@ skopeo) through the cosign STAND-IN (cosign_standin.py; cosign itself needs Fulc
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+
 import pytest
 
 DIGEST = "sha256:" + "ab" * 32
@@ -14,7 +18,7 @@ DIGEST = "sha256:" + "ab" * 32
 PLAN_ENV = {
     "INPUT_IMAGE": "ghcr.io/org/app", "INPUT_PUSH": "auto", "INPUT_PROVENANCE": "true", "INPUT_SBOM": "false",
     "INPUT_CACHE": "true", "INPUT_SIGN": "true", "INPUT_COSIGN_VERSION": "v3.1.2", "INPUT_HAS_PASSWORD": "false",
-    "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+    "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main", "DEFAULT_BRANCH": "main",
     "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t",
 }
 
@@ -64,6 +68,38 @@ def test_plan_lower_cases_the_image_name(script, given, expected):
     assert run.code == 0, run.stdout
     assert run.outputs["image"] == expected and run.outputs["registry"] == "ghcr.io"
     assert f"::notice::image name lower-cased to {expected}" in run.stdout
+
+
+@pytest.mark.parametrize("ref,sign_refs,default,signed", [
+    ("refs/heads/main", "", "main", True),
+    ("refs/tags/v1.2.3", "", "main", True),
+    ("refs/heads/trunk", "", "trunk", True),
+    ("refs/heads/feature/x", "", "main", False),                  # any other branch: pushed, not signed
+    ("refs/heads/main", "", "", False),                           # default branch unknown (schedule event)
+    ("refs/heads/main", "refs/heads/main", "", True),
+    ("refs/heads/release/1.2", "refs/heads/release/*", "main", True),
+    ("refs/heads/feature/x", "refs/heads/release/*\nrefs/tags/*", "main", False),
+])
+def test_plan_signs_the_default_branch_and_tags_only_unless_widened(script, ref, sign_refs, default, signed):
+    """Issue 10 item 9: a signature certifies a ref; by default only the default branch and tags are signed."""
+    run = plan(script, GITHUB_REF=ref, INPUT_SIGN_REFS=sign_refs, DEFAULT_BRANCH=default)
+    assert run.code == 0, run.stdout
+    assert run.outputs["push"] == "true"
+    assert run.outputs["sign"] == ("true" if signed else "false")
+    if not signed:
+        assert run.outputs["unsigned-reason"] and "sign-refs" in run.outputs["unsigned-reason"]
+
+
+def test_plan_needs_no_id_token_for_a_ref_that_is_not_signed(script):
+    run = plan(script, GITHUB_REF="refs/heads/feature/x", ACTIONS_ID_TOKEN_REQUEST_URL=None)
+    assert run.code == 0 and run.outputs["sign"] == "false"
+
+
+@pytest.mark.parametrize("value", ["main", "heads/*", "refs/pull/*", "refs/heads/ma in"])
+def test_plan_refuses_a_sign_refs_pattern_that_is_not_a_branch_or_tag(script, value):
+    run = plan(script, INPUT_SIGN_REFS=value)
+    assert run.code == 1 and run.outputs["failure-reason"] == "invalid-input"
+    assert "sign-refs" in run.stdout
 
 
 def test_plan_push_false_builds_only(script):
@@ -203,11 +239,16 @@ def test_keyless_sign_then_verify_by_digest(script, registry, docker_config, cos
     assert verified.code == 0, verified.stdout + verified.stderr
     identity = f"https://github.com/{bp.WORKFLOW_REF}"  # the token's job_workflow_ref, not GITHUB_WORKFLOW_REF
     assert verified.outputs["signed"] == "true"
+    # bound to the caller's repository, ref, commit and trigger as well (issue 10 item 9)
+    binding = ["--certificate-github-workflow-repository", "org/svc", "--certificate-github-workflow-ref",
+               "refs/heads/main", "--certificate-github-workflow-sha", bp.SVC_SHA,
+               "--certificate-github-workflow-trigger", "push"]
     assert verified.outputs["verify-command"] == (
-        f"cosign verify --certificate-identity {identity} --certificate-oidc-issuer {bp.ISSUER} {ref}")
+        f"cosign verify --certificate-identity {identity} --certificate-oidc-issuer {bp.ISSUER} "
+        f"{' '.join(binding)} {ref}")
     assert bp.cosign_calls(cosign_bin) == [
         ["sign", "--yes", ref],
-        ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, ref]]
+        ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, *binding, ref]]
     assert "The following checks were performed on each of these signatures:" in verified.stdout
     assert any("audience=sigstore" in r for r in oidc.requests)
     # cosign v3: the signature is a Sigstore bundle in a referrer manifest of the image (the registry has
@@ -233,10 +274,43 @@ def test_verify_identity_falls_back_to_the_workflow_ref(script, registry, docker
     assert script("sign", env=env, path=[cosign_bin]).code == 0
     verify_env = {"IMAGE_REF": ref, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config),
                   "GITHUB_SERVER_URL": "https://github.com", "GITHUB_WORKFLOW_REF": bp.WORKFLOW_REF}
+    verify_env.update(GITHUB_REPOSITORY="org/svc", GITHUB_REF="refs/heads/main", GITHUB_SHA=bp.SVC_SHA,
+                      GITHUB_EVENT_NAME="push")
     run = script("verify", env=verify_env, path=[cosign_bin])
     assert run.code == 0, run.stdout
     assert "::warning::could not read job_workflow_ref" in run.stdout
     assert f"--certificate-identity https://github.com/{bp.WORKFLOW_REF} " in run.outputs["verify-command"]
+    assert "--certificate-github-workflow-repository org/svc " in run.outputs["verify-command"]
+
+
+REUSABLE = "org/ci/.github/workflows/container.yml@refs/tags/v0.2.0"
+
+
+@pytest.mark.parametrize("signer", [
+    {"repository": "other-org/evil"},            # another repository (another organisation) calling container.yml
+    {"ref": "refs/heads/feature/x"},              # another branch of the service
+    {"repository": "org/svc-fork", "ref": "refs/heads/main"},
+])
+def test_a_signature_by_another_caller_of_the_same_workflow_fails_the_printed_verification(
+        script, registry, docker_config, cosign_bin, oidc, bp, tmp_path, signer):
+    """Issue 10 item 9: keyless verification bound only the reusable workflow (job_workflow_ref), the same
+    for every caller of container.yml@<ref>: an image signed by any caller passed the printed command."""
+    # the attacker's job: the same reusable workflow, called from another repository or branch
+    oidc.claims = bp.github_claims(job_workflow_ref=REUSABLE, **signer)
+    digest = bp.push_image(registry, tmp_path)
+    ref = f"{registry.host}/org/app@{digest}"
+    env = {"IMAGE_REF": ref, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config), **oidc.env}
+    assert script("sign", env=env, path=[cosign_bin]).code == 0
+    # the service's own job (org/svc, main) verifies that digest with the command it prints
+    oidc.claims = bp.github_claims(job_workflow_ref=REUSABLE)
+    run = script("verify", env=env, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == "verify-failed"
+    assert "no matching attestations" in run.stdout
+    # and the command printed for this digest, run as a consumer would run it, fails too
+    printed = bp.verify_command_for(cosign_bin, script, registry, docker_config, oidc, tmp_path, ref)
+    proc = subprocess.run(shlex.split(printed), capture_output=True, text=True, env={
+        **os.environ, "PATH": f"{cosign_bin}:{os.environ['PATH']}", "DOCKER_CONFIG": str(docker_config)})
+    assert proc.returncode == 1 and "no matching attestations" in proc.stderr, proc.stderr
 
 
 def test_verify_with_the_wrong_identity_fails(script, registry, docker_config, cosign_bin, oidc, bp, tmp_path):

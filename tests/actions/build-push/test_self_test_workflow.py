@@ -66,7 +66,8 @@ def run_job(world: World, tmp_path: Path, name: str, event: str = "push", id_tok
         env.update(world.oidc.env)
     return run_action(action, workspace=world.workspace, env=env, path=[world.cosign_bin],
                       github={"sha": SHA, "repository": "org/ci", "event_name": event, "ref": "refs/heads/main",
-                              "run_id": "777", "workflow_ref": workflow_ref},
+                              "run_id": "777", "workflow_ref": workflow_ref,
+                              "event": {"repository": {"full_name": "org/ci", "default_branch": "main"}}},
                       stand_ins={**world.stand_ins, "actions/checkout": checkout}, timeout=240)
 
 
