@@ -3,17 +3,21 @@
 Each subcommand is one step of ``action.yml``; the docker/* and sigstore/cosign-installer steps between
 them do the building and installing. Standard library only: it runs with the runner's ``python3``.
 
-    plan     validate the inputs; decide push, login, tag rules, cache and signing mode
-    digest   check the digest docker/build-push-action reported; form ``name@sha256:...``
-    sign     ``cosign sign --yes [--key K] NAME@sha256:...`` (never a tag)
-    verify   ``cosign verify`` with the workflow's certificate identity or the key
-    summary  the job summary table and the exact ``cosign verify`` command
-    reason   record the failure of a ``uses:`` step (``build_push.py reason build-failed``)
+    plan             validate the inputs; decide push, login, tag rules, cache, scan and signing
+    digest           check the digest docker/build-push-action reported; form ``name@sha256:...``
+    install-scanner  the pinned Trivy, checked by SHA-256 (scanning.py)
+    scan             scan the image by digest; counts, SARIF, the gate (scanning.py)
+    sign             ``cosign sign --yes [--key K] NAME@sha256:...`` (never a tag), only what passed
+    verify           ``cosign verify`` with the workflow's identity and the caller's binding, or the key
+    attest           ``cosign attest`` the scan, SBOM and provenance by digest; ``cosign verify-attestation``
+    summary          the job summary: digest, scan, the exact verify commands
+    reason           record the failure of a ``uses:`` step (``build_push.py reason build-failed``)
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import fnmatch
 import json
 import os
@@ -30,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
 import actionkit  # noqa: E402
+import scanning  # noqa: E402 (beside this file)
 from actionkit import ActionFailure, env, env_bool, set_output  # noqa: E402
 
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
@@ -45,6 +50,12 @@ FLAVOR_KEYS = ("latest", "prefix", "suffix")
 # Events whose builds are never pushed: the code comes from a pull request (or a merge queue candidate).
 NO_PUSH_EVENTS = ("pull_request", "pull_request_target", "merge_group")
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+SIGN_PREDICATE = "https://sigstore.dev/cosign/sign/v1"  # cosign v3's signature statement (sign.go)
+LEGACY_SIGNATURE = "cosign container image signature"  # the simple-signing payload of cosign v1/v2
+# what `attest` can attach: cosign --type, the predicate type it becomes (options/predicate.go)
+ATTESTATIONS = {"vuln": ("vuln", "https://cosign.sigstore.dev/attestation/vuln/v1"),
+                "sbom": ("cyclonedx", "https://cyclonedx.org/bom"),
+                "provenance": ("slsaprovenance02", "https://slsa.dev/provenance/v0.2")}
 # The only registry the job's own GITHUB_TOKEN is ever sent to.
 JOB_TOKEN_REGISTRY = "ghcr.io"
 COMMAND_TIMEOUT = 600
@@ -233,6 +244,38 @@ def plan() -> None:
     if signing and mode == "keyless" and not env("ACTIONS_ID_TOKEN_REQUEST_URL"):
         raise ActionFailure("id-token-missing", "keyless signing needs an OIDC token: give the job the permission "
                             "`id-token: write`, or sign with cosign-key")
+    scan = env_bool("INPUT_SCAN", True)
+    gate = scanning.severities(env("INPUT_SEVERITY") or "CRITICAL,HIGH")
+    env_bool("INPUT_IGNORE_UNFIXED")
+    fail_on = (env("INPUT_FAIL_ON") or "fail").lower()
+    if fail_on not in ("fail", "warn"):
+        raise ActionFailure("invalid-input", f'fail-on must be "fail" or "warn", not "{fail_on}"')
+    if scan and env("INPUT_IGNORE_FILE"):  # checked before anything is built; the scan checks it again
+        with tempfile.TemporaryDirectory() as work:
+            scanning.checked_ignore_file(env("INPUT_IGNORE_FILE"), Path(work))
+    db_repo = env("INPUT_DB_REPOSITORY")
+    if db_repo and not re.match(r"^[A-Za-z0-9.-]+(?::[0-9]+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+)?$", db_repo):
+        raise ActionFailure("invalid-input", f'trivy-db-repository "{db_repo}" must be an image reference like '
+                            "mirror.example.com/aquasec/trivy-db:2")
+    attest = []
+    for item in split_list(env("INPUT_ATTEST", "vuln,sbom,provenance")):
+        if item not in ATTESTATIONS:
+            raise ActionFailure("invalid-input", f'attest item "{item}" must be one of {", ".join(ATTESTATIONS)}')
+        if (item in ("vuln", "sbom") and not scan) or (item == "provenance" and not provenance):
+            actionkit.annotate("notice", f"not attesting {item}: " + ("provenance is off" if item == "provenance"
+                                                                     else "scan is off (Trivy makes it)"))
+            continue
+        attest.append(item)
+    upload = env_bool("INPUT_UPLOAD_SARIF", True) and scan
+    head_repo = env("PR_HEAD_REPOSITORY")
+    if upload and head_repo and head_repo.lower() != env("GITHUB_REPOSITORY").lower():
+        actionkit.annotate("notice", "the scan's SARIF is not uploaded: a pull request from a fork gets a read-only "
+                           "token (the report is in the scan-sarif output)")
+        upload = False
+    oci_output = ""
+    if scan and not push:  # built, not pushed: exported as an OCI archive, scanned from it
+        oci_output = str(Path(tempfile.mkdtemp(prefix="build-push-image-", dir=env("RUNNER_TEMP") or None))
+                         / "image.tar")
     outputs = {
         "image": image, "registry": registry, "login": str(bool(username)).lower(),
         "push": str(push).lower(), "event": event, "tag-rules": tag_rules(env("INPUT_TAGS"), env("GITHUB_REF")),
@@ -242,10 +285,15 @@ def plan() -> None:
         "cache-to": f"type=gha,mode=max,scope={cache_scope(path)}" if cache else "",
         "sign": str(signing).lower(), "sign-mode": mode, "cosign-version": version,
         "unsigned-reason": not_signed,
+        "scan": str(scan).lower(), "severity": ",".join(gate), "fail-on": fail_on,
+        "upload-sarif": str(upload).lower(), "sarif-category": f"build-push/{image}",
+        "attest": ",".join(attest) if signing else "", "platforms": ",".join(split_list(env("INPUT_PLATFORMS"))),
+        "outputs": f"type=oci,dest={oci_output}" if oci_output else "", "oci-archive": oci_output,
     }
     for name, value in outputs.items():
         set_output(name, value)
-    print(f"image {image}: push={outputs['push']} (event {event or 'unknown'}), sign={outputs['sign']} ({mode})")
+    print(f"image {image}: push={outputs['push']} (event {event or 'unknown'}), scan={outputs['scan']}, "
+          f"sign={outputs['sign']} ({mode})")
 
 
 # ------------------------------------------------------------------ digest
@@ -269,8 +317,18 @@ def digest() -> None:
     if reported and from_meta and reported != from_meta:
         raise ActionFailure("invalid-digest", f"the build's digest {reported} differs from its metadata's {from_meta}")
     image = env("PLAN_IMAGE")
+    if env("PLAN_PUSH") == "false":  # built into an OCI archive to be scanned, not pushed
+        archive = env("PLAN_OCI_ARCHIVE")
+        if not archive or not Path(archive).is_file():
+            raise ActionFailure("invalid-digest", "the build wrote no OCI archive to scan")
+        set_output("scan-digest", value)
+        set_output("scan-input", archive)
+        print(f"built {image}@{value} (not pushed)")
+        return
     set_output("digest", value)
     set_output("image-ref", f"{image}@{value}")
+    set_output("scan-digest", value)
+    set_output("scan-target", f"{image}@{value}")
     print(f"pushed {image}@{value}")
 
 
@@ -325,8 +383,18 @@ def key_args(mode: str, key: str) -> tuple[list[str], dict[str, str]]:
     return [], {}
 
 
+def scan_passed(ref: str) -> None:
+    """Sign (and attest) only what the scan of exactly this digest passed."""
+    if env("PLAN_SCAN") == "false":
+        return
+    if env("SCAN_PASSED") != "true" or env("SCAN_DIGEST") != ref.partition("@")[2]:
+        raise ActionFailure("vulnerabilities-found" if env("SCAN_PASSED") == "false" else "scan-failed",
+                            f"refusing to sign {ref}: no passed scan of this digest")
+
+
 def sign() -> None:
     ref = image_ref()
+    scan_passed(ref)
     mode = env("SIGN_MODE") or "keyless"
     args, extra = key_args(mode, os.environ.get("COSIGN_KEY", "").strip())
     run_cosign(["sign", "--yes", *args, ref], "sign-failed", extra)
@@ -420,14 +488,21 @@ def check_verified(stdout: str, ref: str) -> None:
         payloads = json.loads(stdout.strip().splitlines()[-1]) if stdout.strip() else []
     except json.JSONDecodeError:
         raise ActionFailure("verify-failed", "cosign verify printed no JSON list of verified signatures") from None
-    digests = {((p.get("critical") or {}).get("image") or {}).get("docker-manifest-digest")
-               for p in payloads if isinstance(p, dict)} if isinstance(payloads, list) else set()
+    found = [(p.get("critical") or {}) for p in payloads if isinstance(p, dict)] if isinstance(payloads, list) else []
+    digests = {(c.get("image") or {}).get("docker-manifest-digest") for c in found}
     if want not in digests:
         raise ActionFailure("verify-failed", f"cosign verify found no signature for {want}")
+    # cosign v3 counts every verified bundle, attestations by the same identity included: a signature must be there
+    if not any((c.get("image") or {}).get("docker-manifest-digest") == want
+               and c.get("type") in (SIGN_PREDICATE, LEGACY_SIGNATURE) for c in found):
+        raise ActionFailure("verify-failed", f"cosign verify found attestations of {want} but no signature")
 
 
-def verify() -> None:
-    ref = image_ref()
+@contextlib.contextmanager
+def verification(reason: str):
+    """``(args for cosign, args to print, public key PEM or "")`` that verify what this job signed: keyless,
+    the workflow's identity and the caller's binding; with a key, the key (a PEM key through a fresh
+    temporary file, removed afterwards, printed as ``cosign.pub``)."""
     mode = env("SIGN_MODE") or "keyless"
     key = os.environ.get("COSIGN_KEY", "").strip()
     if mode == "keyless":
@@ -435,22 +510,26 @@ def verify() -> None:
         identity = certificate_identity(claims)
         issuer = env("INPUT_CERTIFICATE_OIDC_ISSUER") or GITHUB_ISSUER
         args = ["--certificate-identity", identity, "--certificate-oidc-issuer", issuer, *caller_binding(claims)]
-        shown = args
+        yield args, args, ""
     elif mode == "kms":
-        args = shown = ["--key", key]
+        yield ["--key", key], ["--key", key], ""
     else:
-        path = public_key_file(mode, key)
         try:
-            public_key = path.read_text(encoding="utf-8").strip()
-            stdout = run_cosign(["verify", "--key", str(path), ref], "verify-failed")
+            path = public_key_file(mode, key)
+        except ActionFailure as failure:
+            raise ActionFailure(reason, failure.message) from None
+        try:
+            yield ["--key", str(path)], ["--key", "cosign.pub"], path.read_text(encoding="utf-8").strip()
         finally:
             shutil.rmtree(path.parent, ignore_errors=True)
-        check_verified(stdout, ref)
-        finish_verify(["--key", "cosign.pub"], ref, public_key)
-        return
-    stdout = run_cosign(["verify", *args, ref], "verify-failed")
+
+
+def verify() -> None:
+    ref = image_ref()
+    with verification("verify-failed") as (args, shown, public_key):
+        stdout = run_cosign(["verify", *args, ref], "verify-failed")
     check_verified(stdout, ref)
-    finish_verify(shown, ref, "")
+    finish_verify(shown, ref, public_key)
 
 
 def finish_verify(shown: list[str], ref: str, public_key: str) -> None:
@@ -462,7 +541,133 @@ def finish_verify(shown: list[str], ref: str, public_key: str) -> None:
     print(f"verified: {command}")
 
 
+# ------------------------------------------------------------------ attest
+
+def provenance_predicates(meta_text: str) -> list[tuple[str, bytes]]:
+    """The SLSA v0.2 provenance buildx put in its metadata file, per platform (buildx build/provenance.go:
+    ``buildx.build.provenance`` or ``buildx.build.provenance/<platform>``, base64 JSON)."""
+    try:
+        meta = json.loads(meta_text) if meta_text else {}
+    except json.JSONDecodeError:
+        raise ActionFailure("attest-failed", "docker/build-push-action's metadata output is not JSON") from None
+    out = []
+    for key in sorted(k for k in meta if k == "buildx.build.provenance" or k.startswith("buildx.build.provenance/")):
+        try:
+            data = base64.b64decode(str(meta[key]), validate=True)
+            if not isinstance(json.loads(data), dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            raise ActionFailure("attest-failed", f"{key} in the build's metadata is not base64 JSON: {exc}") from None
+        out.append((key.partition("/")[2] or "build", data))
+    return out
+
+
+def sbom_predicate(ref: str, work: Path) -> Path:
+    out = work / "sbom.cdx.json"
+    neutral = work / "cwd"
+    neutral.mkdir(exist_ok=True)
+    args = ["image", "--scanners", "vuln", "--format", "cyclonedx", "--output", str(out), "--cache-dir",
+            env("SCAN_CACHE_DIR"), "--skip-db-update", "--no-progress", "--image-src", "remote", ref]
+    proc = scanning.run_trivy(env("TRIVY"), args, neutral)
+    if proc.returncode != 0:
+        raise ActionFailure("attest-failed", f"trivy could not write the SBOM (exit {proc.returncode}): "
+                            f"{scanning.last_error(proc)}")
+    return out
+
+
+def check_attestation(stdout: str, ref: str, predicate_type: str) -> None:
+    """``cosign verify-attestation`` prints each verified DSSE envelope: one must be of this type and digest."""
+    want = ref.partition("@")[2].partition(":")[2]
+    for line in stdout.splitlines():
+        try:
+            envelope = json.loads(line)
+            statement = json.loads(base64.b64decode(envelope["payload"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+        if statement.get("predicateType") == predicate_type and any(
+                (s.get("digest") or {}).get("sha256") == want for s in statement.get("subject") or []):
+            return
+    raise ActionFailure("attest-failed", f"cosign verify-attestation found no {predicate_type} attestation of {ref}")
+
+
+def attest() -> None:
+    """Attach the scan, the SBOM and the provenance to the signed digest, each verified right after."""
+    ref = image_ref()
+    scan_passed(ref)
+    wanted = split_list(env("PLAN_ATTEST"))
+    mode = env("SIGN_MODE") or "keyless"
+    key_flags, extra = key_args(mode, os.environ.get("COSIGN_KEY", "").strip())
+    work = Path(tempfile.mkdtemp(prefix="build-push-attest-", dir=env("RUNNER_TEMP") or None))
+    todo: list[tuple[str, Path]] = []
+    try:
+        for item in wanted:
+            if item == "vuln":
+                todo.append(("vuln", Path(env("SCAN_PREDICATE"))))
+            elif item == "sbom":
+                todo.append(("sbom", sbom_predicate(ref, work)))
+            elif item == "provenance":
+                found = provenance_predicates(env("BUILD_METADATA"))
+                if not found:
+                    actionkit.annotate("notice", "not attesting provenance: the build reported none")
+                for n, (_, data) in enumerate(found):
+                    path = work / f"provenance-{n}.json"
+                    path.write_bytes(data)
+                    todo.append(("provenance", path))
+        done, commands = [], []
+        for item, predicate in todo:
+            kind, predicate_type = ATTESTATIONS[item]
+            run_cosign(["attest", "--yes", *key_flags, "--type", kind, "--predicate", str(predicate), ref],
+                       "attest-failed", extra)
+            if item not in [d["type"] for d in done]:
+                done.append({"type": item, "predicate-type": predicate_type})
+        with verification("attest-failed") as (args, shown, _):
+            for entry in done:
+                kind, predicate_type = ATTESTATIONS[entry["type"]]
+                stdout = run_cosign(["verify-attestation", "--type", kind, *args, ref], "attest-failed")
+                check_attestation(stdout, ref, predicate_type)
+                commands.append(" ".join(shlex.quote(a) for a in ["cosign", "verify-attestation", "--type", kind,
+                                                                  *shown, ref]))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    set_output("attestations", json.dumps(done, separators=(",", ":")))
+    set_output("attest-commands", "\n".join(commands))
+    print(f"attested {ref}: {', '.join(d['type'] for d in done) or 'nothing'}")
+
+
 # ------------------------------------------------------------------ summary and reasons
+
+def scan_lines() -> list[str]:
+    """The scan's part of the summary: counts by severity, the gate, the ignore entries it applied."""
+    if env("PLAN_SCAN") != "true":
+        return ["Not scanned (`scan: false`).", ""] if env("PLAN_IMAGE") else []
+    try:
+        counts = json.loads(env("SCAN_COUNTS")) if env("SCAN_COUNTS") else {}
+        ignored = json.loads(env("SCAN_IGNORED")) if env("SCAN_IGNORED") else []
+    except json.JSONDecodeError:
+        counts, ignored = {}, []
+    if not counts:
+        return ["Not scanned: the scan did not run to the end (see the failure above); nothing was signed.", ""]
+    gate = env("PLAN_SEVERITY") or "CRITICAL,HIGH"
+    lines = [f"### Scan (Trivy, by digest `{env('SCAN_DIGEST')}`)", "",
+             "| " + " | ".join(scanning.SEVERITIES) + " |", "|" + "---|" * len(scanning.SEVERITIES),
+             "| " + " | ".join(str(counts.get(s, 0)) for s in scanning.SEVERITIES) + " |", ""]
+    blocking = int(env("SCAN_BLOCKING") or 0)
+    options = f"severity {gate}" + (", unfixed ignored" if env("INPUT_IGNORE_UNFIXED") == "true" else "")
+    if blocking and env("PLAN_FAIL_ON") == "warn":
+        lines.append(f"**{blocking} finding(s) at {gate}**, accepted by `fail-on: warn` ({options}).")
+    elif blocking:
+        lines.append(f"**{blocking} finding(s) at {gate}**: not signed, not attested ({options}).")
+    else:
+        lines.append(f"No finding at {gate} ({options}).")
+    if ignored:
+        lines += ["", f"Accepted by `{md_text(env('INPUT_IGNORE_FILE'))}` (shown so that a reviewer sees each one):", "",
+                  "| ID | Until | Applied | Reason |", "|---|---|---|---|"]
+        lines += [f"| {md_text(e['id'])} | {e['expires']} | {'yes' if e.get('applied') else 'no'} | "
+                  f"{actionkit.md_escape(e['reason'])} |" for e in ignored]
+    if env("PLAN_UPLOAD_SARIF") == "true":
+        lines += ["", f"SARIF uploaded to code scanning, category `{env('PLAN_SARIF_CATEGORY')}`."]
+    return [*lines, ""]
+
 
 def summary() -> None:
     image, pushed = env("PLAN_IMAGE"), env("PLAN_PUSH") == "true"
@@ -479,10 +684,19 @@ def summary() -> None:
         if tags:
             lines.append("| Tags | " + "<br>".join(f"`{t}`" for t in tags) + " |")
         lines.append(f"| Signed | {'yes (' + env('SIGN_MODE') + ')' if signed else 'no'} |")
+        attested = []
+        try:
+            attested = [a["type"] for a in json.loads(env("ATTESTATIONS") or "[]")]
+        except (json.JSONDecodeError, TypeError, KeyError):
+            pass
+        lines.append(f"| Attested | {', '.join(attested) if attested else 'no'} |")
         lines.append("")
+        if env("BUILD_OUTCOME") == "success":
+            lines += scan_lines()
     if not pushed and image and not reason:
         why = f"`{event}` event" if event in NO_PUSH_EVENTS else "push: false"
-        lines.append(f"Built but not pushed ({why}), so not signed or verified.")
+        lines.append(f"Built {'and scanned ' if env('PLAN_SCAN') == 'true' else ''}but not pushed ({why}), so not "
+                     "signed or verified.")
     elif pushed and env("PLAN_SIGN") != "true" and not reason:
         why = env("UNSIGNED_REASON")
         lines.append(f"Pushed; not signed: {md_text(why)}." if why else "Pushed; signing is off (`sign: false`).")
@@ -492,6 +706,9 @@ def summary() -> None:
         public_key = env("PUBLIC_KEY")
         if public_key:
             lines += ["", "with `cosign.pub`:", "", "```", public_key, "```"]
+    attest_commands = env("ATTEST_COMMANDS")
+    if attest_commands:
+        lines += ["", "Verify the attestations (scan, SBOM, provenance):", "", "```sh", attest_commands, "```"]
     actionkit.summary("\n".join(lines) + "\n")
 
 
@@ -506,6 +723,7 @@ REASON_MESSAGES = {
     "metadata-failed": "docker/metadata-action failed to compute tags and labels",
     "build-failed": "the image build (or its push) failed; see the build step's log",
     "cosign-install-failed": "installing cosign failed (download or its verification)",
+    "sarif-upload-failed": "the SARIF upload to code scanning failed; the job needs security-events: write",
 }
 
 
@@ -517,7 +735,8 @@ def reason() -> None:
     raise ActionFailure(name, REASON_MESSAGES[name] + (f" ({extra})" if extra else ""))
 
 
-COMMANDS = {"plan": plan, "digest": digest, "sign": sign, "verify": verify, "summary": summary, "reason": reason}
+COMMANDS = {"plan": plan, "digest": digest, "install-scanner": scanning.install, "scan": scanning.scan, "sign": sign,
+            "verify": verify, "attest": attest, "summary": summary, "reason": reason}
 
 
 def run() -> None:

@@ -11,7 +11,9 @@ shapes GitHub documents:
 - ``GET /repos/{o}/{r}/git/tags/{sha}`` (annotated tag objects), ``/commits/{ref}``,
   ``/compare/{base}...{head}`` (``status`` ahead/behind/identical/diverged),
   ``/contents/{path}?ref=`` (raw with ``Accept: application/vnd.github.raw+json``);
-- ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`.
+- ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`;
+- ``GET /{o}/{r}/releases/download/{tag}/{name}``: a release asset (github.com serves these, not the
+  API host; the double answers both), the bytes the test puts in :attr:`GitHubDouble.assets`.
 
 A fork network is modelled as GitHub serves it: :meth:`GitHubDouble.add_fork` makes the fork's
 objects reachable through the parent (git alternates), so a fork-only commit answers under the
@@ -65,6 +67,7 @@ class GitHubDouble:
         self.per_page_max = per_page_max
         self.faults: list[Fault] = []
         self.advisories: list[dict] = []  # GET /advisories answers these (filtered by ?ecosystem=)
+        self.assets: dict[str, bytes] = {}  # "owner/repo/tag/name" -> the release asset's bytes
         self.log: list[str] = []
         self.auth_seen: list[str | None] = []
         self.in_flight = 0
@@ -233,6 +236,10 @@ class _Handler(BaseHTTPRequestHandler):
             items = [a for a in self.owner.advisories if ecosystem is None or any(
                 (v.get("package") or {}).get("ecosystem") == ecosystem for v in a.get("vulnerabilities") or [])]
             return self._page(items, query, path)
+        asset = re.match(r"/([^/]+)/([^/]+)/releases/download/([^/]+)/([^/]+)\Z", path)
+        if asset:
+            data = self.owner.assets["/".join(unquote(part) for part in asset.groups())]
+            return 200, data, {"Content-Type": "application/octet-stream"}
         m = re.match(r"/repos/([^/]+)/([^/]+)(/.*)?\Z", path)
         if not m:
             raise LookupError(path)

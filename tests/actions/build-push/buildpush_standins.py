@@ -7,14 +7,25 @@ what stands in is described in test_build_push_action.py's docstring.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
+import io
 import json
 import re
+import shutil
 import subprocess
+import sys
+import tarfile
 from pathlib import Path
 
+from support import ocidist
 from support import registry as oci
 from support.runner import StandInFailure, run_action
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+TRIVY_STANDIN = HERE / "trivy_standin.py"
 
 SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
 
@@ -85,7 +96,59 @@ def metadata_action(call):
             "version": tags[0] if tags else "", "json": json.dumps({"tags": full, "labels": labels})}
 
 
-def build_push_action(calls: list, bad_digest: str = ""):
+def build_layout(layout: Path, tag: str, arches: tuple[str, ...], files: dict[str, str]) -> None:
+    """An OCI image layout: an index of one image per architecture, each one layer of ``files`` (or
+    ``hello.txt``), as BuildKit's OCI exporter lays it out."""
+    if not files:
+        oci.build_multiarch_layout(layout, tag, arches=arches)
+        return
+    layout.mkdir(parents=True, exist_ok=True)
+    (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
+    manifests = []
+    for arch in arches:
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for name, text in sorted(files.items()):
+                data = text.encode()
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime = len(data), 0
+                tar.addfile(info, io.BytesIO(data))
+        diff_id = "sha256:" + hashlib.sha256(buf.getvalue()).hexdigest()
+        layer = oci._blob(layout, gzip.compress(buf.getvalue(), mtime=0))
+        config = oci._blob(layout, json.dumps({"architecture": arch, "os": "linux",
+                                               "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+                                               "config": {}}).encode())
+        manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", **config},
+                    "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", **layer}]}
+        desc = oci._blob(layout, json.dumps(manifest).encode())
+        manifests.append({"mediaType": "application/vnd.oci.image.manifest.v1+json", **desc,
+                          "platform": {"architecture": arch, "os": "linux"}})
+    index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": manifests}
+    desc = oci._blob(layout, json.dumps(index).encode())
+    (layout / "index.json").write_text(json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json", **desc,
+                       "annotations": {"org.opencontainers.image.ref.name": tag}}]}))
+
+
+def provenance_metadata(platforms: list[str]) -> dict[str, str]:
+    """What buildx writes for provenance into its metadata file (docker/buildx v0.36.1 build/provenance.go):
+    the SLSA v0.2 predicate in min mode (no buildConfig, no metadata), base64, under
+    ``buildx.build.provenance``, or ``buildx.build.provenance/<platform>`` for several platforms."""
+    def predicate(platform: str) -> str:
+        pred = {"builder": {"id": ""}, "buildType": "https://mobyproject.org/buildkit@v1",
+                "materials": [{"uri": "pkg:docker/alpine@3.19", "digest": {"sha256": "ab" * 32}}],
+                "invocation": {"configSource": {"entryPoint": "Dockerfile"},
+                               "parameters": {"frontend": "dockerfile.v0"},
+                               "environment": {"platform": platform}}}
+        return base64.b64encode(json.dumps(pred).encode()).decode()
+    if len(platforms) == 1:
+        return {"buildx.build.provenance": predicate(platforms[0])}
+    return {f"buildx.build.provenance/{p}": predicate(p) for p in platforms}
+
+
+def build_push_action(calls: list, bad_digest: str = "", files: dict[str, str] | None = None):
     def stand_in(call):
         calls.append(dict(call.inputs))
         context = call.workspace / call.inputs["context"]
@@ -93,12 +156,27 @@ def build_push_action(calls: list, bad_digest: str = ""):
         if not (call.workspace / dockerfile).is_file():
             raise StandInFailure("ERROR: failed to build: failed to solve: failed to read dockerfile: "
                                  "open Dockerfile: no such file or directory")
-        arches = [p.split("/")[1] for p in call.inputs["platforms"].split(",") if p] or ["amd64"]
-        layout = call.temp / "buildx-layout"
-        oci.build_multiarch_layout(layout, "built", arches=tuple(arches))
+        platforms = [p for p in call.inputs["platforms"].split(",") if p] or ["linux/amd64"]
+        arches = tuple(p.split("/")[1] for p in platforms)
+        layout = call.temp / f"buildx-layout-{len(calls)}"
+        build_layout(layout, "built", arches, dict(files or {}))
         ref = "builder-standin/builder-standin0/q1w2e3"
+        index_digest = json.loads((layout / "index.json").read_text())["manifests"][0]["digest"]
+        meta = {"buildx.build.ref": ref}
+        if call.inputs.get("provenance") == "true":
+            meta.update(provenance_metadata(platforms))
         if call.inputs["push"] != "true":
-            return {"imageid": "", "digest": "", "metadata": json.dumps({"buildx.build.ref": ref})}
+            output = call.inputs.get("outputs", "")
+            if output.startswith("type=oci,dest="):  # the OCI exporter: the layout as a tar archive
+                dest = Path(output.split("dest=", 1)[1])
+                with tarfile.open(dest, "w") as tar:
+                    for item in sorted(layout.rglob("*")):
+                        if item.is_file():
+                            tar.add(item, arcname=str(item.relative_to(layout)))
+                digest = bad_digest or index_digest
+                return {"imageid": "", "digest": digest,
+                        "metadata": json.dumps({**meta, "containerimage.digest": digest})}
+            return {"imageid": "", "digest": "", "metadata": json.dumps(meta)}
         tags = [t for t in call.inputs["tags"].splitlines() if t]
         authfile = Path(call.env["DOCKER_CONFIG"]) / "config.json"
         auth = ["--authfile", str(authfile)] if authfile.exists() else []
@@ -112,8 +190,7 @@ def build_push_action(calls: list, bad_digest: str = ""):
                              capture_output=True, check=True, timeout=60).stdout
         digest = bad_digest or "sha256:" + hashlib.sha256(raw).hexdigest()
         return {"imageid": "sha256:" + "0" * 64, "digest": digest,
-                "metadata": json.dumps({"buildx.build.ref": ref, "containerimage.digest": digest,
-                                        "image.name": ",".join(tags)})}
+                "metadata": json.dumps({**meta, "containerimage.digest": digest, "image.name": ",".join(tags)})}
     return stand_in
 
 
@@ -133,10 +210,88 @@ def failing(message: str):
 
 # ------------------------------------------------------------------ harness
 
-class World:
-    """One action run's surroundings: registry, workspace with a Dockerfile, stand-ins and their calls."""
+def alpine_files(packages: dict[str, str], release: str = "3.19.1") -> dict[str, str]:
+    """The files Trivy's apk analyzer reads: an Alpine release and the apk database."""
+    installed = "".join(f"P:{name}\nV:{version}\nA:x86_64\n\n" for name, version in packages.items())
+    return {"etc/alpine-release": release + "\n", "lib/apk/db/installed": installed}
 
-    def __init__(self, tmp_path: Path, reg: oci.Registry, cosign_bin: Path, oidc) -> None:
+
+# The vulnerability table of the scan tests (the stand-in's trivy.db).
+ADVISORIES = {
+    "openssl": [{"id": "CVE-2024-0001", "vulnerable": ["3.1.0-r0"], "fixed": "3.1.4-r0", "severity": "CRITICAL",
+                 "title": "openssl: a critical flaw"}],
+    "zlib": [{"id": "CVE-2024-0002", "vulnerable": ["1.2.13-r0"], "fixed": "", "severity": "HIGH",
+              "title": "zlib: a high flaw without a fix"}],
+    "busybox": [{"id": "CVE-2024-0003", "vulnerable": ["1.36.1-r0"], "fixed": "1.36.1-r5", "severity": "MEDIUM",
+                 "title": "busybox: a medium flaw"}],
+}
+CLEAN = {"musl": "1.2.4-r2", "busybox": "1.36.1-r5"}
+VULNERABLE = {"musl": "1.2.4-r2", "openssl": "3.1.0-r0", "zlib": "1.2.13-r0", "busybox": "1.36.1-r0"}
+
+
+def trivy_wrapper(directory: Path, body: str | None = None, log: Path | None = None) -> Path:
+    """An executable ``trivy`` that runs the stand-in (or ``body``, a shell script, for the failure tests).
+    The action runs Trivy with a reduced environment, so the log's path is written into the wrapper."""
+    directory.mkdir(parents=True, exist_ok=True)
+    exe = directory / "trivy"
+    record = f"TRIVY_STANDIN_LOG='{log}' " if log else ""
+    exe.write_text(body if body is not None else f'#!/bin/sh\n{record}exec {sys.executable} {TRIVY_STANDIN} "$@"\n')
+    exe.chmod(0o755)
+    return exe
+
+
+def trivy_tarball(work: Path, body: str | None = None, log: Path | None = None) -> bytes:
+    """A release tarball like trivy_0.70.0_Linux-64bit.tar.gz: the ``trivy`` binary at its top."""
+    exe = trivy_wrapper(work / "tarball", body, log)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        tar.add(exe, arcname="trivy")
+        for extra in ("LICENSE", "README.md"):
+            data = b"stand-in\n"
+            info = tarfile.TarInfo(extra)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def action_copy(root: Path, github, tarball: bytes, sha256: str | None = None) -> Path:
+    """This repository's build-push action and its _lib, copied, with ``trivy.json`` pointing at the
+    GitHub double's release asset: the pinned download and its SHA-256 check run for real, against a
+    tarball holding the stand-in. The production table is left alone (the copy's is the only change)."""
+    actions = root / "ci" / "actions"
+    shutil.copytree(REPO / "actions" / "build-push", actions / "build-push")
+    shutil.copytree(REPO / "actions" / "_lib", actions / "_lib")
+    table = json.loads((actions / "build-push" / "trivy.json").read_text())
+    name = table["assets"]["X64"]["name"]
+    github.assets[f"aquasecurity/trivy/v{table['version']}/{name}"] = tarball
+    table["url"] = github.url + "/aquasecurity/trivy/releases/download/v{version}/{name}"
+    table["assets"]["X64"]["sha256"] = sha256 or hashlib.sha256(tarball).hexdigest()
+    (actions / "build-push" / "trivy.json").write_text(json.dumps(table))
+    return actions / "build-push"
+
+
+def push_trivy_db(reg: oci.Registry, advisories: dict | None = None, raw_db: bytes | None = None,
+                  repo: str = "aquasecurity/trivy-db") -> str:
+    """Push the stand-in DB as Trivy's DB artifact (pkg/db/db.go: one layer of
+    application/vnd.aquasec.trivy.db.layer.v1.tar+gzip) to the real registry; its reference."""
+    from trivy_standin import DB_MEDIA, db_layer
+
+    client = ocidist.Client(reg.host, credentials=(oci.USER, oci.PASSWORD))
+    config = client.put_blob(repo, b"{}")
+    layer = client.put_blob(repo, db_layer(advisories if advisories is not None else ADVISORIES, raw_db))
+    manifest = {"schemaVersion": 2, "mediaType": ocidist.OCI_MANIFEST,
+                "config": {"mediaType": "application/vnd.aquasec.trivy.config.v1+json", **config},
+                "layers": [{"mediaType": DB_MEDIA, **layer, "annotations": {
+                    "org.opencontainers.image.title": "db.tar.gz"}}]}
+    client.put_manifest(repo, "2", json.dumps(manifest).encode(), ocidist.OCI_MANIFEST)
+    return f"{reg.host}/{repo}:2"
+
+
+class World:
+    """One action run's surroundings: registry, workspace with a Dockerfile, stand-ins and their calls,
+    the Trivy release (the GitHub double) and its database (in the registry)."""
+
+    def __init__(self, tmp_path: Path, reg: oci.Registry, cosign_bin: Path, oidc, github=None) -> None:
         self.tmp, self.reg, self.cosign_bin, self.oidc = tmp_path, reg, cosign_bin, oidc
         self.workspace = tmp_path / "ws"
         self.workspace.mkdir()
@@ -146,13 +301,21 @@ class World:
         self.logins: list = []
         self.builds: list = []
         self.installs: list = []
+        self.uploads: list = []
         self.image = f"{reg.host}/org/app"
+        self.image_files: dict[str, str] = alpine_files(CLEAN)
+        self.github = github
+        self.db = push_trivy_db(reg)
+        self.trivy_log = tmp_path / "trivy.log"
+        self.action = (action_copy(tmp_path / "action", github, trivy_tarball(tmp_path, log=self.trivy_log))
+                       if github else oci_action())
         self.stand_ins = {
             "docker/setup-buildx-action": setup_buildx,
             "docker/login-action": login_action(reg, self.logins),
             "docker/metadata-action": metadata_action,
-            "docker/build-push-action": build_push_action(self.builds),
+            "docker/build-push-action": build_push_action(self.builds, files=self.image_files),
             "sigstore/cosign-installer": cosign_installer(self.installs),
+            "github/codeql-action/upload-sarif": upload_sarif(self.uploads),
         }
 
     def run(self, inputs: dict | None = None, github: dict | None = None, id_token: bool = True,
@@ -161,17 +324,23 @@ class World:
                **(extra_env or {})}
         if id_token:
             env.update(self.oidc.env)
-        given = {"image": self.image, "username": oci.USER, "password": oci.PASSWORD, **(inputs or {})}
+        given = {"image": self.image, "username": oci.USER, "password": oci.PASSWORD,
+                 "trivy-db-repository": self.db, **(inputs or {})}
         context = {"sha": SHA, **(github or {})}
         # every event payload GitHub sends names the repository and its default branch (schedule excepted)
         context.setdefault("event", {})
         context["event"] = {"repository": {"full_name": "org/svc", "default_branch": "main"}, **context["event"]}
-        return run_action(oci_action(), inputs=given, workspace=self.workspace, env=env, path=[self.cosign_bin],
+        self.stand_ins["docker/build-push-action"] = stand_ins.pop(
+            "docker/build-push-action", build_push_action(self.builds, files=self.image_files))
+        return run_action(self.action, inputs=given, workspace=self.workspace, env=env, path=[self.cosign_bin],
                           github=context, stand_ins={**self.stand_ins, **stand_ins}, timeout=240)
 
     def cosign_calls(self) -> list[list[str]]:
         log = self.cosign_bin / "cosign.log"
         return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+    def trivy_calls(self) -> list[dict]:
+        return [json.loads(line) for line in self.trivy_log.read_text().splitlines()] if self.trivy_log.exists() else []
 
     def registry_digest(self, tag: str) -> str:
         return self.reg.raw_manifest_digest("org/app", tag)
@@ -181,6 +350,17 @@ class World:
                                f"{oci.USER}:{oci.PASSWORD}", f"docker://{self.reg.host}/org/app:{tag}"],
                               capture_output=True, timeout=60)
         return proc.returncode == 0
+
+
+def upload_sarif(calls: list):
+    """github/codeql-action/upload-sarif: records what it was given and checks the SARIF is one run."""
+    def stand_in(call):
+        doc = json.loads(Path(call.inputs["sarif_file"]).read_text())
+        if doc.get("version") != "2.1.0" or len(doc.get("runs") or []) != 1:
+            raise StandInFailure("Error: Invalid SARIF: expected one run of version 2.1.0")
+        calls.append({**call.inputs, "sarif": doc})
+        return {"sarif-id": "standin-sarif-id"}
+    return stand_in
 
 
 def oci_action() -> Path:

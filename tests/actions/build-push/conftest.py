@@ -22,6 +22,7 @@ import pytest
 from support import actionscript, ocidist
 from support import registry as oci
 from support.actionscript import ScriptRun
+from support.github_api import GitHubDouble
 from support.runner import parse_file_command
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # `import buildpush_standins` in this folder's tests
@@ -68,6 +69,15 @@ def registry(tmp_path_factory, monkeypatch):
     reg = oci.Registry(tmp_path_factory.mktemp("registry")).start()
     yield reg
     reg.stop()
+
+
+@pytest.fixture
+def release_host():
+    """The GitHub double on 127.0.0.1 (tests/support/github_api.py), serving the Trivy release asset."""
+    double = GitHubDouble()
+    double.start()
+    yield double
+    double.stop()
 
 
 @pytest.fixture
@@ -171,19 +181,23 @@ def oidc():
     server.server_close()
 
 
-def run_script(tmp_path: Path, *args: str, env: dict[str, str] | None = None, path: list[Path] | None = None) -> ScriptRun:
+def run_script(tmp_path: Path, *args: str, env: dict[str, str] | None = None, path: list[Path] | None = None,
+               script: Path = SCRIPT) -> ScriptRun:
     """``python3 build_push.py ARGS`` with real GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files."""
     files = tmp_path / "files"
     base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "ACTIONS_", "INPUT_", "COSIGN_"))}
     base["PATH"] = os.pathsep.join([*(str(p) for p in path or []), base.get("PATH", "")])
-    full = {**base, "RUNNER_TEMP": str(files), "INPUT_COSIGN_VERSION": "v3.1.2", **(env or {})}
-    return actionscript.run_script([sys.executable, str(SCRIPT), *args], full, cwd=tmp_path, files=files)
+    # PLAN_SCAN=false: these runs sign without a scan step unless a test says otherwise (the action's
+    # plan always sets it; without it, sign refuses)
+    full = {**base, "RUNNER_TEMP": str(files), "INPUT_COSIGN_VERSION": "v3.1.2", "PLAN_SCAN": "false", **(env or {})}
+    return actionscript.run_script([sys.executable, str(script), *args], full, cwd=tmp_path, files=files)
 
 
 @pytest.fixture
 def script(tmp_path):
-    def run(*args: str, env: dict[str, str] | None = None, path: list[Path] | None = None) -> ScriptRun:
-        return run_script(tmp_path, *args, env=env, path=path)
+    def run(*args: str, env: dict[str, str] | None = None, path: list[Path] | None = None,
+            at: Path = SCRIPT) -> ScriptRun:
+        return run_script(tmp_path, *args, env=env, path=path, script=at)
     return run
 
 

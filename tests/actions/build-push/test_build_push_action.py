@@ -30,8 +30,8 @@ from support import registry as oci
 
 
 @pytest.fixture
-def world(tmp_path, registry, cosign_bin, oidc) -> World:
-    return World(tmp_path, registry, cosign_bin, oidc)
+def world(tmp_path, registry, cosign_bin, oidc, release_host) -> World:
+    return World(tmp_path, registry, cosign_bin, oidc, github=release_host)
 
 
 def assert_failed(result, reason: str) -> None:
@@ -45,6 +45,7 @@ def assert_failed(result, reason: str) -> None:
 # ------------------------------------------------------------------ happy paths
 
 def test_push_keyless_sign_and_verify(world, bp):
+    """The whole path: build, push, scan by digest, sign only then, verify, attest scan/SBOM/provenance."""
     result = world.run()
     assert not result.failed, (result.errors, result.stdout)
     digest = world.registry_digest("main")
@@ -54,27 +55,46 @@ def test_push_keyless_sign_and_verify(world, bp):
     binding = ["--certificate-github-workflow-repository", "org/svc", "--certificate-github-workflow-ref",
                "refs/heads/main", "--certificate-github-workflow-sha", bp.SVC_SHA,
                "--certificate-github-workflow-trigger", "push"]
+    keyless = ["--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, *binding]
+    sarif = result.outputs.pop("scan-sarif")
     assert result.outputs == {
         "digest": digest, "image-ref": ref, "tags": f"{world.image}:main\n{world.image}:sha-{SHA[:7]}",
         "pushed": "true", "signed": "true", "failure-reason": "",
-        "verify-command": f"cosign verify --certificate-identity {identity} "
-                          f"--certificate-oidc-issuer {bp.ISSUER} {' '.join(binding)} {ref}"}
-    # signed and verified BY DIGEST, keyless, bound to the caller's repository, ref, commit and trigger
-    assert world.cosign_calls() == [
-        ["sign", "--yes", ref],
-        ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, *binding, ref]]
-    stored = bp.referrers(world.reg, "org/app", digest)  # cosign v3: a referrer bundle, no `.sig` tag
-    assert [r["manifest"]["annotations"]["dev.sigstore.bundle.predicateType"] for r in stored] == [
-        "https://sigstore.dev/cosign/sign/v1"]
+        "verify-command": f"cosign verify {' '.join(keyless)} {ref}",
+        "vulnerabilities": '{"CRITICAL":0,"HIGH":0,"MEDIUM":0,"LOW":0,"UNKNOWN":0}',
+        "attestations": '[{"type":"vuln","predicate-type":"https://cosign.sigstore.dev/attestation/vuln/v1"},'
+                        '{"type":"sbom","predicate-type":"https://cyclonedx.org/bom"},'
+                        '{"type":"provenance","predicate-type":"https://slsa.dev/provenance/v0.2"}]'}
+    # scanned BY DIGEST before anything was signed, then signed, verified and attested by digest
+    trivy = world.trivy_calls()
+    assert [c["argv"][c["argv"].index("--format") + 1] for c in trivy] == ["json", "sarif", "cyclonedx"]
+    assert all(c["argv"][-3:] == ["--image-src", "remote", ref] for c in trivy)
+    calls = world.cosign_calls()
+    assert calls[:2] == [["sign", "--yes", ref], ["verify", *keyless, ref]]
+    assert [c[:4] for c in calls[2:5]] == [["attest", "--yes", "--type", kind] for kind in
+                                           ("vuln", "cyclonedx", "slsaprovenance02")]
+    assert calls[5:] == [["verify-attestation", "--type", kind, *keyless, ref]
+                         for kind in ("vuln", "cyclonedx", "slsaprovenance02")]
+    stored = bp.referrers(world.reg, "org/app", digest)  # cosign v3: referrer bundles, no `.sig` tag
+    assert sorted(r["manifest"]["annotations"]["dev.sigstore.bundle.predicateType"] for r in stored) == sorted([
+        "https://sigstore.dev/cosign/sign/v1", "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "https://cyclonedx.org/bom", "https://slsa.dev/provenance/v0.2"])
     assert not world.tag_exists(digest.replace(":", "-") + ".sig")
     assert world.installs == [{"cosign-release": "v3.1.2"}]
     assert world.logins == [{"registry": world.reg.host, "username": oci.USER, "password": oci.PASSWORD}]
+    assert [u["category"] for u in world.uploads] == [f"build-push/{world.image}"]
+    assert world.uploads[0]["sarif_file"] == sarif
     build = world.builds[0]
     assert build["push"] == "true" and build["provenance"] == "true" and build["sbom"] == "false"
+    assert build["outputs"] == ""  # pushed: no OCI archive
     assert build["cache-from"] == "type=gha,scope=build-push-org-app"
     assert build["cache-to"] == "type=gha,mode=max,scope=build-push-org-app"
     assert f"```sh\n{result.outputs['verify-command']}\n```" in result.summary
+    for kind in ("vuln", "cyclonedx", "slsaprovenance02"):
+        assert f"cosign verify-attestation --type {kind} {' '.join(keyless)} {ref}" in result.summary
     assert f"| Digest | `{digest}` |" in result.summary and "| Signed | yes (keyless) |" in result.summary
+    assert "| Attested | vuln, sbom, provenance |" in result.summary
+    assert "| 0 | 0 | 0 | 0 | 0 |" in result.summary and "No finding at CRITICAL,HIGH" in result.summary
     assert "| Pushed | yes |" in result.summary
     assert oci.PASSWORD not in result.stdout + result.summary
 
@@ -115,7 +135,11 @@ def test_release_tag_signed_with_a_pem_key(world):
     assert result.outputs["verify-command"] == f"cosign verify --key cosign.pub {ref}"
     calls = world.cosign_calls()
     assert calls[0] == ["sign", "--yes", "--key", "env://COSIGN_PRIVATE_KEY", ref]
-    assert calls[-1][0] == "verify" and calls[-1][-1] == ref
+    assert calls[2][0] == "verify" and calls[2][-1] == ref  # after `public-key`, which derived cosign.pub
+    # no provenance from the build: the scan and the SBOM are attested with the same key
+    assert [c[:6] for c in calls if c[0] == "attest"] == [
+        ["attest", "--yes", "--key", "env://COSIGN_PRIVATE_KEY", "--type", kind] for kind in ("vuln", "cyclonedx")]
+    assert f"cosign verify-attestation --type vuln --key cosign.pub {ref}" in result.summary
     assert public.strip() in result.summary and "PRIVATE KEY" not in result.summary + result.stdout
     assert world.builds[0]["provenance"] == "false"
 
@@ -138,24 +162,35 @@ def test_kms_key(world):
     result = world.run({"cosign-key": key}, id_token=False)
     assert not result.failed, (result.errors, result.stdout)
     ref = result.outputs["image-ref"]
-    assert world.cosign_calls() == [["sign", "--yes", "--key", key, ref], ["verify", "--key", key, ref]]
+    assert world.cosign_calls()[:2] == [["sign", "--yes", "--key", key, ref], ["verify", "--key", key, ref]]
+    assert world.cosign_calls()[-1] == ["verify-attestation", "--type", "slsaprovenance02", "--key", key, ref]
     assert result.outputs["verify-command"] == f"cosign verify --key {key} {ref}"
 
 
 def test_pull_request_builds_without_push_or_signature(world):
     result = world.run(github={"event_name": "pull_request", "ref": "refs/pull/7/merge",
-                               "event": {"number": 7, "pull_request": {"head": {"ref": "feature/x"},
-                                                                       "base": {"ref": "main"}}}},
+                               "event": {"number": 7, "pull_request": {
+                                   "head": {"ref": "feature/x", "repo": {"full_name": "org/svc"}},
+                                   "base": {"ref": "main"}}}},
                        id_token=False)
     assert not result.failed, (result.errors, result.stdout)
+    sarif = result.outputs.pop("scan-sarif")
     assert result.outputs == {"digest": "", "image-ref": "", "tags": f"{world.image}:pr-7\n{world.image}:sha-{SHA[:7]}",
-                              "pushed": "false", "signed": "false", "verify-command": "", "failure-reason": ""}
-    assert world.builds[0]["push"] == "false"
+                              "pushed": "false", "signed": "false", "verify-command": "", "failure-reason": "",
+                              "vulnerabilities": '{"CRITICAL":0,"HIGH":0,"MEDIUM":0,"LOW":0,"UNKNOWN":0}',
+                              "attestations": "[]"}
+    build = world.builds[0]
+    assert build["push"] == "false" and build["outputs"].startswith("type=oci,dest=")
+    archive = build["outputs"].split("dest=", 1)[1]
+    # scanned from the OCI archive the build wrote, by the digest the build reported; never pushed
+    scans = world.trivy_calls()
+    assert len(scans) == 2 and all(c["argv"][c["argv"].index("--input") + 1] == archive for c in scans)
     assert not world.tag_exists("pr-7")
     assert world.cosign_calls() == [] and world.installs == []
-    for step in ("digest", "cosign", "sign", "verify"):
+    assert [u["sarif_file"] for u in world.uploads] == [sarif]  # the same repository's pull request: uploaded
+    for step in ("cosign", "sign", "verify", "attest"):
         assert result.step(step).outcome == "skipped"
-    assert "Built but not pushed (`pull_request` event), so not signed or verified." in result.summary
+    assert "Built and scanned but not pushed (`pull_request` event), so not signed or verified." in result.summary
 
 
 # ------------------------------------------------------------------ every failure reason
@@ -175,7 +210,9 @@ def test_credentials_missing_for_a_registry_without_secrets(world):
     assert any(f'registry "{world.reg.host}" needs credentials' in e for e in result.errors)
 
 
-def test_credentials_not_needed_to_build_a_pull_request(world):
+def test_credentials_not_needed_to_build_a_pull_request(world, bp):
+    # Trivy's database is public; the test registry that holds it here needs a login all the same
+    assert bp.login(world.reg, world.docker_config, oci.USER, oci.PASSWORD).returncode == 0
     result = world.run({"username": "", "password": "", "require-login": "true"}, id_token=False,
                        github={"event_name": "pull_request", "ref": "refs/pull/7/merge",
                                "event": {"number": 7, "pull_request": {"head": {"ref": "x"}, "base": {"ref": "main"}}}})

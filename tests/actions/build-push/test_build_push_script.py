@@ -198,7 +198,8 @@ def test_digest_valid_gives_image_ref(script):
     run = script("digest", env={"PLAN_IMAGE": "ghcr.io/org/app", "BUILD_DIGEST": DIGEST,
                                 "BUILD_METADATA": f'{{"containerimage.digest": "{DIGEST}"}}'})
     assert run.code == 0
-    assert run.outputs == {"digest": DIGEST, "image-ref": f"ghcr.io/org/app@{DIGEST}"}
+    assert run.outputs == {"digest": DIGEST, "image-ref": f"ghcr.io/org/app@{DIGEST}", "scan-digest": DIGEST,
+                           "scan-target": f"ghcr.io/org/app@{DIGEST}"}
 
 
 def test_digest_falls_back_to_metadata(script):
@@ -432,3 +433,39 @@ def test_reason_records_a_uses_step_failure(script, reason):
 def test_unknown_subcommand_is_a_usage_error(script):
     run = script("bogus")
     assert run.code == 2 and "usage: build_push.py" in run.stderr
+
+
+# ------------------------------------------------------------------ only what passed is signed; a signature is a signature
+
+@pytest.mark.parametrize("scan_env,reason", [
+    ({"PLAN_SCAN": "true", "SCAN_PASSED": "false"}, "vulnerabilities-found"),
+    ({"PLAN_SCAN": "true"}, "scan-failed"),                             # the scan never ran to the end
+    ({"PLAN_SCAN": "true", "SCAN_PASSED": "true", "SCAN_DIGEST": "sha256:" + "cd" * 32}, "scan-failed"),
+    ({"PLAN_SCAN": ""}, "scan-failed"),                                 # no plan at all: fail closed
+])
+def test_sign_refuses_a_digest_whose_scan_did_not_pass(script, cosign_bin, bp, scan_env, reason):
+    run = script("sign", env={"IMAGE_REF": f"ghcr.io/org/app@{DIGEST}", "SIGN_MODE": "keyless",
+                              "COSIGN_STANDIN_LOG": str(cosign_bin / "cosign.log"), **scan_env}, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == reason
+    assert "refusing to sign" in run.stdout
+    assert bp.cosign_calls(cosign_bin) == []
+
+
+def test_verify_does_not_take_an_attestation_for_a_signature(script, registry, docker_config, cosign_bin, oidc, bp,
+                                                           tmp_path):
+    """cosign v3's `verify` verifies every bundle of the digest, attestations included (verify.go,
+    VerifyImageAttestations): an image attested but never signed passes it. The action asks for a
+    signature statement among what verified."""
+    digest = bp.push_image(registry, tmp_path)
+    ref = f"{registry.host}/org/app@{digest}"
+    env = {"IMAGE_REF": ref, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config), **oidc.env,
+           "GITHUB_REPOSITORY": "org/svc"}
+    predicate = tmp_path / "vuln.json"
+    predicate.write_text('{"invocation": {}, "scanner": {"result": {}}, "metadata": {}}')
+    proc = subprocess.run([str(cosign_bin / "cosign"), "attest", "--yes", "--type", "vuln", "--predicate",
+                           str(predicate), ref], capture_output=True, text=True,
+                          env={**os.environ, "DOCKER_CONFIG": str(docker_config), **oidc.env})
+    assert proc.returncode == 0, proc.stderr
+    run = script("verify", env=env, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == "verify-failed"
+    assert "found attestations of" in run.stdout and "but no signature" in run.stdout

@@ -92,3 +92,16 @@ def test_the_starter_template_works_for_capitals_and_underscores(script, reposit
                               "GITHUB_REF": "refs/heads/main", "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/t"})
     assert run.code == 0, run.stdout
     assert run.outputs["image"] == expected
+
+
+def test_the_workflow_scans_by_default_and_its_callers_grant_code_scanning():
+    """Issue 16: container.yml scans before signing, on by default, and uploads the SARIF, which needs
+    `security-events: write` from the caller; the starter template grants it."""
+    given = rendered_with(inputs_with_defaults(image="ghcr.io/org/svc"), secrets={})
+    assert (given["scan"], given["severity"], given["fail-on"], given["ignore-unfixed"]) == (
+        "true", "CRITICAL,HIGH", "fail", "false")
+    assert workflow()["jobs"]["build"]["permissions"]["security-events"] == "write"
+    template = yaml.load(TEMPLATE.read_text(encoding="utf-8"), Loader=yaml.BaseLoader)
+    assert template["jobs"]["image"]["permissions"]["security-events"] == "write"
+    outputs = workflow()["on"]["workflow_call"]["outputs"]
+    assert {"vulnerabilities", "attestations", "verify-command"} <= set(outputs)
