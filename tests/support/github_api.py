@@ -13,7 +13,9 @@ shapes GitHub documents:
   ``/contents/{path}?ref=`` (raw with ``Accept: application/vnd.github.raw+json``);
 - ``GET /repos/{o}/{r}/actions/runs/{id}``: the runs a test puts in ``RepoEntry.workflow_runs``
   (``event``, ``head_branch``, ``head_sha``, ``repository`` and ``head_repository``);
-- ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`.
+- ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`;
+- ``GET /{o}/{r}/releases/download/{tag}/{name}``: a release asset (github.com serves these, not the
+  API host; the double answers both), the bytes the test puts in :attr:`GitHubDouble.assets`.
 
 A fork network is modelled as GitHub serves it: :meth:`GitHubDouble.add_fork` makes the fork's
 objects reachable through the parent (git alternates), so a fork-only commit answers under the
@@ -69,6 +71,7 @@ class GitHubDouble:
         self.per_page_max = per_page_max
         self.faults: list[Fault] = []
         self.advisories: list[dict] = []  # GET /advisories answers these (filtered by ?ecosystem=)
+        self.assets: dict[str, bytes] = {}  # "owner/repo/tag/name" -> the release asset's bytes
         self.log: list[str] = []
         self.auth_seen: list[str | None] = []
         self.in_flight = 0
@@ -237,6 +240,10 @@ class _Handler(BaseHTTPRequestHandler):
             items = [a for a in self.owner.advisories if ecosystem is None or any(
                 (v.get("package") or {}).get("ecosystem") == ecosystem for v in a.get("vulnerabilities") or [])]
             return self._page(items, query, path)
+        asset = re.match(r"/([^/]+)/([^/]+)/releases/download/([^/]+)/([^/]+)\Z", path)
+        if asset:
+            data = self.owner.assets["/".join(unquote(part) for part in asset.groups())]
+            return 200, data, {"Content-Type": "application/octet-stream"}
         m = re.match(r"/repos/([^/]+)/([^/]+)(/.*)?\Z", path)
         if not m:
             raise LookupError(path)

@@ -21,188 +21,17 @@ Stand-ins (these cannot run here: no Docker daemon, no BuildKit, no Sigstore):
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
 import subprocess
-from pathlib import Path
 
 import pytest
+from buildpush_standins import SHA, World, build_push_action, cosign_installer, failing, setup_buildx
 
 from support import registry as oci
-from support.runner import StandInFailure, run_action
-
-SHA = "6dcb09b5b57875f334f61aebed695e2e4193db5e"
-
-
-# ------------------------------------------------------------------ stand-ins
-
-def setup_buildx(call):
-    return {"name": "builder-standin", "driver": "docker-container", "platforms": "linux/amd64,linux/arm64"}
-
-
-def login_action(reg: oci.Registry, calls: list):
-    def stand_in(call):
-        calls.append(dict(call.inputs))
-        config = Path(call.env["DOCKER_CONFIG"]) / "config.json"
-        proc = subprocess.run(["skopeo", "login", "--tls-verify=false", "--authfile", str(config),
-                               "-u", call.inputs["username"], "--password-stdin", call.inputs["registry"]],
-                              input=call.inputs["password"], capture_output=True, text=True, timeout=60)
-        if proc.returncode:
-            raise StandInFailure(f"Error response from daemon: login to {call.inputs['registry']} failed: unauthorized")
-        print(f"Login Succeeded to {call.inputs['registry']}")
-    return stand_in
-
-
-def _sanitize(tag: str) -> str:
-    return re.sub(r"[^a-zA-Z0-9._-]+", "-", tag)
-
-
-def metadata_action(call):
-    """docker/metadata-action's tag rules, for the rule types build-push passes."""
-    image = call.inputs["images"].strip()
-    event, ref, sha = call.env["GITHUB_EVENT_NAME"], call.env["GITHUB_REF"], call.env["GITHUB_SHA"]
-    event_data = json.loads(Path(call.env["GITHUB_EVENT_PATH"]).read_text())
-    flavor = dict(line.split("=", 1) for line in call.inputs.get("flavor", "").splitlines() if "=" in line)
-    semver = re.match(r"^refs/tags/v?(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$", ref)
-    tags: list[str] = []
-    semver_hit = False
-    for line in call.inputs["tags"].splitlines():
-        attrs = dict(part.split("=", 1) for part in line.split(",") if "=" in part)
-        enable = attrs.get("enable", "true").replace("{{is_default_branch}}", str(ref == "refs/heads/main").lower())
-        if enable != "true":
-            continue
-        kind = attrs["type"]
-        if kind == "ref" and attrs.get("event") == "branch" and ref.startswith("refs/heads/"):
-            tags.append(_sanitize(ref.removeprefix("refs/heads/")))
-        elif kind == "ref" and attrs.get("event") == "pr" and event.startswith("pull_request"):
-            tags.append(f"pr-{event_data['number']}")
-        elif kind == "semver" and semver:
-            major, minor, patch, pre = semver.groups()
-            version = f"{major}.{minor}.{patch}{pre or ''}"
-            pattern = attrs["pattern"]
-            if pre and pattern != "{{version}}":
-                tags.append(version)  # pre-releases only extend {{version}}
-            else:
-                tags.append(pattern.replace("{{version}}", version).replace("{{major}}", major)
-                            .replace("{{minor}}", minor).replace("{{patch}}", patch))
-            semver_hit = semver_hit or not pre
-        elif kind == "sha":
-            tags.append(f"sha-{sha[:7]}")
-        elif kind == "raw":
-            tags.append(attrs["value"])
-    if semver_hit and flavor.get("latest", "auto") == "auto":
-        tags.append("latest")
-    tags = list(dict.fromkeys(flavor.get("prefix", "") + t + flavor.get("suffix", "") for t in tags))
-    labels = {"org.opencontainers.image.source": "https://github.com/org/svc",
-              "org.opencontainers.image.revision": sha, "org.opencontainers.image.version": tags[0] if tags else ""}
-    full = [f"{image}:{t}" for t in tags]
-    return {"tags": "\n".join(full), "labels": "\n".join(f"{k}={v}" for k, v in labels.items()),
-            "version": tags[0] if tags else "", "json": json.dumps({"tags": full, "labels": labels})}
-
-
-def build_push_action(calls: list, bad_digest: str = ""):
-    def stand_in(call):
-        calls.append(dict(call.inputs))
-        context = call.workspace / call.inputs["context"]
-        dockerfile = Path(call.inputs["file"]) if call.inputs["file"] else context / "Dockerfile"
-        if not (call.workspace / dockerfile).is_file():
-            raise StandInFailure("ERROR: failed to build: failed to solve: failed to read dockerfile: "
-                                 "open Dockerfile: no such file or directory")
-        arches = [p.split("/")[1] for p in call.inputs["platforms"].split(",") if p] or ["amd64"]
-        layout = call.temp / "buildx-layout"
-        oci.build_multiarch_layout(layout, "built", arches=tuple(arches))
-        ref = "builder-standin/builder-standin0/q1w2e3"
-        if call.inputs["push"] != "true":
-            return {"imageid": "", "digest": "", "metadata": json.dumps({"buildx.build.ref": ref})}
-        tags = [t for t in call.inputs["tags"].splitlines() if t]
-        authfile = Path(call.env["DOCKER_CONFIG"]) / "config.json"
-        auth = ["--authfile", str(authfile)] if authfile.exists() else []
-        for tag in tags:
-            proc = subprocess.run(["skopeo", "copy", "--all", "--quiet", "--preserve-digests",
-                                   "--dest-tls-verify=false", *auth, f"oci:{layout}:built", f"docker://{tag}"],
-                                  capture_output=True, text=True, timeout=120)
-            if proc.returncode:
-                raise StandInFailure(f"ERROR: failed to push {tag}: {proc.stderr.strip()[-200:]}")
-        raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", *auth, f"docker://{tags[0]}"],
-                             capture_output=True, check=True, timeout=60).stdout
-        digest = bad_digest or "sha256:" + hashlib.sha256(raw).hexdigest()
-        return {"imageid": "sha256:" + "0" * 64, "digest": digest,
-                "metadata": json.dumps({"buildx.build.ref": ref, "containerimage.digest": digest,
-                                        "image.name": ",".join(tags)})}
-    return stand_in
-
-
-def cosign_installer(calls: list, fail: bool = False):
-    def stand_in(call):
-        calls.append(dict(call.inputs))
-        if fail:
-            raise StandInFailure(f"ERROR: Unable to validate cosign version: '{call.inputs['cosign-release']}'")
-    return stand_in
-
-
-def failing(message: str):
-    def stand_in(call):
-        raise StandInFailure(message)
-    return stand_in
-
-
-# ------------------------------------------------------------------ harness
-
-class World:
-    """One action run's surroundings: registry, workspace with a Dockerfile, stand-ins and their calls."""
-
-    def __init__(self, tmp_path: Path, reg: oci.Registry, cosign_bin: Path, oidc) -> None:
-        self.tmp, self.reg, self.cosign_bin, self.oidc = tmp_path, reg, cosign_bin, oidc
-        self.workspace = tmp_path / "ws"
-        self.workspace.mkdir()
-        (self.workspace / "Dockerfile").write_text("FROM scratch\nCOPY hello.txt /\n")
-        self.docker_config = tmp_path / "docker-config"
-        self.docker_config.mkdir()
-        self.logins: list = []
-        self.builds: list = []
-        self.installs: list = []
-        self.image = f"{reg.host}/org/app"
-        self.stand_ins = {
-            "docker/setup-buildx-action": setup_buildx,
-            "docker/login-action": login_action(reg, self.logins),
-            "docker/metadata-action": metadata_action,
-            "docker/build-push-action": build_push_action(self.builds),
-            "sigstore/cosign-installer": cosign_installer(self.installs),
-        }
-
-    def run(self, inputs: dict | None = None, github: dict | None = None, id_token: bool = True,
-            extra_env: dict | None = None, **stand_ins):
-        env = {"DOCKER_CONFIG": str(self.docker_config), "COSIGN_STANDIN_LOG": str(self.cosign_bin / "cosign.log"),
-               **(extra_env or {})}
-        if id_token:
-            env.update(self.oidc.env)
-        given = {"image": self.image, "username": oci.USER, "password": oci.PASSWORD, **(inputs or {})}
-        return run_action(oci_action(), inputs=given, workspace=self.workspace, env=env, path=[self.cosign_bin],
-                          github={"sha": SHA, **(github or {})}, stand_ins={**self.stand_ins, **stand_ins},
-                          timeout=240)
-
-    def cosign_calls(self) -> list[list[str]]:
-        log = self.cosign_bin / "cosign.log"
-        return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-
-    def registry_digest(self, tag: str) -> str:
-        return self.reg.raw_manifest_digest("org/app", tag)
-
-    def tag_exists(self, tag: str) -> bool:
-        proc = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds",
-                               f"{oci.USER}:{oci.PASSWORD}", f"docker://{self.reg.host}/org/app:{tag}"],
-                              capture_output=True, timeout=60)
-        return proc.returncode == 0
-
-
-def oci_action() -> Path:
-    return Path(__file__).resolve().parents[3] / "actions" / "build-push"
 
 
 @pytest.fixture
-def world(tmp_path, registry, cosign_bin, oidc) -> World:
-    return World(tmp_path, registry, cosign_bin, oidc)
+def world(tmp_path, registry, cosign_bin, oidc, release_host) -> World:
+    return World(tmp_path, registry, cosign_bin, oidc, github=release_host)
 
 
 def assert_failed(result, reason: str) -> None:
@@ -216,32 +45,81 @@ def assert_failed(result, reason: str) -> None:
 # ------------------------------------------------------------------ happy paths
 
 def test_push_keyless_sign_and_verify(world, bp):
+    """The whole path: build, push, scan by digest, sign only then, verify, attest scan/SBOM/provenance."""
     result = world.run()
     assert not result.failed, (result.errors, result.stdout)
     digest = world.registry_digest("main")
     assert digest == world.registry_digest(f"sha-{SHA[:7]}")
     ref = f"{world.image}@{digest}"
     identity = f"https://github.com/{bp.WORKFLOW_REF}"
+    binding = ["--certificate-github-workflow-repository", "org/svc", "--certificate-github-workflow-ref",
+               "refs/heads/main", "--certificate-github-workflow-sha", bp.SVC_SHA,
+               "--certificate-github-workflow-trigger", "push"]
+    keyless = ["--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, *binding]
+    sarif = result.outputs.pop("scan-sarif")
     assert result.outputs == {
         "digest": digest, "image-ref": ref, "tags": f"{world.image}:main\n{world.image}:sha-{SHA[:7]}",
         "pushed": "true", "signed": "true", "failure-reason": "",
-        "verify-command": f"cosign verify --certificate-identity {identity} "
-                          f"--certificate-oidc-issuer {bp.ISSUER} {ref}"}
-    # signed and verified BY DIGEST, keyless
-    assert world.cosign_calls() == [
-        ["sign", "--yes", ref],
-        ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, ref]]
-    assert world.tag_exists(digest.replace(":", "-") + ".sig")
+        "verify-command": f"cosign verify {' '.join(keyless)} {ref}",
+        "vulnerabilities": '{"CRITICAL":0,"HIGH":0,"MEDIUM":0,"LOW":0,"UNKNOWN":0}',
+        "attestations": '[{"type":"vuln","predicate-type":"https://cosign.sigstore.dev/attestation/vuln/v1"},'
+                        '{"type":"sbom","predicate-type":"https://cyclonedx.org/bom"},'
+                        '{"type":"provenance","predicate-type":"https://slsa.dev/provenance/v0.2"}]'}
+    # scanned BY DIGEST before anything was signed, then signed, verified and attested by digest
+    trivy = world.trivy_calls()
+    assert [c["argv"][c["argv"].index("--format") + 1] for c in trivy] == ["json", "sarif", "cyclonedx"]
+    assert all(c["argv"][-3:] == ["--image-src", "remote", ref] for c in trivy)
+    calls = world.cosign_calls()
+    assert calls[:2] == [["sign", "--yes", ref], ["verify", *keyless, ref]]
+    assert [c[:4] for c in calls[2:5]] == [["attest", "--yes", "--type", kind] for kind in
+                                           ("vuln", "cyclonedx", "slsaprovenance02")]
+    assert calls[5:] == [["verify-attestation", "--type", kind, *keyless, ref]
+                         for kind in ("vuln", "cyclonedx", "slsaprovenance02")]
+    stored = bp.referrers(world.reg, "org/app", digest)  # cosign v3: referrer bundles, no `.sig` tag
+    assert sorted(r["manifest"]["annotations"]["dev.sigstore.bundle.predicateType"] for r in stored) == sorted([
+        "https://sigstore.dev/cosign/sign/v1", "https://cosign.sigstore.dev/attestation/vuln/v1",
+        "https://cyclonedx.org/bom", "https://slsa.dev/provenance/v0.2"])
+    assert not world.tag_exists(digest.replace(":", "-") + ".sig")
     assert world.installs == [{"cosign-release": "v3.1.2"}]
     assert world.logins == [{"registry": world.reg.host, "username": oci.USER, "password": oci.PASSWORD}]
+    assert [u["category"] for u in world.uploads] == [f"build-push/{world.image}"]
+    assert world.uploads[0]["sarif_file"] == sarif
     build = world.builds[0]
     assert build["push"] == "true" and build["provenance"] == "true" and build["sbom"] == "false"
+    assert build["outputs"] == ""  # pushed: no OCI archive
     assert build["cache-from"] == "type=gha,scope=build-push-org-app"
     assert build["cache-to"] == "type=gha,mode=max,scope=build-push-org-app"
     assert f"```sh\n{result.outputs['verify-command']}\n```" in result.summary
+    for kind in ("vuln", "cyclonedx", "slsaprovenance02"):
+        assert f"cosign verify-attestation --type {kind} {' '.join(keyless)} {ref}" in result.summary
     assert f"| Digest | `{digest}` |" in result.summary and "| Signed | yes (keyless) |" in result.summary
+    assert "| Attested | vuln, sbom, provenance |" in result.summary
+    assert "| 0 | 0 | 0 | 0 | 0 |" in result.summary and "No finding at CRITICAL,HIGH" in result.summary
     assert "| Pushed | yes |" in result.summary
     assert oci.PASSWORD not in result.stdout + result.summary
+
+
+def test_an_image_name_with_capitals_is_pushed_and_signed_lower_cased(world):
+    """`ghcr.io/${{ github.repository }}` for an owner with capitals (issue 10 item 13)."""
+    result = world.run({"image": f"{world.reg.host}/Org/App"})
+    assert not result.failed, (result.errors, result.stdout)
+    digest = world.registry_digest("main")
+    assert result.outputs["image-ref"] == f"{world.image}@{digest}"
+    assert result.outputs["signed"] == "true"
+    assert f"image name lower-cased to {world.image}" in " ".join(result.notices)
+
+
+def test_a_feature_branch_is_pushed_but_not_signed(world, bp):
+    """Issue 10 item 9: only the default branch and tags are signed unless sign-refs widens it."""
+    result = world.run(github={"ref": "refs/heads/feature/x"})
+    assert not result.failed, (result.errors, result.stdout)
+    assert result.outputs["pushed"] == "true" and result.outputs["signed"] == "false"
+    assert world.cosign_calls() == [] and world.installs == []
+    assert "not signed: refs/heads/feature/x is neither the default branch nor a tag" in result.summary
+    world.oidc.claims = bp.github_claims(ref="refs/heads/feature/x")  # the token of that run
+    widened = world.run({"sign-refs": "refs/heads/feature/*"}, github={"ref": "refs/heads/feature/x"})
+    assert not widened.failed and widened.outputs["signed"] == "true"
+    assert "--certificate-github-workflow-ref refs/heads/feature/x" in widened.outputs["verify-command"]
 
 
 def test_release_tag_signed_with_a_pem_key(world):
@@ -257,7 +135,11 @@ def test_release_tag_signed_with_a_pem_key(world):
     assert result.outputs["verify-command"] == f"cosign verify --key cosign.pub {ref}"
     calls = world.cosign_calls()
     assert calls[0] == ["sign", "--yes", "--key", "env://COSIGN_PRIVATE_KEY", ref]
-    assert calls[-1][0] == "verify" and calls[-1][-1] == ref
+    assert calls[2][0] == "verify" and calls[2][-1] == ref  # after `public-key`, which derived cosign.pub
+    # no provenance from the build: the scan and the SBOM are attested with the same key
+    assert [c[:6] for c in calls if c[0] == "attest"] == [
+        ["attest", "--yes", "--key", "env://COSIGN_PRIVATE_KEY", "--type", kind] for kind in ("vuln", "cyclonedx")]
+    assert f"cosign verify-attestation --type vuln --key cosign.pub {ref}" in result.summary
     assert public.strip() in result.summary and "PRIVATE KEY" not in result.summary + result.stdout
     assert world.builds[0]["provenance"] == "false"
 
@@ -280,24 +162,35 @@ def test_kms_key(world):
     result = world.run({"cosign-key": key}, id_token=False)
     assert not result.failed, (result.errors, result.stdout)
     ref = result.outputs["image-ref"]
-    assert world.cosign_calls() == [["sign", "--yes", "--key", key, ref], ["verify", "--key", key, ref]]
+    assert world.cosign_calls()[:2] == [["sign", "--yes", "--key", key, ref], ["verify", "--key", key, ref]]
+    assert world.cosign_calls()[-1] == ["verify-attestation", "--type", "slsaprovenance02", "--key", key, ref]
     assert result.outputs["verify-command"] == f"cosign verify --key {key} {ref}"
 
 
 def test_pull_request_builds_without_push_or_signature(world):
     result = world.run(github={"event_name": "pull_request", "ref": "refs/pull/7/merge",
-                               "event": {"number": 7, "pull_request": {"head": {"ref": "feature/x"},
-                                                                       "base": {"ref": "main"}}}},
+                               "event": {"number": 7, "pull_request": {
+                                   "head": {"ref": "feature/x", "repo": {"full_name": "org/svc"}},
+                                   "base": {"ref": "main"}}}},
                        id_token=False)
     assert not result.failed, (result.errors, result.stdout)
+    sarif = result.outputs.pop("scan-sarif")
     assert result.outputs == {"digest": "", "image-ref": "", "tags": f"{world.image}:pr-7\n{world.image}:sha-{SHA[:7]}",
-                              "pushed": "false", "signed": "false", "verify-command": "", "failure-reason": ""}
-    assert world.builds[0]["push"] == "false"
+                              "pushed": "false", "signed": "false", "verify-command": "", "failure-reason": "",
+                              "vulnerabilities": '{"CRITICAL":0,"HIGH":0,"MEDIUM":0,"LOW":0,"UNKNOWN":0}',
+                              "attestations": "[]"}
+    build = world.builds[0]
+    assert build["push"] == "false" and build["outputs"].startswith("type=oci,dest=")
+    archive = build["outputs"].split("dest=", 1)[1]
+    # scanned from the OCI archive the build wrote, by the digest the build reported; never pushed
+    scans = world.trivy_calls()
+    assert len(scans) == 2 and all(c["argv"][c["argv"].index("--input") + 1] == archive for c in scans)
     assert not world.tag_exists("pr-7")
     assert world.cosign_calls() == [] and world.installs == []
-    for step in ("digest", "cosign", "sign", "verify"):
+    assert [u["sarif_file"] for u in world.uploads] == [sarif]  # the same repository's pull request: uploaded
+    for step in ("cosign", "sign", "verify", "attest"):
         assert result.step(step).outcome == "skipped"
-    assert "Built but not pushed (`pull_request` event), so not signed or verified." in result.summary
+    assert "Built and scanned but not pushed (`pull_request` event), so not signed or verified." in result.summary
 
 
 # ------------------------------------------------------------------ every failure reason
@@ -306,6 +199,36 @@ def test_invalid_input(world):
     result = world.run({"image": f"{world.image}:latest"})
     assert_failed(result, "invalid-input")
     assert world.builds == [] and world.logins == []
+
+
+def test_credentials_missing_for_a_registry_without_secrets(world):
+    """Issue 10 item 10: container.yml passes `require-login: true` and, for a registry other than
+    ghcr.io without its secrets, no credentials: a clear failure before anything is built."""
+    result = world.run({"username": "", "password": "", "require-login": "true"})
+    assert_failed(result, "credentials-missing")
+    assert world.builds == [] and world.logins == []
+    assert any(f'registry "{world.reg.host}" needs credentials' in e for e in result.errors)
+
+
+def test_credentials_not_needed_to_build_a_pull_request(world, bp):
+    # Trivy's database is public; the test registry that holds it here needs a login all the same
+    assert bp.login(world.reg, world.docker_config, oci.USER, oci.PASSWORD).returncode == 0
+    result = world.run({"username": "", "password": "", "require-login": "true"}, id_token=False,
+                       github={"event_name": "pull_request", "ref": "refs/pull/7/merge",
+                               "event": {"number": 7, "pull_request": {"head": {"ref": "x"}, "base": {"ref": "main"}}}})
+    assert not result.failed, result.errors
+    assert result.outputs["pushed"] == "false"
+
+
+def test_the_job_token_is_refused_for_another_registry(world):
+    """Defence in depth in the action itself: the job's GITHUB_TOKEN as the password of a registry that is
+    not ghcr.io is refused before the login step could send it anywhere."""
+    token = "ghs_jobtoken0123456789abcdefABCDEF0123"
+    result = world.run({"username": "octocat", "password": token}, github={"token": token})
+    assert_failed(result, "invalid-input")
+    assert world.logins == [] and world.builds == []
+    assert any("only ever sent to ghcr.io" in e for e in result.errors)
+    assert token not in result.stdout + result.summary
 
 
 def test_id_token_missing(world):

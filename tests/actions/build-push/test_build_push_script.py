@@ -7,6 +7,10 @@ skopeo) through the cosign STAND-IN (cosign_standin.py; cosign itself needs Fulc
 
 from __future__ import annotations
 
+import os
+import shlex
+import subprocess
+
 import pytest
 
 DIGEST = "sha256:" + "ab" * 32
@@ -14,7 +18,7 @@ DIGEST = "sha256:" + "ab" * 32
 PLAN_ENV = {
     "INPUT_IMAGE": "ghcr.io/org/app", "INPUT_PUSH": "auto", "INPUT_PROVENANCE": "true", "INPUT_SBOM": "false",
     "INPUT_CACHE": "true", "INPUT_SIGN": "true", "INPUT_COSIGN_VERSION": "v3.1.2", "INPUT_HAS_PASSWORD": "false",
-    "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main",
+    "GITHUB_EVENT_NAME": "push", "GITHUB_REF": "refs/heads/main", "DEFAULT_BRANCH": "main",
     "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:9/token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "t",
 }
 
@@ -50,6 +54,52 @@ def test_plan_never_pushes_or_signs_for_pull_requests(script, event):
     run = plan(script, GITHUB_EVENT_NAME=event, ACTIONS_ID_TOKEN_REQUEST_URL=None)
     assert run.code == 0, run.stdout
     assert run.outputs["push"] == "false" and run.outputs["sign"] == "false"
+
+
+@pytest.mark.parametrize("given,expected", [
+    ("ghcr.io/My-Org/My_Service", "ghcr.io/my-org/my_service"),
+    ("ghcr.io/Org/App", "ghcr.io/org/app"),
+    ("GHCR.io/octo-org/Hello.World", "ghcr.io/octo-org/hello.world"),
+])
+def test_plan_lower_cases_the_image_name(script, given, expected):
+    """Issue 10 item 13: `ghcr.io/${{ github.repository }}` of an owner or repository with capitals was
+    refused; registries store repository names in lower case (docker/metadata-action lower-cases too)."""
+    run = plan(script, INPUT_IMAGE=given)
+    assert run.code == 0, run.stdout
+    assert run.outputs["image"] == expected and run.outputs["registry"] == "ghcr.io"
+    assert f"::notice::image name lower-cased to {expected}" in run.stdout
+
+
+@pytest.mark.parametrize("ref,sign_refs,default,signed", [
+    ("refs/heads/main", "", "main", True),
+    ("refs/tags/v1.2.3", "", "main", True),
+    ("refs/heads/trunk", "", "trunk", True),
+    ("refs/heads/feature/x", "", "main", False),                  # any other branch: pushed, not signed
+    ("refs/heads/main", "", "", False),                           # default branch unknown (schedule event)
+    ("refs/heads/main", "refs/heads/main", "", True),
+    ("refs/heads/release/1.2", "refs/heads/release/*", "main", True),
+    ("refs/heads/feature/x", "refs/heads/release/*\nrefs/tags/*", "main", False),
+])
+def test_plan_signs_the_default_branch_and_tags_only_unless_widened(script, ref, sign_refs, default, signed):
+    """Issue 10 item 9: a signature certifies a ref; by default only the default branch and tags are signed."""
+    run = plan(script, GITHUB_REF=ref, INPUT_SIGN_REFS=sign_refs, DEFAULT_BRANCH=default)
+    assert run.code == 0, run.stdout
+    assert run.outputs["push"] == "true"
+    assert run.outputs["sign"] == ("true" if signed else "false")
+    if not signed:
+        assert run.outputs["unsigned-reason"] and "sign-refs" in run.outputs["unsigned-reason"]
+
+
+def test_plan_needs_no_id_token_for_a_ref_that_is_not_signed(script):
+    run = plan(script, GITHUB_REF="refs/heads/feature/x", ACTIONS_ID_TOKEN_REQUEST_URL=None)
+    assert run.code == 0 and run.outputs["sign"] == "false"
+
+
+@pytest.mark.parametrize("value", ["main", "heads/*", "refs/pull/*", "refs/heads/ma in"])
+def test_plan_refuses_a_sign_refs_pattern_that_is_not_a_branch_or_tag(script, value):
+    run = plan(script, INPUT_SIGN_REFS=value)
+    assert run.code == 1 and run.outputs["failure-reason"] == "invalid-input"
+    assert "sign-refs" in run.stdout
 
 
 def test_plan_push_false_builds_only(script):
@@ -95,8 +145,13 @@ def test_plan_keyless_without_id_token_fails_before_building(script):
     ({"INPUT_IMAGE": ""}, "image is required"),
     ({"INPUT_IMAGE": "ghcr.io/org/app:v1"}, "without a tag or digest"),
     ({"INPUT_IMAGE": f"ghcr.io/org/app@{DIGEST}"}, "without a tag or digest"),
-    ({"INPUT_IMAGE": "ghcr.io/Org/App"}, "not a valid image name"),
+    ({"INPUT_IMAGE": "ghcr.io/org/.github"}, "not a valid image name"),
+    ({"INPUT_IMAGE": "ghcr.io/Org/Bad--_Name"}, "not a valid image name"),
     ({"INPUT_REGISTRY": "docker.io"}, 'registry "docker.io" is not the registry'),
+    ({"INPUT_IMAGE": "org/app", "INPUT_REGISTRY": "ghcr.io"}, 'image "org/app" names no registry (Docker Hub)'),
+    ({"INPUT_REGISTRY": "registry.example.com", "INPUT_USERNAME": "octocat", "INPUT_HAS_PASSWORD": "true",
+      "INPUT_PASSWORD_IS_JOB_TOKEN": "true", "INPUT_IMAGE": "registry.example.com/org/app"},
+     "only ever sent to ghcr.io"),
     ({"INPUT_USERNAME": "bot"}, "password is required"),
     ({"INPUT_HAS_PASSWORD": "true"}, "username is required"),
     ({"INPUT_PUSH": "always"}, 'push must be "auto" or "false"'),
@@ -117,6 +172,14 @@ def test_plan_rejects_bad_input_in_one_line(script, overrides, needle):
     assert "Traceback" not in run.stderr
 
 
+@pytest.mark.parametrize("value", ["/home/runner/work/_temp/cosign.pub", "cosign.pub", "${RUNNER_TEMP}/cosign.pub"])
+def test_plan_refuses_a_path_as_the_public_key(script, value):
+    """The input takes the PEM content; a path was once passed and written over the real key file."""
+    run = plan(script, INPUT_COSIGN_KEY="env://COSIGN_PRIVATE_KEY", INPUT_COSIGN_PUBLIC_KEY=value)
+    assert run.code == 1 and run.outputs["failure-reason"] == "invalid-input"
+    assert "cosign-public-key must be the PEM public key" in run.stdout and "not a path" in run.stdout
+
+
 def test_plan_env_key_needs_a_variable_name(script):
     run = plan(script, INPUT_COSIGN_KEY="env://COSIGN-KEY")
     assert run.code == 1 and run.outputs["failure-reason"] == "invalid-input"
@@ -135,7 +198,8 @@ def test_digest_valid_gives_image_ref(script):
     run = script("digest", env={"PLAN_IMAGE": "ghcr.io/org/app", "BUILD_DIGEST": DIGEST,
                                 "BUILD_METADATA": f'{{"containerimage.digest": "{DIGEST}"}}'})
     assert run.code == 0
-    assert run.outputs == {"digest": DIGEST, "image-ref": f"ghcr.io/org/app@{DIGEST}"}
+    assert run.outputs == {"digest": DIGEST, "image-ref": f"ghcr.io/org/app@{DIGEST}", "scan-digest": DIGEST,
+                           "scan-target": f"ghcr.io/org/app@{DIGEST}"}
 
 
 def test_digest_falls_back_to_metadata(script):
@@ -176,15 +240,29 @@ def test_keyless_sign_then_verify_by_digest(script, registry, docker_config, cos
     assert verified.code == 0, verified.stdout + verified.stderr
     identity = f"https://github.com/{bp.WORKFLOW_REF}"  # the token's job_workflow_ref, not GITHUB_WORKFLOW_REF
     assert verified.outputs["signed"] == "true"
+    # bound to the caller's repository, ref, commit and trigger as well (issue 10 item 9)
+    binding = ["--certificate-github-workflow-repository", "org/svc", "--certificate-github-workflow-ref",
+               "refs/heads/main", "--certificate-github-workflow-sha", bp.SVC_SHA,
+               "--certificate-github-workflow-trigger", "push"]
     assert verified.outputs["verify-command"] == (
-        f"cosign verify --certificate-identity {identity} --certificate-oidc-issuer {bp.ISSUER} {ref}")
+        f"cosign verify --certificate-identity {identity} --certificate-oidc-issuer {bp.ISSUER} "
+        f"{' '.join(binding)} {ref}")
     assert bp.cosign_calls(cosign_bin) == [
         ["sign", "--yes", ref],
-        ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, ref]]
+        ["verify", "--certificate-identity", identity, "--certificate-oidc-issuer", bp.ISSUER, *binding, ref]]
     assert "The following checks were performed on each of these signatures:" in verified.stdout
     assert any("audience=sigstore" in r for r in oidc.requests)
-    # the signature really is in the registry, beside the image
-    assert registry.raw_manifest_digest("org/app", digest.replace(":", "-") + ".sig").startswith("sha256:")
+    # cosign v3: the signature is a Sigstore bundle in a referrer manifest of the image (the registry has
+    # no referrers API, so go-containerregistry's fallback tag sha256-<hex> lists it), no `.sig` tag
+    stored = bp.referrers(registry, "org/app", digest)
+    assert len(stored) == 1
+    manifest = stored[0]["manifest"]
+    assert manifest["subject"]["digest"] == digest
+    assert manifest["artifactType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+    assert manifest["annotations"]["dev.sigstore.bundle.predicateType"] == "https://sigstore.dev/cosign/sign/v1"
+    assert stored[0]["statement"]["subject"][0]["digest"] == {"sha256": digest.split(":")[1]}
+    assert stored[0]["bundle"]["mediaType"] == "application/vnd.dev.sigstore.bundle.v0.3+json"
+    assert not any(t.endswith(".sig") for t in bp.tags(registry, "org/app"))
     assert oidc.token not in verified.stdout + signed.stdout
 
 
@@ -197,10 +275,43 @@ def test_verify_identity_falls_back_to_the_workflow_ref(script, registry, docker
     assert script("sign", env=env, path=[cosign_bin]).code == 0
     verify_env = {"IMAGE_REF": ref, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config),
                   "GITHUB_SERVER_URL": "https://github.com", "GITHUB_WORKFLOW_REF": bp.WORKFLOW_REF}
+    verify_env.update(GITHUB_REPOSITORY="org/svc", GITHUB_REF="refs/heads/main", GITHUB_SHA=bp.SVC_SHA,
+                      GITHUB_EVENT_NAME="push")
     run = script("verify", env=verify_env, path=[cosign_bin])
     assert run.code == 0, run.stdout
     assert "::warning::could not read job_workflow_ref" in run.stdout
     assert f"--certificate-identity https://github.com/{bp.WORKFLOW_REF} " in run.outputs["verify-command"]
+    assert "--certificate-github-workflow-repository org/svc " in run.outputs["verify-command"]
+
+
+REUSABLE = "org/ci/.github/workflows/container.yml@refs/tags/v0.2.0"
+
+
+@pytest.mark.parametrize("signer", [
+    {"repository": "other-org/evil"},            # another repository (another organisation) calling container.yml
+    {"ref": "refs/heads/feature/x"},              # another branch of the service
+    {"repository": "org/svc-fork", "ref": "refs/heads/main"},
+])
+def test_a_signature_by_another_caller_of_the_same_workflow_fails_the_printed_verification(
+        script, registry, docker_config, cosign_bin, oidc, bp, tmp_path, signer):
+    """Issue 10 item 9: keyless verification bound only the reusable workflow (job_workflow_ref), the same
+    for every caller of container.yml@<ref>: an image signed by any caller passed the printed command."""
+    # the attacker's job: the same reusable workflow, called from another repository or branch
+    oidc.claims = bp.github_claims(job_workflow_ref=REUSABLE, **signer)
+    digest = bp.push_image(registry, tmp_path)
+    ref = f"{registry.host}/org/app@{digest}"
+    env = {"IMAGE_REF": ref, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config), **oidc.env}
+    assert script("sign", env=env, path=[cosign_bin]).code == 0
+    # the service's own job (org/svc, main) verifies that digest with the command it prints
+    oidc.claims = bp.github_claims(job_workflow_ref=REUSABLE)
+    run = script("verify", env=env, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == "verify-failed"
+    assert "no matching attestations" in run.stdout
+    # and the command printed for this digest, run as a consumer would run it, fails too
+    printed = bp.verify_command_for(cosign_bin, script, registry, docker_config, oidc, tmp_path, ref)
+    proc = subprocess.run(shlex.split(printed), capture_output=True, text=True, env={
+        **os.environ, "PATH": f"{cosign_bin}:{os.environ['PATH']}", "DOCKER_CONFIG": str(docker_config)})
+    assert proc.returncode == 1 and "no matching attestations" in proc.stderr, proc.stderr
 
 
 def test_verify_with_the_wrong_identity_fails(script, registry, docker_config, cosign_bin, oidc, bp, tmp_path):
@@ -211,7 +322,8 @@ def test_verify_with_the_wrong_identity_fails(script, registry, docker_config, c
     run = script("verify", env={**env, "INPUT_CERTIFICATE_IDENTITY": "https://github.com/org/other/.github/"
                                 "workflows/x.yml@refs/heads/main"}, path=[cosign_bin])
     assert run.code == 1 and run.outputs["failure-reason"] == "verify-failed"
-    assert "exit 12" in run.stdout and "no matching signatures" in run.stdout
+    # cosign v3 verifies the bundle path and returns its error unwrapped: exit 1, not the legacy 12
+    assert "exit 1)" in run.stdout and "no matching attestations" in run.stdout
 
 
 def test_verify_unsigned_image_fails(script, registry, docker_config, cosign_bin, bp, tmp_path):
@@ -238,6 +350,27 @@ def test_pem_key_sign_and_verify_with_derived_public_key(script, registry, docke
     assert calls[0] == ["sign", "--yes", "--key", "env://COSIGN_PRIVATE_KEY", ref]  # the key is never in argv
     assert calls[1][:3] == ["public-key", "--key", "env://COSIGN_PRIVATE_KEY"]
     assert "BEGIN" not in run.stdout
+
+
+@pytest.mark.parametrize("given", [False, True])
+def test_verify_never_writes_over_a_file_of_the_caller(script, registry, docker_config, cosign_bin, bp, tmp_path,
+                                                       given):
+    """The public key (given or derived) goes to a fresh temporary file, never to a fixed name such as
+    `$RUNNER_TEMP/cosign.pub`, where a caller keeps its own key (test-actions.yml did)."""
+    private, public = bp.generate_key_pair(cosign_bin, "pw-2")
+    digest = bp.push_image(registry, tmp_path)
+    ref = f"{registry.host}/org/app@{digest}"
+    runner_temp = tmp_path / "files"
+    runner_temp.mkdir(parents=True, exist_ok=True)
+    (runner_temp / "cosign.pub").write_text("the caller's own file\n")
+    env = {"IMAGE_REF": ref, "SIGN_MODE": "pem", "COSIGN_KEY": private, "INPUT_COSIGN_PASSWORD": "pw-2",
+           "DOCKER_CONFIG": str(docker_config), **({"INPUT_COSIGN_PUBLIC_KEY": public} if given else {})}
+    assert script("sign", env=env, path=[cosign_bin]).code == 0
+    run = script("verify", env=env, path=[cosign_bin])
+    assert run.code == 0, run.stdout
+    assert (runner_temp / "cosign.pub").read_text() == "the caller's own file\n"
+    assert sorted(p.name for p in runner_temp.iterdir() if p.name.endswith(".pub")) == ["cosign.pub"]
+    assert run.outputs["public-key"] == public.strip()
 
 
 def test_pem_key_wrong_password_is_sign_failed(script, registry, docker_config, cosign_bin, bp, tmp_path):
@@ -300,3 +433,39 @@ def test_reason_records_a_uses_step_failure(script, reason):
 def test_unknown_subcommand_is_a_usage_error(script):
     run = script("bogus")
     assert run.code == 2 and "usage: build_push.py" in run.stderr
+
+
+# ------------------------------------------------------------------ only what passed is signed; a signature is a signature
+
+@pytest.mark.parametrize("scan_env,reason", [
+    ({"PLAN_SCAN": "true", "SCAN_PASSED": "false"}, "vulnerabilities-found"),
+    ({"PLAN_SCAN": "true"}, "scan-failed"),                             # the scan never ran to the end
+    ({"PLAN_SCAN": "true", "SCAN_PASSED": "true", "SCAN_DIGEST": "sha256:" + "cd" * 32}, "scan-failed"),
+    ({"PLAN_SCAN": ""}, "scan-failed"),                                 # no plan at all: fail closed
+])
+def test_sign_refuses_a_digest_whose_scan_did_not_pass(script, cosign_bin, bp, scan_env, reason):
+    run = script("sign", env={"IMAGE_REF": f"ghcr.io/org/app@{DIGEST}", "SIGN_MODE": "keyless",
+                              "COSIGN_STANDIN_LOG": str(cosign_bin / "cosign.log"), **scan_env}, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == reason
+    assert "refusing to sign" in run.stdout
+    assert bp.cosign_calls(cosign_bin) == []
+
+
+def test_verify_does_not_take_an_attestation_for_a_signature(script, registry, docker_config, cosign_bin, oidc, bp,
+                                                           tmp_path):
+    """cosign v3's `verify` verifies every bundle of the digest, attestations included (verify.go,
+    VerifyImageAttestations): an image attested but never signed passes it. The action asks for a
+    signature statement among what verified."""
+    digest = bp.push_image(registry, tmp_path)
+    ref = f"{registry.host}/org/app@{digest}"
+    env = {"IMAGE_REF": ref, "SIGN_MODE": "keyless", "DOCKER_CONFIG": str(docker_config), **oidc.env,
+           "GITHUB_REPOSITORY": "org/svc"}
+    predicate = tmp_path / "vuln.json"
+    predicate.write_text('{"invocation": {}, "scanner": {"result": {}}, "metadata": {}}')
+    proc = subprocess.run([str(cosign_bin / "cosign"), "attest", "--yes", "--type", "vuln", "--predicate",
+                           str(predicate), ref], capture_output=True, text=True,
+                          env={**os.environ, "DOCKER_CONFIG": str(docker_config), **oidc.env})
+    assert proc.returncode == 0, proc.stderr
+    run = script("verify", env=env, path=[cosign_bin])
+    assert run.code == 1 and run.outputs["failure-reason"] == "verify-failed"
+    assert "found attestations of" in run.stdout and "but no signature" in run.stdout
