@@ -98,6 +98,7 @@ class GitHubDouble:
         self.faults: list[Fault] = []
         self.advisories: list[dict] = []  # GET /advisories answers these (filtered by ?ecosystem=)
         self.orgs: dict[str, list[str]] = {}  # GET /orgs/{org}/repos: organisation -> repository names
+        self.search_cap = SEARCH_CAP  # lower it to exercise the cap with few runs
         self.log: list[str] = []
         self.auth_seen: list[str | None] = []
         self.in_flight = 0
@@ -422,7 +423,7 @@ class _Handler(BaseHTTPRequestHandler):
             runs = sorted(runs, key=lambda r: (r["created_at"], r["id"]), reverse=True)
             total = len(runs)
             if filters:
-                runs = runs[:SEARCH_CAP]
+                runs = runs[:self.owner.search_cap]
             return self._page(runs, query, path, key="workflow_runs", total=total)
         if rest == "/artifacts":
             items = data.artifacts

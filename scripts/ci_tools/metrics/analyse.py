@@ -12,7 +12,7 @@ Definitions (also in ``docs/metrics.md``):
 - percentiles interpolate linearly between the nearest ranks; *weeks* are 7-day buckets ending at
   the window's end, the newest first; a *trend* compares the median of the newest week with the
   median of the weeks before it (each with 3 samples or more): ``slower`` from +10 %, ``faster`` from
-  -10 %, else ``steady``;
+  -10 % (and by 2 s or more: GitHub's times are whole seconds), else ``steady``;
 - the default branch is *red* for a workflow when its latest decided run there (pushes, schedules,
   anything but pull requests) failed; red *since* the end of the first failed run after the last
   success; an alert is raised when that is longer ago than the threshold;
@@ -43,6 +43,7 @@ VERSION = 1
 WEEK = 7 * 86400.0
 MIN_SAMPLES = 3
 TREND_THRESHOLD = 10.0  # percent
+MIN_DELTA = 2.0  # seconds: a smaller change is steady whatever its percentage (times are whole seconds)
 # GitHub's published per-minute rates (USD) of its standard hosted runners: Linux 2-core, Windows 2-core,
 # macOS; larger Linux and Windows runners scale with their cores. Self-hosted minutes cost GitHub nothing.
 DEFAULT_RATES = {"linux": 0.008, "windows": 0.016, "macos": 0.08, "self-hosted": 0.0}
@@ -98,6 +99,8 @@ def trend(weekly: list[list[float]]) -> dict | None:
         return None
     change = (last - base) / base * 100.0
     direction = "slower" if change >= TREND_THRESHOLD else "faster" if change <= -TREND_THRESHOLD else "steady"
+    if abs(last - base) < MIN_DELTA:
+        direction = "steady"  # within the API's one-second resolution
     return {"change_percent": round(change, 1), "direction": direction, "last_week_p50": round(last, 1),
             "before_p50": round(base, 1), "delta_seconds": round(last - base, 1)}
 
