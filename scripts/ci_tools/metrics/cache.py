@@ -12,8 +12,9 @@ it with a higher attempt, which is why the listing starts at the oldest run in p
 Layout: ``<cache>/metrics/v1/<hash of API URL and token presence>/<owner>/<repo>/``, with
 ``state.json`` and ``segment-*.json`` files; each pass writes one new segment (one atomic write, not
 one per run) and segments are merged into one past :data:`MAX_SEGMENTS`. A segment that cannot be
-read is ignored (its runs are fetched again), never trusted in part. Everything written is data read
-from the API: no token, no header.
+read (or holds values of the wrong types: a cache can be restored from elsewhere) is ignored, never
+trusted in part, and the listing state with it: everything is listed again and the runs it held are
+fetched again. Everything written is data read from the API: no token, no header.
 """
 
 from __future__ import annotations
@@ -73,13 +74,15 @@ class RepoCache:
             self.segments = sorted(self.path.glob("segment-*.json"))
         except OSError:
             self.segments = []
+        damaged = False
         for segment in self.segments:
             try:
                 data = json.loads(segment.read_text("utf-8"))
                 runs = {int(k): (Run.from_cache(self.name, v), bool(v.get("jobs_read"))) for k, v in data["runs"].items()}
                 artifacts = {int(k): _check_artifact(v) for k, v in data["artifacts"].items()}
             except (OSError, ValueError, KeyError, TypeError, AttributeError):
-                continue  # unreadable: its runs are fetched again
+                damaged = True  # unreadable: its runs are fetched again
+                continue
             for run_id, (run, read) in runs.items():
                 self.runs[run_id] = run
                 if read:
@@ -87,6 +90,8 @@ class RepoCache:
                 else:
                     self.jobs_read.discard(run_id)
             self.artifacts.update(artifacts)
+        if damaged:
+            self.state = {}  # what was listed is no longer all here: list it again
         return self
 
     def interval(self, key: str) -> tuple[float, float] | None:

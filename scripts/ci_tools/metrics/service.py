@@ -146,7 +146,9 @@ def _export(endpoint: str, headers: dict, data, cache: MetricsCache | None, rese
     for repo in repos:
         sent[repo] = {} if (resend or cache is None) else cache.repo(repo).exported(key)
     todo = [r for r in data.runs if r.complete and sent[r.repo].get(str(r.id)) != r.attempt]
-    result = otlp.export(endpoint, headers, todo, repos)
+    result = otlp.export(endpoint, headers, todo, repos, timeout=float(os.environ.get("CI_TOOLS_HTTP_TIMEOUT", "20")),
+                         backoff=float(os.environ.get("CI_TOOLS_HTTP_BACKOFF", "1.0")),
+                         max_wait=float(os.environ.get("CI_TOOLS_HTTP_MAX_WAIT", "120")))
     if cache is not None:
         for repo in repos:
             done = {str(r.id): r.attempt for r in result.exported if r.repo == repo}
