@@ -25,7 +25,7 @@ import io
 import zipfile
 from xml.parsers import expat
 
-from ci_tools.metrics.model import TestResult
+from ci_tools.metrics.model import TestResult, _redact
 
 MAX_MEMBERS = 200
 MAX_MEMBER_BYTES = 32 * 1024 * 1024
@@ -187,4 +187,4 @@ class _JUnitParser:
                 seconds = 0.0
             classname, name = str(case["classname"]), str(case["name"])
             test_id = f"{classname}::{name}" if classname and name else (name or classname or "(unnamed test)")
-            self.results.append(TestResult(test_id, case["outcome"], seconds, case["retried"]))
+            self.results.append(TestResult(_redact(test_id), case["outcome"], seconds, case["retried"]))

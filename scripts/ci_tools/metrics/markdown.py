@@ -214,7 +214,8 @@ def _failures(out: list[str], report: dict, many: bool) -> None:
         for f in group[:ROWS]:
             jobs = "; ".join(text(j["job"]) + (f" ({text(j['step'])})" if j["step"] else "") for j in f["failed_jobs"][:3])
             cells = ([text(f["repository"])] if many else []) + [
-                when(f["created_at"]), text(f["workflow"]), text(f["branch"], 60), text(f["sha"][:7]), jobs or "–",
+                when(f["created_at"]), text(f["workflow"]), text(f["branch"], 60),
+                text(f["sha"][:7]) + (" " + text(f["title"], 60) if f["title"] else ""), jobs or "–",
                 link(f"#&#8203;{f['run_number']}" + (f" (attempt {f['attempt']})" if f["attempt"] > 1 else ""), f["url"])]
             table.row(cells)
         _more(out, min(ROWS, len(group)), len(group), "failed runs")

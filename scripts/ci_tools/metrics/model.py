@@ -9,8 +9,13 @@ Times are UTC epoch seconds; ``None`` where GitHub has none yet (a job still que
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ci_tools.metrics.timeutil import api_time
+from ci_tools.redact import redact
+
+# names repeat (steps, jobs, workflows): each distinct one is redacted once
+_redact = lru_cache(maxsize=65536)(redact)
 
 # conclusions that make a run, job or step red (GitHub's check-run conclusions)
 FAILED = frozenset({"failure", "timed_out", "startup_failure"})
@@ -41,8 +46,10 @@ def _int(data: dict, key: str, what: str) -> int:
 
 
 def _str(data: dict, key: str, default: str = "") -> str:
+    """A text field, redacted: a run that printed a token into its title must not carry it any further
+    (cache, reports, traces)."""
     value = data.get(key)
-    return value if isinstance(value, str) else default
+    return _redact(value) if isinstance(value, str) else default
 
 
 def _opt_str(data: dict, key: str) -> str | None:
@@ -116,7 +123,7 @@ class Job:
         return cls(_int(data, "id", "a job"), _str(data, "name", "(unnamed job)"),
                    attempt if isinstance(attempt, int) and attempt > 0 else 1, _str(data, "status"),
                    _opt_str(data, "conclusion"), api_time(data.get("created_at")), api_time(data.get("started_at")),
-                   api_time(data.get("completed_at")), [str(label) for label in labels if isinstance(label, str)],
+                   api_time(data.get("completed_at")), [_redact(label) for label in labels if isinstance(label, str)],
                    _str(data, "runner_name"), _str(data, "html_url"), [Step.from_api(s) for s in steps])
 
     def to_cache(self) -> list:
