@@ -79,8 +79,9 @@ class Weeks:
         self.count = max(1, math.ceil((until - since) / WEEK))
 
     def index(self, moment: float) -> int | None:
-        k = int((self.until - moment) // WEEK)
-        return k if 0 <= k < self.count else None
+        if not self.since <= moment <= self.until:
+            return None
+        return min(int((self.until - moment) // WEEK), self.count - 1)
 
     def start(self, k: int) -> float:
         """Where bucket ``k`` starts (the oldest one starts with the window, so it may be shorter)."""
