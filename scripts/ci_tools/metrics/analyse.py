@@ -51,20 +51,22 @@ _CORES = re.compile(r"(\d+)[-_ ]?cores?\b", re.I)
 
 
 # ------------------------------------------------------------------------------- statistics
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
+def percentile(values: list[float], q: float, *, ordered: bool = False) -> float:
+    values = values if ordered else sorted(values)
+    if not values:
         raise ValueError("no values")
-    k = (len(ordered) - 1) * q
+    k = (len(values) - 1) * q
     lo, hi = math.floor(k), math.ceil(k)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
 def distribution(values: list[float]) -> dict | None:
     if not values:
         return None
-    return {"p50": round(percentile(values, 0.5), 1), "p90": round(percentile(values, 0.9), 1),
-            "max": round(max(values), 1), "count": len(values)}
+    ordered = sorted(values)
+    return {"p50": round(percentile(ordered, 0.5, ordered=True), 1),
+            "p90": round(percentile(ordered, 0.9, ordered=True), 1), "max": round(ordered[-1], 1),
+            "count": len(ordered)}
 
 
 def _rate(part: int, whole: int) -> float | None:
