@@ -24,7 +24,11 @@ shapes GitHub documents:
   schemas ``workflow-run``, ``job`` and ``artifact``; operations ``actions/list-workflow-runs-for-repo``,
   ``actions/list-jobs-for-workflow-run``, ``actions/list-artifacts-for-repo``,
   ``actions/download-artifact``, ``repos/list-for-org``). A repository added without a git directory
-  serves these and ``GET /repos/{o}/{r}`` only.
+  serves these and ``GET /repos/{o}/{r}`` only;
+- issues (``issues/list-for-repo``, ``issues/create``, ``issues/update``): ``GET /repos/{o}/{r}/issues``
+  (open ones by default, newest first, pull requests never listed here), ``POST`` to it and ``PATCH
+  /repos/{o}/{r}/issues/{n}``, which need the token when the double has one (403 otherwise); bodies
+  over 65,536 characters are refused with 422, as GitHub does.
 
 A fork network is modelled as GitHub serves it: :meth:`GitHubDouble.add_fork` makes the fork's
 objects reachable through the parent (git alternates), so a fork-only commit answers under the
@@ -75,6 +79,7 @@ class RepoEntry:
     extra_tags: dict[str, str] = field(default_factory=dict)  # served as lightweight tags (benchmarks)
     actions: ActionsData = field(default_factory=ActionsData)
     archived: bool = False
+    issues: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -221,6 +226,48 @@ class _Handler(BaseHTTPRequestHandler):
             with double._lock:
                 double.in_flight -= 1
 
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        self._write("POST")
+
+    def do_PATCH(self) -> None:  # noqa: N802 - http.server API
+        self._write("PATCH")
+
+    def _write(self, method: str) -> None:
+        """The issue endpoints that write (the only writes this double plays)."""
+        double = self.owner
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        with double._lock:
+            double.log.append(f"{method} {self.path}")
+            double.auth_seen.append(self.headers.get("Authorization"))
+        m = re.match(r"/repos/([^/]+)/([^/]+)/issues(?:/(\d+))?\Z", urlsplit(self.path).path)
+        entry = double.repos.get(f"{unquote(m[1])}/{unquote(m[2])}".lower()) if m else None
+        if entry is None or (method == "PATCH") != bool(m[3]):
+            return self._send(404, b'{"message": "Not Found"}', {})
+        if double.token and self.headers.get("Authorization") != f"Bearer {double.token}":
+            return self._send(403, b'{"message": "Resource not accessible by integration"}', {})
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            return self._send(400, b'{"message": "Problems parsing JSON"}', {})
+        if len(str(payload.get("body") or "")) > 65536:
+            return self._send(422, b'{"message": "Validation Failed", "errors": [{"field": "body", '
+                                   b'"code": "custom", "message": "body is too long (maximum is 65536 characters)"}]}',
+                              {})
+        if method == "POST":
+            number = len(entry.issues) + 1
+            issue = {"number": number, "title": payload.get("title", ""), "body": payload.get("body", ""),
+                     "state": "open", "labels": [{"name": n} for n in payload.get("labels") or []],
+                     "user": {"login": "github-actions[bot]", "type": "Bot"},
+                     "html_url": f"https://github.com/{entry.name}/issues/{number}"}
+            entry.issues.append(issue)
+            return self._send(201, json.dumps(issue).encode(), {})
+        issue = next((i for i in entry.issues if i["number"] == int(m[3])), None)
+        if issue is None:
+            return self._send(404, b'{"message": "Not Found"}', {})
+        issue.update({k: v for k, v in payload.items() if k in ("title", "body", "state")})
+        return self._send(200, json.dumps(issue).encode(), {})
+
     def _answer(self, double: GitHubDouble) -> None:
         if double.latency:
             time.sleep(double.latency)
@@ -307,6 +354,10 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, self._repo_object(entry), {}
         if rest.startswith("/actions/"):
             return self._actions(entry, rest[len("/actions"):], query, path)
+        if rest == "/issues":
+            state = (query.get("state") or ["open"])[0]
+            items = [i for i in reversed(entry.issues) if state == "all" or i["state"] == state]
+            return self._page(items, query, path)
         if g is None:
             raise LookupError(rest)
         if rest == "/tags":
