@@ -34,6 +34,7 @@ import math
 import re
 from collections import Counter, defaultdict
 from statistics import median
+from typing import Any
 
 from ci_tools.metrics.collect import Dataset
 from ci_tools.metrics.model import FAILED, SKIP_REASONS, Run
@@ -165,7 +166,7 @@ def analyse(data: Dataset, *, generated_at: float, rates: dict[str, float] | Non
     weeks = Weeks(query.since, query.until)
     default = {r.name: r.default_branch for r in data.repositories}
     complete = [r for r in data.runs if r.complete]
-    report = {
+    report: dict[str, Any] = {
         "version": VERSION,
         "generated_at": iso(generated_at),
         "window": {"since": iso(query.since), "until": iso(query.until),
@@ -364,15 +365,15 @@ def _feedback(runs: list[Run]) -> dict:
         if not all(r.complete for r in group):
             continue
         start = min(r.created for r in group)
-        jobs = [j for r in group for j in r.attempt_jobs(1) if j.completed is not None]
-        if not jobs:
+        ends = [(j.completed, j.failed) for r in group for j in r.attempt_jobs(1) if j.completed is not None]
+        if not ends:
             continue
-        end = max(j.completed for j in jobs)  # type: ignore[type-var]
-        failures = [j.completed for j in jobs if j.failed]
+        end = max(t for t, _ in ends)
+        failures = [t for t, failed in ends if failed]
         full.append(end - start)
         if failures:
             failed_first += 1
-            first.append(min(failures) - start)  # type: ignore[type-var]
+            first.append(min(failures) - start)
         else:
             first.append(end - start)
     return {"commits": len(first), "first_feedback": distribution(first), "full_result": distribution(full),

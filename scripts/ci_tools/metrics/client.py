@@ -61,7 +61,9 @@ class ActionsClient:
         """Every item of a paginated list (``key``: the list inside a ``{"total_count", key}`` body).
         ``stop(item)`` ends the reading early (lists newest first). Returns (items, total_count of page 1)."""
         items: list = []
-        url, query, total = path, dict(params, per_page=100), None
+        url: str | None = path
+        query: dict | None = dict(params, per_page=100)
+        total: int | None = None
         origin = self.github.api.rstrip("/") + "/"
         for _ in range(MAX_PAGES):
             data, resp = self._get(url, query, what=what)

@@ -109,8 +109,8 @@ def collect(query: Query, client: ActionsClient, cache: MetricsCache | None, *, 
             list(pool.map(read_jobs, todo))
         finally:
             bar.close()  # type: ignore[attr-defined]
-        for repo in selected:
-            selected[repo] = [run for run in selected[repo] if (repo, run.id) not in bad]
+        for name in selected:
+            selected[name] = [run for run in selected[name] if (name, run.id) not in bad]
 
         reports: list[TestReport] = []
         artifact_states: dict[str, dict] = {}

@@ -30,6 +30,7 @@ import gzip
 import hashlib
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -56,14 +57,14 @@ def traces_url(endpoint: str) -> str:
     return base + "/v1/traces" if parts.path in ("", "/") else base
 
 
-def parse_headers(pairs: list[str], environ: dict | None = None) -> dict[str, str]:
+def parse_headers(pairs: list[str], environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """``KEY=VALUE`` pairs, after those of ``OTEL_EXPORTER_OTLP_HEADERS`` and ``..._TRACES_HEADERS``
     (comma-separated, values percent-decoded, as OpenTelemetry's exporters read them)."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     headers: dict[str, str] = {}
     items: list[tuple[str, str]] = []
     for variable in ("OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"):
-        for item in (environ.get(variable) or "").split(","):
+        for item in (env.get(variable) or "").split(","):
             if item.strip():
                 items.append((variable, item))
     items += [("--otlp-header", pair) for pair in pairs]

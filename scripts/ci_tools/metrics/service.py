@@ -11,6 +11,7 @@ import json
 import os
 import re
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,8 +60,8 @@ class Outcome:
         return self.report["alerts"]
 
 
-def resolve_query(settings: Settings, now: float, environ: dict | None = None) -> Query:
-    environ = os.environ if environ is None else environ
+def resolve_query(settings: Settings, now: float, environ: Mapping[str, str] | None = None) -> Query:
+    env: Mapping[str, str] = os.environ if environ is None else environ
     repos = [r.strip() for r in settings.repos if r.strip()]
     for repo in repos:
         if not _REPO.match(repo):
@@ -69,7 +70,7 @@ def resolve_query(settings: Settings, now: float, environ: dict | None = None) -
     if org is not None and not _ORG.match(org):
         raise MetricsUsageError(f'--org "{org}" is not an organisation name')
     if not repos and not org:
-        current = environ.get("GITHUB_REPOSITORY", "").strip()
+        current = env.get("GITHUB_REPOSITORY", "").strip()
         if not current:
             raise MetricsUsageError("name the repositories (OWNER/NAME ...) or --org ORG "
                                     "(GITHUB_REPOSITORY is not set)")
@@ -103,7 +104,8 @@ def parse_rates(pairs: list[str]) -> dict[str, float]:
     return rates
 
 
-def generate(settings: Settings, *, now: float | None = None, progress=None, environ: dict | None = None) -> Outcome:
+def generate(settings: Settings, *, now: float | None = None, progress=None,
+             environ: Mapping[str, str] | None = None) -> Outcome:
     from ci_tools.resolve.cache import default_cache_dir
     from ci_tools.resolve.github import GitHubResolver, token_from_env
 
