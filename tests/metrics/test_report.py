@@ -40,7 +40,14 @@ def as_json(cli, env, *args: str) -> tuple[object, dict]:
 @pytest.fixture(scope="module")
 def month(scenario, tmp_path_factory):
     """One run of the command over the scenario, its JSON and Markdown reports (most tests only read them)."""
-    from conftest import run_cli
+    import os
+    import subprocess
+    import sys
+
+    def run_cli(*args: str, env: dict):
+        full = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "GITHUB_TOKEN", "GH_TOKEN")}
+        return subprocess.run([sys.executable, "-m", "ci_tools", *args], env={**full, **env}, capture_output=True,
+                              text=True, timeout=300)
 
     with GitHubDouble() as double:
         double.add_repo("org/app", actions=scenario.pipelines.data)
