@@ -15,16 +15,35 @@ shapes GitHub documents:
   (``event``, ``head_branch``, ``head_sha``, ``repository`` and ``head_repository``);
 - ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`;
 - ``GET /{o}/{r}/releases/download/{tag}/{name}``: a release asset (github.com serves these, not the
-  API host; the double answers both), the bytes the test puts in :attr:`GitHubDouble.assets`.
+  API host; the double answers both), the bytes the test puts in :attr:`GitHubDouble.assets`;
+- GitHub Actions (``ci-tools metrics``), from :class:`ActionsData` (built by :mod:`support.pipelines`):
+  ``GET /repos/{o}/{r}/actions/runs`` (newest first; ``created``, ``branch``, ``event``, ``status`` and
+  ``head_sha`` filters, and GitHub's cap of 1,000 results per filtered search: ``total_count`` says how
+  many match, pages past the thousandth run come back empty), ``/actions/runs/{id}``,
+  ``/actions/runs/{id}/attempts/{n}``, ``/actions/runs/{id}/jobs`` (``filter=latest|all``) and
+  ``/attempts/{n}/jobs``, ``/actions/runs/{id}/artifacts``, ``/actions/artifacts`` (the repository's,
+  newest first), ``/actions/artifacts/{id}/zip`` (a 302 to the archive, 410 once expired), and
+  ``GET /orgs/{org}/repos``. The shapes follow the OpenAPI description of the REST API at version
+  2022-11-28 (github/rest-api-description, ``descriptions/api.github.com/api.github.com.2022-11-28.yaml``:
+  schemas ``workflow-run``, ``job`` and ``artifact``; operations ``actions/list-workflow-runs-for-repo``,
+  ``actions/list-jobs-for-workflow-run``, ``actions/list-artifacts-for-repo``,
+  ``actions/download-artifact``, ``repos/list-for-org``). A repository added without a git directory
+  serves these and ``GET /repos/{o}/{r}`` only;
+- issues (``issues/list-for-repo``, ``issues/create``, ``issues/update``): ``GET /repos/{o}/{r}/issues``
+  (open ones by default, newest first, pull requests never listed here), ``POST`` to it and ``PATCH
+  /repos/{o}/{r}/issues/{n}``, which need the token when the double has one (403 otherwise); bodies
+  over 65,536 characters are refused with 422, as GitHub does.
 
 A fork network is modelled as GitHub serves it: :meth:`GitHubDouble.add_fork` makes the fork's
 objects reachable through the parent (git alternates), so a fork-only commit answers under the
 parent's name while no branch or tag of the parent contains it.
 
 Injectable faults (:meth:`GitHubDouble.fail`): ``500``, ``429`` with ``Retry-After``, ``403`` rate
-limit with ``X-RateLimit-Reset``, ``timeout`` (the answer comes after ``delay`` seconds),
-``truncate`` (a body shorter than its ``Content-Length``, then the connection closes), each for the
-next ``times`` matching requests. ``latency`` delays every answer. :attr:`GitHubDouble.log` records
+limit with ``X-RateLimit-Reset``, ``secondary-ratelimit`` (403 with ``Retry-After`` and remaining
+quota, as GitHub answers for too many concurrent requests), ``timeout`` (the answer comes after
+``delay`` seconds), ``truncate`` (a body shorter than its ``Content-Length``, then the connection
+closes), ``body`` (200 with the bytes given: a malformed answer), each for the next ``times``
+matching requests. ``latency`` delays every answer. :attr:`GitHubDouble.log` records
 every request, so tests assert request counts.
 """
 
@@ -42,9 +61,20 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 
 @dataclass
+class ActionsData:
+    """What GitHub Actions recorded for one repository, in the API's shapes (see :mod:`support.pipelines`)."""
+
+    runs: list[dict] = field(default_factory=list)  # each run as its latest attempt
+    attempts: dict[int, list[dict]] = field(default_factory=dict)  # run id -> the run as each attempt, in order
+    jobs: dict[int, list[dict]] = field(default_factory=dict)  # run id -> the jobs of every attempt
+    artifacts: list[dict] = field(default_factory=list)
+    blobs: dict[int, bytes] = field(default_factory=dict)  # artifact id -> its zip archive
+
+
+@dataclass
 class RepoEntry:
     name: str
-    git_dir: Path  # the repository's .git directory (or a bare repository)
+    git_dir: Path | None  # the repository's .git directory (or a bare repository); None: Actions data only
     id: int
     owner_id: int
     private: bool = False
@@ -53,6 +83,9 @@ class RepoEntry:
     extra_tags: dict[str, str] = field(default_factory=dict)  # served as lightweight tags (benchmarks)
     # GET /actions/runs/{id}: run id -> {"event", "head_branch", "head_sha", optional "head_repository"}
     workflow_runs: dict[int, dict] = field(default_factory=dict)
+    actions: ActionsData = field(default_factory=ActionsData)
+    archived: bool = False
+    issues: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -61,6 +94,10 @@ class Fault:
     kind: str
     times: int
     value: float = 1.0
+    body: bytes = b""
+
+
+SEARCH_CAP = 1000  # GitHub answers at most 1,000 runs for a filtered search of workflow runs
 
 
 class GitHubDouble:
@@ -72,6 +109,8 @@ class GitHubDouble:
         self.faults: list[Fault] = []
         self.advisories: list[dict] = []  # GET /advisories answers these (filtered by ?ecosystem=)
         self.assets: dict[str, bytes] = {}  # "owner/repo/tag/name" -> the release asset's bytes
+        self.orgs: dict[str, list[str]] = {}  # GET /orgs/{org}/repos: organisation -> repository names
+        self.search_cap = SEARCH_CAP  # lower it to exercise the cap with few runs
         self.log: list[str] = []
         self.auth_seen: list[str | None] = []
         self.in_flight = 0
@@ -81,18 +120,22 @@ class GitHubDouble:
         self._next_id = 1000
 
     # ------------------------------------------------------------------ set-up
-    def add_repo(self, name: str, git_dir: Path, *, private: bool = False, releases: list[dict] | None = None,
-                 owner_id: int | None = None, repo_id: int | None = None,
-                 extra_tags: dict[str, str] | None = None) -> RepoEntry:
+    def add_repo(self, name: str, git_dir: Path | None = None, *, private: bool = False,
+                 releases: list[dict] | None = None, owner_id: int | None = None, repo_id: int | None = None,
+                 extra_tags: dict[str, str] | None = None, default_branch: str | None = None,
+                 actions: ActionsData | None = None, archived: bool = False) -> RepoEntry:
         """Serve ``git_dir`` as ``name``. ``extra_tags`` (name -> commit SHA) are listed as tags even though the
-        commit is not in the repository: the benchmark uses them for real SHAs that its corpus pins."""
-        git_dir = Path(git_dir)
-        if (git_dir / ".git").is_dir():
-            git_dir = git_dir / ".git"
+        commit is not in the repository: the benchmark uses them for real SHAs that its corpus pins. Without
+        ``git_dir`` the repository serves its metadata and its GitHub Actions data (``actions``) only."""
+        if git_dir is not None:
+            git_dir = Path(git_dir)
+            if (git_dir / ".git").is_dir():
+                git_dir = git_dir / ".git"
         self._next_id += 1
-        head = _git(git_dir, "symbolic-ref", "--short", "HEAD", check=False).strip() or "main"
+        head = default_branch or (git_dir and _git(git_dir, "symbolic-ref", "--short", "HEAD", check=False).strip()) \
+            or "main"
         entry = RepoEntry(name, git_dir, repo_id or self._next_id, owner_id or (self._next_id + 50000), private,
-                          list(releases or []), head, dict(extra_tags or {}))
+                          list(releases or []), head, dict(extra_tags or {}), actions or ActionsData(), archived)
         self.repos[name.lower()] = entry
         return entry
 
@@ -105,9 +148,9 @@ class GitHubDouble:
         with alternates.open("a", encoding="utf-8") as handle:
             handle.write(str((fork / "objects").resolve()) + "\n")
 
-    def fail(self, pattern: str, kind: str, times: int = 1, value: float = 1.0) -> None:
+    def fail(self, pattern: str, kind: str, times: int = 1, value: float = 1.0, body: bytes = b"") -> None:
         """The next ``times`` requests whose path matches ``pattern`` get fault ``kind``."""
-        self.faults.append(Fault(re.compile(pattern), kind, times, value))
+        self.faults.append(Fault(re.compile(pattern), kind, times, value, body))
 
     def count(self, pattern: str | None = None) -> int:
         with self._lock:
@@ -190,6 +233,48 @@ class _Handler(BaseHTTPRequestHandler):
             with double._lock:
                 double.in_flight -= 1
 
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        self._write("POST")
+
+    def do_PATCH(self) -> None:  # noqa: N802 - http.server API
+        self._write("PATCH")
+
+    def _write(self, method: str) -> None:
+        """The issue endpoints that write (the only writes this double plays)."""
+        double = self.owner
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        with double._lock:
+            double.log.append(f"{method} {self.path}")
+            double.auth_seen.append(self.headers.get("Authorization"))
+        m = re.match(r"/repos/([^/]+)/([^/]+)/issues(?:/(\d+))?\Z", urlsplit(self.path).path)
+        entry = double.repos.get(f"{unquote(m[1])}/{unquote(m[2])}".lower()) if m else None
+        if entry is None or (method == "PATCH") != bool(m[3]):
+            return self._send(404, b'{"message": "Not Found"}', {})
+        if double.token and self.headers.get("Authorization") != f"Bearer {double.token}":
+            return self._send(403, b'{"message": "Resource not accessible by integration"}', {})
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            return self._send(400, b'{"message": "Problems parsing JSON"}', {})
+        if len(str(payload.get("body") or "")) > 65536:
+            return self._send(422, b'{"message": "Validation Failed", "errors": [{"field": "body", '
+                                   b'"code": "custom", "message": "body is too long (maximum is 65536 characters)"}]}',
+                              {})
+        if method == "POST":
+            number = len(entry.issues) + 1
+            issue = {"number": number, "title": payload.get("title", ""), "body": payload.get("body", ""),
+                     "state": "open", "labels": [{"name": n} for n in payload.get("labels") or []],
+                     "user": {"login": "github-actions[bot]", "type": "Bot"},
+                     "html_url": f"https://github.com/{entry.name}/issues/{number}"}
+            entry.issues.append(issue)
+            return self._send(201, json.dumps(issue).encode(), {})
+        issue = next((i for i in entry.issues if i["number"] == int(m[3])), None)
+        if issue is None:
+            return self._send(404, b'{"message": "Not Found"}', {})
+        issue.update({k: v for k, v in payload.items() if k in ("title", "body", "state")})
+        return self._send(200, json.dumps(issue).encode(), {})
+
     def _answer(self, double: GitHubDouble) -> None:
         if double.latency:
             time.sleep(double.latency)
@@ -223,6 +308,12 @@ class _Handler(BaseHTTPRequestHandler):
             reset = int(time.time() + fault.value)
             self._send(403, b'{"message": "API rate limit exceeded"}',
                        {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset)})
+        elif kind == "secondary-ratelimit":
+            self._send(403, b'{"message": "You have exceeded a secondary rate limit. Please wait a few minutes '
+                            b'before you try again."}',
+                       {"Retry-After": str(int(fault.value)), "X-RateLimit-Remaining": "4321"})
+        elif kind == "body":
+            self._send(200, fault.body, {})
         elif kind == "timeout":
             time.sleep(fault.value)
             return False  # answer late
@@ -244,6 +335,19 @@ class _Handler(BaseHTTPRequestHandler):
         if asset:
             data = self.owner.assets["/".join(unquote(part) for part in asset.groups())]
             return 200, data, {"Content-Type": "application/octet-stream"}
+        m = re.match(r"/orgs/([^/]+)/repos\Z", path)
+        if m:
+            names = self.owner.orgs.get(unquote(m[1]).lower())
+            if names is None:
+                raise LookupError(path)
+            return self._page([self._repo_object(self.owner.repos[n.lower()]) for n in names], query, path)
+        m = re.match(r"/_blobs/([^/]+)/([^/]+)/(\d+)\Z", path)
+        if m:  # where /actions/artifacts/{id}/zip redirects (GitHub: a signed URL of its blob storage)
+            entry = self.owner.repos.get(f"{unquote(m[1])}/{unquote(m[2])}".lower())
+            blob = entry.actions.blobs.get(int(m[3])) if entry else None
+            if blob is None:
+                raise LookupError(path)
+            return 200, blob, {"Content-Type": "application/zip"}
         m = re.match(r"/repos/([^/]+)/([^/]+)(/.*)?\Z", path)
         if not m:
             raise LookupError(path)
@@ -258,9 +362,15 @@ class _Handler(BaseHTTPRequestHandler):
         rest = m[3] or ""
         g = entry.git_dir
         if rest == "":
-            owner_login = name.split("/")[0]
-            return 200, {"id": entry.id, "name": name.split("/")[1], "full_name": name, "private": entry.private,
-                         "default_branch": entry.default_branch, "owner": {"login": owner_login, "id": entry.owner_id}}, {}
+            return 200, self._repo_object(entry), {}
+        if rest.startswith("/actions/"):
+            return self._actions(entry, rest[len("/actions"):], query, path)
+        if rest == "/issues":
+            state = (query.get("state") or ["open"])[0]
+            items = [i for i in reversed(entry.issues) if state == "all" or i["state"] == state]
+            return self._page(items, query, path)
+        if g is None:
+            raise LookupError(rest)
         if rest == "/tags":
             names = _git(g, "for-each-ref", "--format=%(refname:strip=2)", "--sort=-v:refname", "refs/tags").split()
             peeled = _peel_all(g, names)
@@ -305,8 +415,8 @@ class _Handler(BaseHTTPRequestHandler):
                 status = "diverged"
             return 200, {"status": status, "base_commit": {"sha": base}, "merge_base_commit": {"sha": base}}, {}
         mm = re.match(r"/actions/runs/(\d+)\Z", rest)
-        if mm:
-            run = entry.workflow_runs[int(mm[1])]  # KeyError is a LookupError: 404
+        if mm and int(mm[1]) in entry.workflow_runs:  # else the Actions data below answers (or 404)
+            run = entry.workflow_runs[int(mm[1])]
             head_repo = run.get("head_repository", name)
             return 200, {"id": int(mm[1]), "event": run["event"], "head_branch": run["head_branch"],
                          "head_sha": run["head_sha"], "status": run.get("status", "completed"),
@@ -332,17 +442,126 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, {"type": "file", "encoding": "base64", "content": base64.b64encode(data).decode()}, {}
         raise LookupError(rest)
 
-    def _page(self, items: list, query: dict, path: str) -> tuple[int, object, dict]:
+    def _page(self, items: list, query: dict, path: str, *, key: str | None = None,
+              total: int | None = None) -> tuple[int, object, dict]:
+        """One page of ``items`` with GitHub's ``Link`` header (the other query parameters kept in its URLs).
+        With ``key``, the body is ``{"total_count": total, key: [...]}`` as the Actions endpoints answer."""
+        from urllib.parse import urlencode
+
         per_page = min(int((query.get("per_page") or ["30"])[0]), self.owner.per_page_max)
         page = int((query.get("page") or ["1"])[0])
         chunk = items[(page - 1) * per_page: page * per_page]
         last = max(1, -(-len(items) // per_page))
         links = []
-        base = f"{self.owner.url}{path}?per_page={per_page}"
+        kept = [(k, v) for k, values in query.items() if k not in ("page", "per_page") for v in values]
+        base = f"{self.owner.url}{path}?" + urlencode([*kept, ("per_page", per_page)])
         if page < last:
             links.append(f'<{base}&page={page + 1}>; rel="next"')
             links.append(f'<{base}&page={last}>; rel="last"')
-        return 200, chunk, ({"Link": ", ".join(links)} if links else {})
+        body: object = chunk if key is None else {"total_count": len(items) if total is None else total, key: chunk}
+        return 200, body, ({"Link": ", ".join(links)} if links else {})
+
+    def _repo_object(self, entry: RepoEntry) -> dict:
+        owner_login, short = entry.name.split("/", 1)
+        return {"id": entry.id, "name": short, "full_name": entry.name, "private": entry.private,
+                "default_branch": entry.default_branch, "archived": entry.archived, "disabled": False,
+                "html_url": f"https://github.com/{entry.name}", "owner": {"login": owner_login, "id": entry.owner_id}}
+
+    # ------------------------------------------------------------------ GitHub Actions
+    def _actions(self, entry: RepoEntry, rest: str, query: dict, path: str) -> tuple[int, object, dict]:
+        data = entry.actions
+        if rest == "/runs" or re.match(r"/workflows/[^/]+/runs\Z", rest):
+            runs = data.runs
+            mw = re.match(r"/workflows/([^/]+)/runs\Z", rest)
+            if mw:
+                wanted = unquote(mw[1])
+                runs = [r for r in runs if str(r.get("workflow_id")) == wanted
+                        or str(r.get("path", "")).rsplit("/", 1)[-1] == wanted]
+            filters = {k: query[k][0] for k in ("created", "branch", "event", "status", "head_sha", "actor",
+                                                "check_suite_id") if k in query}
+            if "created" in filters:
+                low, high = _created_range(filters["created"])
+                runs = [r for r in runs if low <= _stamp(r["created_at"]) <= high]
+            if "branch" in filters:
+                runs = [r for r in runs if r.get("head_branch") == filters["branch"]]
+            if "event" in filters:
+                runs = [r for r in runs if r.get("event") == filters["event"]]
+            if "status" in filters:
+                runs = [r for r in runs if filters["status"] in (r.get("status"), r.get("conclusion"))]
+            if "head_sha" in filters:
+                runs = [r for r in runs if r.get("head_sha") == filters["head_sha"]]
+            runs = sorted(runs, key=lambda r: (r["created_at"], r["id"]), reverse=True)
+            total = len(runs)
+            if filters:
+                runs = runs[:self.owner.search_cap]
+            return self._page(runs, query, path, key="workflow_runs", total=total)
+        if rest == "/artifacts":
+            items = data.artifacts
+            if "name" in query:
+                items = [a for a in items if a["name"] == query["name"][0]]
+            items = sorted(items, key=lambda a: (a["created_at"], a["id"]), reverse=True)
+            return self._page(items, query, path, key="artifacts")
+        mm = re.match(r"/artifacts/(\d+)/zip\Z", rest)
+        if mm:
+            artifact = next((a for a in data.artifacts if a["id"] == int(mm[1])), None)
+            if artifact is None:
+                raise LookupError(rest)
+            if artifact.get("expired"):
+                return 410, {"message": "Artifact has expired"}, {}
+            return 302, b"", {"Location": f"{self.owner.url}/_blobs/{entry.name}/{artifact['id']}"}
+        mm = re.match(r"/runs/(\d+)(?:/attempts/(\d+))?(/jobs|/artifacts)?\Z", rest)
+        if not mm:
+            raise LookupError(rest)
+        run_id = int(mm[1])
+        run = next((r for r in data.runs if r["id"] == run_id), None)
+        if run is None:
+            raise LookupError(rest)
+        attempt = int(mm[2]) if mm[2] else None
+        if attempt is not None and not 1 <= attempt <= len(data.attempts.get(run_id, [run])):
+            raise LookupError(rest)
+        if mm[3] == "/artifacts":
+            items = sorted((a for a in data.artifacts if a["workflow_run"]["id"] == run_id),
+                           key=lambda a: a["id"], reverse=True)
+            return self._page(items, query, path, key="artifacts")
+        if mm[3] == "/jobs":
+            jobs = data.jobs.get(run_id, [])
+            if attempt is not None:
+                jobs = [j for j in jobs if j["run_attempt"] == attempt]
+            elif (query.get("filter") or ["latest"])[0] != "all":
+                jobs = [j for j in jobs if j["run_attempt"] == run["run_attempt"]]
+            return self._page(jobs, query, path, key="jobs")
+        if attempt is not None:
+            return 200, data.attempts.get(run_id, [run])[attempt - 1], {}
+        return 200, run, {}
+
+
+def _stamp(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
+def _created_range(spec: str) -> tuple[float, float]:
+    """GitHub's search syntax for dates, as the ``created`` filter takes it: ``>=T``, ``>T``, ``<=T``, ``<T``,
+    ``A..B`` (``*`` open), or a bare date (that whole day, UTC). Bounds are inclusive, to the second."""
+    from datetime import datetime, timedelta
+
+    def at(text: str) -> float:
+        text = text.strip()
+        if len(text) == 10:
+            text += "T00:00:00Z"
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+    inf = float("inf")
+    if ".." in spec:
+        low, high = spec.split("..", 1)
+        return (-inf if low.strip() == "*" else at(low)), (inf if high.strip() == "*" else at(high))
+    for prefix, make in ((">=", lambda t: (at(t), inf)), ("<=", lambda t: (-inf, at(t))),
+                         (">", lambda t: (at(t) + 1, inf)), ("<", lambda t: (-inf, at(t) - 1))):
+        if spec.startswith(prefix):
+            return make(spec[len(prefix):])
+    day = datetime.fromisoformat(spec.strip() + "T00:00:00+00:00")
+    return day.timestamp(), (day + timedelta(days=1)).timestamp() - 1
 
 
 def _peel_all(git_dir: Path, names: list[str]) -> dict[str, str]:

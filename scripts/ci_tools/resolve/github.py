@@ -5,9 +5,11 @@ returns each tag already peeled to its commit, through any chain of annotated ta
 branches. Tag objects are only looked up (``GET /git/tags/{sha}``) when a file pins one.
 
 Every request goes through :meth:`GitHubResolver._get`, which retries, all bounded: 429 with
-``Retry-After``, 403 with ``X-RateLimit-Remaining: 0`` until ``X-RateLimit-Reset``, 5xx, timeouts,
-dropped connections and truncated bodies (short ``Content-Length`` or unparsable JSON), with
-exponential backoff. Waits longer than ``max_wait`` seconds fail at once with a clear message rather
+``Retry-After``, 403 with ``X-RateLimit-Remaining: 0`` until ``X-RateLimit-Reset``, the secondary
+rate limit (403 or 429 with ``Retry-After`` while quota remains; without the header, a minute, as
+GitHub's documentation asks), 5xx, timeouts, dropped connections and truncated bodies (short
+``Content-Length`` or unparsable JSON), with exponential backoff. ``max_bytes`` bounds how much of an
+answer is read (an artifact archive), streamed, so a huge answer is refused before it is in memory. Waits longer than ``max_wait`` seconds fail at once with a clear message rather
 than hang. The token (``GITHUB_TOKEN`` or ``GH_TOKEN``) is sent as a header and never printed.
 """
 
@@ -63,7 +65,8 @@ class GitHubResolver(Resolver):
             self._local.session = session
         return session
 
-    def _get(self, path: str, *, params: dict | None = None, accept: str | None = None, raw: bool = False):
+    def _get(self, path: str, *, params: dict | None = None, accept: str | None = None, raw: bool = False,
+             max_bytes: int | None = None):
         """GET with bounded retries; returns (parsed JSON or bytes, response). Raises NotFound/ResolveError."""
         import requests
 
@@ -75,8 +78,9 @@ class GitHubResolver(Resolver):
             try:
                 with self._lock:
                     self.requests += 1
-                resp = self._session().get(url, params=params, headers=headers, timeout=self.timeout)
-                body = resp.content
+                resp = self._session().get(url, params=params, headers=headers, timeout=self.timeout,
+                                           stream=max_bytes is not None)
+                body = resp.content if max_bytes is None else _read_bounded(resp, max_bytes, self._where(url))
             except requests.Timeout:
                 problem = "timed out"
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -87,6 +91,14 @@ class GitHubResolver(Resolver):
                 expected = resp.headers.get("Content-Length")
                 if expected is not None and expected.isdigit() and int(expected) != len(body):
                     problem = "truncated response"
+                elif status == 403 and _secondary_limit(resp, body):  # 429 is waited out below either way
+                    wait = self._rate_limit_wait(resp)
+                    wait = SECONDARY_WAIT if wait is None else wait
+                    if wait > self.max_wait:
+                        raise ResolveError(f"GitHub API secondary rate limit reached at {self._where(url)}; "
+                                           f"it asks to wait {wait:.0f}s, more than the {self.max_wait:.0f}s allowed "
+                                           "(CI_TOOLS_HTTP_MAX_WAIT); make fewer requests at once (--jobs)")
+                    problem = "secondary rate limit"
                 elif status == 429 or (status == 403 and resp.headers.get("X-RateLimit-Remaining") == "0"):
                     wait = self._rate_limit_wait(resp)
                     if wait is None or wait > self.max_wait:
@@ -113,6 +125,12 @@ class GitHubResolver(Resolver):
                 time.sleep(min(wait, self.max_wait))
         raise ResolveError(redact(f"GitHub API request for {self._where(url)} failed after "
                                   f"{self.attempts} attempts: {problem}"))
+
+    def get(self, path: str, *, params: dict | None = None, accept: str | None = None, raw: bool = False,
+            max_bytes: int | None = None):
+        """One GET through the retrying transport, for domains beyond the :class:`Resolver` interface
+        (``metrics`` reads the Actions API with it): ``(parsed JSON or bytes, response)``."""
+        return self._get(path, params=params, accept=accept, raw=raw, max_bytes=max_bytes)
 
     def _where(self, url: str) -> str:
         return redact(url.split("?", 1)[0])
@@ -236,6 +254,35 @@ class GitHubResolver(Resolver):
         except NotFound:
             return None
         return RepoIds(int(data["id"]), (data.get("owner") or {}).get("id"))
+
+
+SECONDARY_WAIT = 60.0  # GitHub: without retry-after, wait at least one minute before retrying
+
+
+def _secondary_limit(resp, body: bytes) -> bool:
+    """A secondary rate limit: quota remains (the primary limit is X-RateLimit-Remaining: 0), yet GitHub
+    refuses with Retry-After, or says so in its message."""
+    if resp.headers.get("X-RateLimit-Remaining") == "0":
+        return False
+    if resp.headers.get("Retry-After"):
+        return True
+    return b"secondary rate limit" in body[:2000].lower()
+
+
+def _read_bounded(resp, max_bytes: int, where: str) -> bytes:
+    """The body of a streamed response, refusing one longer than ``max_bytes`` before reading it all."""
+    declared = resp.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        resp.close()
+        raise ResolveError(f"{where} answered {int(declared)} bytes, larger than {max_bytes} bytes; not read")
+    chunks, size = [], 0
+    for chunk in resp.iter_content(65536):
+        size += len(chunk)
+        if size > max_bytes:
+            resp.close()
+            raise ResolveError(f"{where} answered larger than {max_bytes} bytes; not read")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _q(repo: str) -> str:
