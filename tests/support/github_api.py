@@ -135,7 +135,8 @@ class GitHubDouble:
         head = default_branch or (git_dir and _git(git_dir, "symbolic-ref", "--short", "HEAD", check=False).strip()) \
             or "main"
         entry = RepoEntry(name, git_dir, repo_id or self._next_id, owner_id or (self._next_id + 50000), private,
-                          list(releases or []), head, dict(extra_tags or {}), actions or ActionsData(), archived)
+                          list(releases or []), head, dict(extra_tags or {}), actions=actions or ActionsData(),
+                          archived=archived)
         self.repos[name.lower()] = entry
         return entry
 
@@ -363,6 +364,14 @@ class _Handler(BaseHTTPRequestHandler):
         g = entry.git_dir
         if rest == "":
             return 200, self._repo_object(entry), {}
+        mm = re.match(r"/actions/runs/(\d+)\Z", rest)
+        if mm and int(mm[1]) in entry.workflow_runs:  # else the Actions data below answers (or 404)
+            run = entry.workflow_runs[int(mm[1])]
+            head_repo = run.get("head_repository", name)
+            return 200, {"id": int(mm[1]), "event": run["event"], "head_branch": run["head_branch"],
+                         "head_sha": run["head_sha"], "status": run.get("status", "completed"),
+                         "conclusion": run.get("conclusion", "success"),
+                         "repository": {"full_name": name}, "head_repository": {"full_name": head_repo}}, {}
         if rest.startswith("/actions/"):
             return self._actions(entry, rest[len("/actions"):], query, path)
         if rest == "/issues":
@@ -414,14 +423,6 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 status = "diverged"
             return 200, {"status": status, "base_commit": {"sha": base}, "merge_base_commit": {"sha": base}}, {}
-        mm = re.match(r"/actions/runs/(\d+)\Z", rest)
-        if mm and int(mm[1]) in entry.workflow_runs:  # else the Actions data below answers (or 404)
-            run = entry.workflow_runs[int(mm[1])]
-            head_repo = run.get("head_repository", name)
-            return 200, {"id": int(mm[1]), "event": run["event"], "head_branch": run["head_branch"],
-                         "head_sha": run["head_sha"], "status": run.get("status", "completed"),
-                         "conclusion": run.get("conclusion", "success"),
-                         "repository": {"full_name": name}, "head_repository": {"full_name": head_repo}}, {}
         if rest == "/releases":
             items = [{"tag_name": r["tag_name"], "name": r.get("name", r["tag_name"]),
                       "draft": bool(r.get("draft")), "prerelease": bool(r.get("prerelease")),
