@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "_lib"))
 import actionkit  # noqa: E402
 
-SCRIPTS = HERE.parent.parent / "scripts"
+LAUNCHER = HERE.parent / "_lib" / "run_ci_tools.py"
 LEVELS = ("note", "warning", "error")
 FORMATS = ("github", "text")
 ANNOTATION = {"error": "error", "warning": "warning", "note": "notice"}
@@ -100,11 +100,10 @@ def _ci_tools(inputs: Inputs, args: list[str], output: Path) -> tuple[int, dict]
     """Run one command writing SARIF to ``output``; exit 0 or 1 with a log, anything else is a failure."""
     if output.exists():
         output.unlink()
-    env = dict(os.environ, PYTHONPATH=str(SCRIPTS) + (os.pathsep + os.environ["PYTHONPATH"]
-                                                       if os.environ.get("PYTHONPATH") else ""))
-    command = [inputs.python, "-m", "ci_tools", *args, "--output", str(output)]
+    # isolated (-I): the working directory is the caller's checkout, and nothing of it may be imported
+    command = [inputs.python, "-I", str(LAUNCHER), *args, "--output", str(output)]
     print(f"+ ci-tools {' '.join(args)}", flush=True)
-    done = subprocess.run(command, env=env, capture_output=True, text=True, errors="replace")
+    done = subprocess.run(command, capture_output=True, text=True, errors="replace")
     sys.stdout.write(done.stdout)
     sys.stdout.write(done.stderr)
     last = next((line.strip() for line in reversed(done.stderr.splitlines()) if line.strip()), "")

@@ -13,7 +13,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-scripts="$(cd "$here/../../scripts" && pwd)"
+launcher="$(cd "$here/../_lib" && pwd)/run_ci_tools.py"
 python="${CI_TOOLS_PYTHON:-python3}"
 summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
 output="${GITHUB_OUTPUT:-/dev/null}"
@@ -22,7 +22,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 ci_tools() {
-  PYTHONPATH="$scripts${PYTHONPATH:+:$PYTHONPATH}" "$python" -m ci_tools "$@"
+  # isolated (-I): the working directory is the pull request's checkout, and nothing of it may be
+  # imported; run_ci_tools.py puts only this repository's scripts/ on sys.path
+  "$python" -I "$launcher" "$@"
 }
 
 status=0
