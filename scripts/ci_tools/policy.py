@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ci_tools.added_text import iter_added
 from ci_tools.config import CONFIG_FILES, config_blobs, key_line
 from ci_tools.hygiene import git, merge_base, read_blobs
-from ci_tools.secrets_scan import DEFAULT_BASELINE, iter_added
+from ci_tools.secrets_scan import DEFAULT_BASELINE
 
 ALLOWLIST_RE = re.compile(rb"pragma: ?(?:allow|white)list(?:[ -]nextline)?[ -]secret", re.IGNORECASE)
 """detect-secrets' inline allowlist (``filters/allowlist.py``): the line, or the next one, is not scanned."""

@@ -6,12 +6,21 @@ format (``.secrets.baseline``) and an inline allowlist (``pragma: allowlist secr
 plugins cover the credential shapes the organisation leaks (cloud keys, tokens, private keys,
 high-entropy strings, keyword assignments).
 
-How: ``git diff BASE...HEAD -U0`` names the lines the pull request adds (relative to the merge
-base, as GitHub's "Files changed" tab shows them). Each changed file is read from the HEAD commit
-(not the work tree), written to a temporary directory under its repository path, and scanned whole
-by detect-secrets, so its filters see the real context and file name; only secrets on added lines
-are kept, then those already in the baseline are dropped, as detect-secrets' own pre-commit hook
-does (by file, secret type and hashed value, not line number).
+How: :mod:`ci_tools.added_text` reads each file the pull request adds or changes since the merge
+base of BASE and HEAD (as GitHub's "Files changed" tab shows them) from git, in whatever encoding
+it is (UTF-8, latin-1, Windows-1252, UTF-16 or UTF-32, CRLF, mixed), with its added line numbers;
+true binaries are named and left out. Each added line then goes through what detect-secrets'
+``scan_file`` does for a line (its filters by file name, its transformers for YAML and INI-like
+files, its line filters, every plugin, its secret filters), with the whole decoded file as
+context, so that its filters see the real neighbours and file name. Lines nobody added are not
+scanned. Secrets already in the baseline are dropped, as detect-secrets' own pre-commit hook does
+(by file, secret type and hashed value, not line number).
+
+Speed: detect-secrets calls each plugin through its dependency injection (``inspect`` on every
+call), which is three quarters of its time; here each plugin's ``analyze_line`` is called with the
+arguments it takes, the result is the same. From :data:`PARALLEL_LINES` added lines on, the lines
+are scanned by forked processes, one per available core (``CI_TOOLS_JOBS`` caps them). On a
+terminal a counter of the lines scanned goes to stderr.
 
 What the pull request controls cannot switch the scan off or run code. The baseline at HEAD (or
 ``--baseline``) contributes only its ``results``, the secrets it accepts (each one the pull request
@@ -20,7 +29,10 @@ the baseline as of the merge base (detect-secrets' defaults when there is none t
 ``--baseline`` file outside the repository, which is the caller's. Those settings are checked
 before use: only detect-secrets' own plugins and the filters that read neither files nor the
 network are accepted, never a ``file://`` or other module path (detect-secrets would import and
-run it), and a baseline that leaves no plugin to scan with is an error, not a silent pass.
+run it), and a baseline that leaves no plugin to scan with is an error, not a silent pass. Two of
+detect-secrets' filters never apply, since the content is known here: ``is_invalid_file`` (the
+file is not on disk) and ``is_non_text_file`` (a file named ``.png`` that holds text is scanned; a
+real binary is recognised by its content).
 
 The secret values never leave this module: :class:`Hit` carries the file, line, column span and
 type only, and every value is registered with :func:`ci_tools.redact.register` as a second guard.
@@ -29,23 +41,25 @@ type only, and every value is registered with :func:`ci_tools.redact.register` a
 from __future__ import annotations
 
 import fnmatch
+import io
 import json
 import os
-import re
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from ci_tools.added_text import ChangedFile, changed_files, iter_added, parse_added_lines, unquote
 from ci_tools.hygiene import GitError, git, read_blobs
 from ci_tools.hygiene import merge_base as hygiene_merge_base
 
 DEFAULT_BASELINE = ".secrets.baseline"
-PARALLEL_FROM = 16
-"""From this many changed files on, detect-secrets scans them in parallel (its process pool)."""
-_HUNK = re.compile(r"@@ -\d+(?:,(?P<old>\d+))? \+(?P<start>\d+)(?:,(?P<new>\d+))? @@")
-_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+PARALLEL_LINES = 4000
+"""From this many added lines on, they are scanned by forked processes (one per available core)."""
+CHUNK_LINES = 1000
+"""Added lines per unit of work handed to a process (and per step of the progress counter)."""
+NEVER_APPLIED = frozenset({"detect_secrets.filters.common.is_invalid_file",
+                           "detect_secrets.filters.heuristic.is_non_text_file"})
 
 
 class BaselineError(Exception):
@@ -59,88 +73,6 @@ class Hit:
     col: int
     end_col: int
     type: str
-
-
-def unquote(path: str) -> str:
-    """Undo git's C-style quoting of unusual path names (``"a\\tb"``, octal UTF-8 bytes)."""
-    if not (len(path) >= 2 and path.startswith('"') and path.endswith('"')):
-        return path
-    body, out, i = path[1:-1], bytearray(), 0
-    while i < len(body):
-        c = body[i]
-        if c == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            if nxt in _ESCAPES:
-                out.append(_ESCAPES[nxt])
-                i += 2
-                continue
-            if re.match(r"[0-7]{3}", body[i + 1:i + 4]):
-                out.append(int(body[i + 1:i + 4], 8))
-                i += 4
-                continue
-        out += c.encode("utf-8")
-        i += 1
-    return out.decode("utf-8", "replace")
-
-
-def iter_added(diff: bytes) -> Iterator[tuple[str, int, bytes]]:
-    """``(path, line number, text)`` of each line added by a ``git diff -U0`` with ``a/`` and ``b/``
-    prefixes; the text is the line's bytes without the ``+`` (a ``\\r`` of a CRLF line is kept).
-
-    Hunk bodies are consumed by count, so an added line that itself reads ``+++ b/x`` or ``@@``
-    is never taken for a header.
-    """
-    current: str | None = None
-    old_left = new_left = number = 0
-    for line in diff.split(b"\n"):
-        if old_left > 0 or new_left > 0:
-            if line.startswith(b"-"):
-                old_left -= 1
-            elif line.startswith(b"+"):
-                new_left -= 1
-                if current is not None:
-                    yield current, number, line[1:]
-                number += 1
-            elif line.startswith(b" "):
-                old_left -= 1
-                new_left -= 1
-                number += 1
-            continue
-        if line.startswith(b"diff --git "):
-            current = None
-        elif line.startswith(b"+++ "):
-            target = line[4:].decode("utf-8", "replace").rstrip("\t")
-            target = unquote(target) if target.startswith('"') else target
-            current = None if target == "/dev/null" else target.removeprefix("b/")
-        elif line.startswith(b"@@ ") and current is not None:
-            m = _HUNK.match(line.decode("ascii", "replace"))
-            if not m:
-                continue
-            number = int(m["start"])
-            old_left = int(m["old"] if m["old"] is not None else 1)
-            new_left = int(m["new"] if m["new"] is not None else 1)
-
-
-def parse_added_lines(diff: str | bytes) -> dict[str, set[int]]:
-    """``{path: {line numbers added}}`` from a ``git diff -U0`` (see :func:`iter_added`)."""
-    data = diff.encode("utf-8", "surrogateescape") if isinstance(diff, str) else diff
-    added: dict[str, set[int]] = {}
-    for path, number, _ in iter_added(data):
-        added.setdefault(path, set()).add(number)
-    return added
-
-
-def changed_lines(root: Path, base: str, head: str) -> dict[str, set[int]]:
-    try:
-        diff = git(["-c", "core.quotePath=true", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
-                    "--find-renames", "-U0", "--src-prefix=a/", "--dst-prefix=b/", "--diff-filter=d",
-                    f"{base}...{head}", "--"], root)
-    except GitError as exc:
-        if "no merge base" in str(exc):
-            raise GitError(f"{exc}; the clone is shallow or the branches share no history: fetch the whole "
-                           "history (actions/checkout with fetch-depth: 0)") from None
-        raise
-    return parse_added_lines(diff.decode("utf-8", "replace"))
 
 
 def read_baseline(root: Path, head: str, explicit: Path | None, name: str) -> tuple[dict | None, str]:
@@ -284,62 +216,212 @@ def settings_for(root: Path, merge_base: str, name: str, explicit: Path | None) 
                     (data.get("plugins_used"), data.get("filters_used")))
 
 
-@contextmanager
-def _inside(directory: str):
-    old = os.getcwd()
-    os.chdir(directory)
+class _NamedText(io.StringIO):
+    """The file object detect-secrets' transformers read: text with a ``name``."""
+
+    def __init__(self, text: str, name: str) -> None:
+        super().__init__(text)
+        self.name = name
+
+
+class _Scanner:
+    """detect-secrets' per-line work for the current settings, with each filter and plugin looked up once."""
+
+    def __init__(self) -> None:
+        from detect_secrets.core.scan import get_filters_with_parameter
+        from detect_secrets.settings import get_plugins
+
+        self.plugins = get_plugins()
+        self.by_name = get_filters_with_parameter("filename")
+        self.by_line = get_filters_with_parameter("line")
+        self.by_secret = get_filters_with_parameter("secret")
+        self.by_context = get_filters_with_parameter("context")
+        self.files: dict[str, tuple[list[str], list[str] | None]] = {}  # path -> (first pass, eager pass)
+
+    @staticmethod
+    def _filtered(filters, **kwargs) -> bool:
+        for fn in filters:
+            try:
+                if fn(**{k: v for k, v in kwargs.items() if k in fn.injectable_variables}):
+                    return True
+            except TypeError:  # as detect-secrets: a filter that cannot take these arguments is skipped
+                pass
+        return False
+
+    def skips_file(self, path: str) -> bool:
+        return self._filtered(self.by_name, filename=path)
+
+    def passes(self, item: ChangedFile) -> tuple[list[str], list[str] | None]:
+        """The lines detect-secrets' ``scan_file`` looks at: transformed (YAML, INI) or as they are, then
+        the eager transformers' lines for a second look when the first finds nothing."""
+        if item.path not in self.files:
+            from detect_secrets.transformers import get_transformed_file
+
+            text = "\n".join(item.lines)
+            first = get_transformed_file(_NamedText(text, item.path)) or [line + "\n" for line in item.lines]
+            eager = get_transformed_file(_NamedText(text, item.path), use_eager_transformers=True)
+            self.files[item.path] = (first, eager)
+        return self.files[item.path]
+
+    def scan(self, path: str, lines: list[str], numbers: list[int]) -> list:
+        from detect_secrets.util.code_snippet import get_code_snippet
+
+        found = []
+        for number in numbers:
+            if number > len(lines):
+                continue
+            line = lines[number - 1].rstrip()
+            context = get_code_snippet(lines=lines, line_number=number)
+            if self._filtered(self.by_line, filename=path, line=line, context=context):
+                continue
+            for plugin in self.plugins:
+                for secret in plugin.analyze_line(filename=path, line=line, line_number=number, context=context):
+                    if self._filtered(self.by_secret, filename=secret.filename, secret=secret.secret_value,
+                                      plugin=plugin, line=line):
+                        continue
+                    if self._filtered(self.by_context, filename=secret.filename, secret=secret.secret_value,
+                                      plugin=plugin, line=line, context=context):
+                        continue
+                    found.append(secret)
+        return found
+
+    def chunk(self, item: ChangedFile, numbers: list[int]) -> list[tuple[str, int, str, str, str]]:
+        """Secrets on ``numbers`` of ``item``: ``(path, line, type, value, hashed value)``."""
+        first, eager = self.passes(item)
+        found = self.scan(item.path, first, numbers)
+        if not found and eager:
+            found = self.scan(item.path, eager, numbers)
+        return [(s.filename, s.line_number, s.type, s.secret_value or "", s.secret_hash) for s in found]
+
+
+_WORK: list[tuple[ChangedFile, list[int]]] = []
+_SCANNER: _Scanner | None = None
+
+
+def _work(index: int) -> tuple[int, list[tuple[str, int, str, str, str]]]:
+    """One unit of work in a forked process: the scanner and the files were set up before the fork."""
+    item, numbers = _WORK[index]
+    assert _SCANNER is not None
+    return len(numbers), _SCANNER.chunk(item, numbers)
+
+
+def _jobs() -> int:
     try:
-        yield
-    finally:
-        os.chdir(old)
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    wanted = os.environ.get("CI_TOOLS_JOBS", "").strip()
+    if wanted.isdigit() and int(wanted) > 0:
+        cores = min(cores, int(wanted))
+    return cores if sys.platform == "linux" else 1  # fork is safe on Linux only
 
 
-def scan(files: dict[str, bytes], added: dict[str, set[int]], settings: Settings,
-         known: set[tuple[str, str, str]], baseline_name: str, skip: frozenset[str] = frozenset()) -> list[Hit]:
-    """Run detect-secrets with ``settings`` over ``files`` and keep the secrets on ``added`` lines that
-    ``known`` (the baseline's ``(file, hashed secret, type)`` entries) lacks.
+class _Progress:
+    """``scanning added lines 12000/60000`` on stderr, for people at a terminal; never in CI nor a pipe."""
 
-    ``baseline_name`` and the paths in ``skip`` (baseline files: their hashes look like secrets) are
-    not scanned.
-    """
-    from detect_secrets.core.secrets_collection import SecretsCollection
+    def __init__(self, total: int) -> None:
+        ci = os.environ.get("CI", "").strip().lower()
+        in_ci = ci not in ("", "0", "false") or os.environ.get("GITHUB_ACTIONS") == "true"
+        self.enabled = sys.stderr.isatty() and not in_ci and total > CHUNK_LINES
+        self.total, self.done, self.shown = total, 0, 0.0
+
+    def advance(self, lines: int) -> None:
+        self.done += lines
+        if self.enabled and (time.monotonic() - self.shown > 0.1 or self.done >= self.total):
+            sys.stderr.write(f"\rscanning added lines {self.done}/{self.total}")
+            sys.stderr.flush()
+            self.shown = time.monotonic()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * (len(f"scanning added lines {self.total}/{self.total}") + 1) + "\r")
+            sys.stderr.flush()
+
+
+@dataclass
+class Scanned:
+    """What was scanned: the hits, the added lines and files scanned, and what was not, with why."""
+
+    hits: list[Hit] = field(default_factory=list)
+    lines: int = 0
+    files: int = 0
+    binary: list[str] = field(default_factory=list)
+    filtered: list[str] = field(default_factory=list)  # excluded by detect-secrets' file-name filters
+
+
+def scan(items: list[ChangedFile], settings: Settings, known: set[tuple[str, str, str]], baseline_name: str,
+         skip: frozenset[str] = frozenset()) -> Scanned:
+    """Run detect-secrets with ``settings`` over the added lines of ``items``; keep the secrets ``known``
+    (the baseline's ``(file, hashed secret, type)`` entries) lacks. ``baseline_name`` and the paths in
+    ``skip`` (baseline files: their hashes look like secrets) are not scanned."""
+    global _SCANNER
     from detect_secrets.settings import default_settings, get_settings, transient_settings
 
     from ci_tools.redact import register
 
-    hits: list[Hit] = []
-    with tempfile.TemporaryDirectory(prefix="ci-tools-secrets-") as tmp:
-        for rel, data in files.items():
-            parts = PurePosixPath(rel).parts
-            if not parts or ".." in parts or PurePosixPath(rel).is_absolute():
+    out = Scanned()
+    with transient_settings(settings.data) if settings.data is not None else default_settings():
+        filters = get_settings().filters
+        for name in NEVER_APPLIED:
+            filters.pop(name, None)
+        filters["detect_secrets.filters.common.is_baseline_file"] = {"filename": baseline_name}
+        from detect_secrets.settings import get_filters
+
+        get_filters.cache_clear()
+        scanner = _Scanner()
+        work: list[tuple[ChangedFile, list[int]]] = []
+        for item in items:
+            if item.path == baseline_name or item.path in skip or not item.added and item.kind is not None:
                 continue
-            target = Path(tmp, *parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
-        with _inside(tmp), (transient_settings(settings.data) if settings.data is not None else default_settings()):
-            get_settings().filters["detect_secrets.filters.common.is_baseline_file"] = {"filename": baseline_name}
-            found = SecretsCollection()
-            names = [rel for rel in sorted(files) if rel != baseline_name and rel not in skip]
-            if len(names) >= PARALLEL_FROM:
-                found.scan_files(*names)  # a process per core, as `detect-secrets scan` does
+            if item.kind is None:
+                out.binary.append(item.path)
+                continue
+            if scanner.skips_file(item.path):
+                out.filtered.append(item.path)
+                continue
+            numbers = sorted(item.added)
+            scanner.passes(item)  # transformed once, here, before any fork
+            out.files += 1
+            out.lines += len(numbers)
+            work += [(item, numbers[i:i + CHUNK_LINES]) for i in range(0, len(numbers), CHUNK_LINES)]
+        progress = _Progress(out.lines)
+        found: list[tuple[str, int, str, str, str]] = []
+        jobs = min(_jobs(), len(work))
+        try:
+            if jobs > 1 and out.lines >= PARALLEL_LINES:
+                import multiprocessing
+
+                _WORK[:], _SCANNER = work, scanner
+                for stream in (sys.stdout, sys.stderr):
+                    stream.flush()
+                with multiprocessing.get_context("fork").Pool(jobs) as pool:
+                    for count, secrets in pool.imap_unordered(_work, range(len(work))):
+                        found += secrets
+                        progress.advance(count)
             else:
-                for rel in names:
-                    found.scan_file(rel)
-            for rel, secret in found:
-                lines = added.get(rel, set())
-                if secret.line_number not in lines or not secret.secret_value:
-                    continue
-                if (rel, secret.secret_hash, secret.type) in known:
-                    continue
-                register(secret.secret_value)
-                text = files[rel].decode("utf-8", "replace").splitlines()
-                line = text[secret.line_number - 1] if secret.line_number <= len(text) else ""
-                col = line.find(secret.secret_value)
-                if col >= 0:
-                    hits.append(Hit(rel, secret.line_number, col + 1, col + 1 + len(secret.secret_value), secret.type))
-                else:
-                    hits.append(Hit(rel, secret.line_number, 1, max(2, len(line) + 1), secret.type))
-    return sorted(set(hits), key=lambda h: (h.path, h.line, h.col, h.type))
+                for item, numbers in work:
+                    found += scanner.chunk(item, numbers)
+                    progress.advance(len(numbers))
+        finally:
+            _WORK.clear()
+            _SCANNER = None
+            progress.close()
+    lines_of = {item.path: item.lines for item in items}
+    for path, number, kind, value, hashed in found:
+        if not value or (path, hashed, kind) in known:
+            continue
+        register(value)
+        lines = lines_of.get(path, [])
+        line = lines[number - 1] if 0 < number <= len(lines) else ""
+        col = line.find(value)
+        if col >= 0:
+            out.hits.append(Hit(path, number, col + 1, col + 1 + len(value), kind))
+        else:
+            out.hits.append(Hit(path, number, 1, max(2, len(line) + 1), kind))
+    out.hits = sorted(set(out.hits), key=lambda h: (h.path, h.line, h.col, h.type))
+    out.binary.sort()
+    out.filtered.sort()
+    return out
 
 
 @dataclass(frozen=True)
@@ -389,12 +471,15 @@ def baseline_additions(root: Path, base: str, head: str, name: str, head_data: d
 
 @dataclass
 class ScanResult:
-    hits: list[Hit]
-    added: dict[str, set[int]]
+    scanned: Scanned
     baseline: str | None  # the baseline whose results were accepted, as shown to the reader
     additions: list[BaselineAddition]
     settings: Settings
     settings_changed: bool  # the pull request changes the baseline's plugins_used or filters_used
+
+    @property
+    def hits(self) -> list[Hit]:
+        return self.scanned.hits
 
 
 def scan_range(root: Path, base: str, head: str, *, baseline_path: Path | None = None,
@@ -406,25 +491,26 @@ def scan_range(root: Path, base: str, head: str, *, baseline_path: Path | None =
     base (see :func:`settings_for`); the entries the pull request adds to the baseline are returned
     (only for the baseline read from ``head``: an explicit file has no history here).
     """
-    merge_base = hygiene_merge_base(root, base, head) if use_baseline else ""
-    added = changed_lines(root, base, head)
-    added = {p: lines for p, lines in added.items()
-             if not any(fnmatch.fnmatch(p, pat) or fnmatch.fnmatch(p, pat.rstrip("/") + "/*") for pat in exclude)}
+    before = hygiene_merge_base(root, base, head)
+
+    def keep(path: str) -> bool:
+        return not any(fnmatch.fnmatch(path, pat) or fnmatch.fnmatch(path, pat.rstrip("/") + "/*") for pat in exclude)
+
+    items = changed_files(root, before, head, keep)
     baseline, display = (None, baseline_name)
     additions: list[BaselineAddition] = []
     settings, changed = Settings(None, "detect-secrets' defaults"), False
     if use_baseline:
         baseline, display = read_baseline(root, head, baseline_path, baseline_name)
-        settings = settings_for(root, merge_base, baseline_name, baseline_path)
-        if baseline is not None and baseline_path is None and baseline_name in added:
+        settings = settings_for(root, before, baseline_name, baseline_path)
+        if baseline is not None and baseline_path is None and any(i.path == baseline_name for i in items):
             additions = baseline_additions(root, base, head, baseline_name, baseline)
         # a baseline the base lacks, or other settings than the base's: not used until it is merged
         changed = baseline is not None and settings.differs(baseline)
-    files = read_blobs(root, head, sorted(added))
     known = _entries(baseline) if baseline is not None else set()
-    hits = scan(files, added, settings, known, display, frozenset({baseline_name})) if files else []
-    return ScanResult(hits, added, display if baseline is not None else None, additions, settings, changed)
+    scanned = scan(items, settings, known, display, frozenset({baseline_name}))
+    return ScanResult(scanned, display if baseline is not None else None, additions, settings, changed)
 
 
-__all__ = ["Hit", "BaselineError", "GitError", "ScanResult", "Settings", "scan", "scan_range", "parse_added_lines",
-           "unquote"]
+__all__ = ["BaselineError", "GitError", "Hit", "ScanResult", "Scanned", "Settings", "iter_added", "parse_added_lines",
+           "scan", "scan_range", "unquote"]

@@ -1,7 +1,10 @@
 """``ci-tools secrets BASE [HEAD]``: secrets on the lines a pull request adds, found by detect-secrets.
 
 Only lines HEAD adds since its merge base with BASE are reported (``git diff BASE...HEAD``), with
-file, line and the secret's type; the value itself is never printed in any format. Secrets already
+file, line and the secret's type; the value itself is never printed in any format. Every added line
+is scanned whatever the encoding of its file (see :mod:`ci_tools.added_text`); true binaries, and
+files detect-secrets' file-name filters exclude, are named as not scanned, and the count says how
+many lines in how many files were. On a terminal a counter shows the lines scanned so far. Secrets already
 in the baseline (``.secrets.baseline`` as of HEAD, or ``--baseline FILE``) and lines marked
 ``pragma: allowlist secret`` are accepted, as with detect-secrets' own hook. Since the pull
 request can edit the baseline too, each entry it adds there is reported as a note, so that the
@@ -104,14 +107,26 @@ def run(args: argparse.Namespace) -> int:
                              "filters apply once it is merged",
                              Location(baseline, 1, 1, 1, 2)))
     findings += notes
-    added = result.added
-    lines = sum(len(v) for v in added.values())
-    files = len(added)
+    scanned = result.scanned
+    lines, files = scanned.lines, scanned.files
     done = (f"{lines} added line{'s' if lines != 1 else ''} in {files} file{'s' if files != 1 else ''} scanned"
             + (f" (baseline {baseline})" if baseline else ""))
+    skipped = [f"{len(names)} {what}{'s' if len(names) != 1 else ''} ({_names(names)})"
+               for names, what in ((scanned.binary, "binary file"),
+                                   (scanned.filtered, "file excluded by detect-secrets' file-name filters"))
+               if names]
+    if skipped:
+        done += "; not scanned: " + ", ".join(skipped)
     if args.summary:
         # no source lines: the line holds the secret
         hygiene.append_summary(args.summary, "Secrets", findings, ok_text=f"no secret found; {done}",
                                extra=done if findings else "")
-    return hygiene.emit(findings, args, (), extra={"scanned": {"files": files, "lines": lines, "baseline": baseline}},
+    return hygiene.emit(findings, args, (), extra={"scanned": {"files": files, "lines": lines, "baseline": baseline},
+                                                   "not_scanned": {"binary": scanned.binary,
+                                                                   "filtered": scanned.filtered}},
                         extra_text=done, github_notice=False)
+
+
+def _names(paths: list[str], shown: int = 5) -> str:
+    names = ", ".join(f'"{p}"' for p in paths[:shown])
+    return names + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
