@@ -176,11 +176,11 @@ def comment_changes(root: Path, before: str, after: str) -> Iterator[Change]:
             yield Change(path, number, m.start() + 1, m.start() + 1 + len(m.group(0).rstrip()),
                          f"the pull request adds an ignore comment for {ids}"
                          + (f' ("{reason[:VALUE_WIDTH]}")' if reason else " (without a reason: it suppresses nothing)"))
-        m = ALLOWLIST_RE.search(raw)
-        if m:
-            col = len(raw[:m.start()].decode("utf-8", "replace")) + 1
-            nextline = b"nextline" in m.group(0).lower()
-            yield Change(path, number, col, col + len(m.group(0)),
+        pragma = ALLOWLIST_RE.search(raw)
+        if pragma:
+            col = len(raw[:pragma.start()].decode("utf-8", "replace")) + 1
+            nextline = b"nextline" in pragma.group(0).lower()
+            yield Change(path, number, col, col + len(pragma.group(0)),
                          "the pull request adds a detect-secrets allowlist comment: the secret scan skips "
                          + ("the next line" if nextline else "this line"))
 

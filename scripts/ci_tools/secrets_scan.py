@@ -48,6 +48,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ci_tools.added_text import ChangedFile, changed_files, iter_added, parse_added_lines, unquote
 from ci_tools.hygiene import GitError, git, read_blobs
@@ -149,7 +150,7 @@ def check_settings(data: dict, text: str, display: str) -> dict:
             data = upgrade(data)
     except Exception as exc:  # noqa: BLE001 - any upgrade failure is a bad baseline, said in one line
         raise fail(f"cannot read this detect-secrets baseline: {type(exc).__name__}: {exc}", '"version"') from None
-    known = {cls.__name__ for cls in get_mapping_from_secret_type_to_class().values()}
+    known = {plugin.__name__ for plugin in get_mapping_from_secret_type_to_class().values()}
     plugins, filters = data.get("plugins_used"), data.get("filters_used", [])
     if not isinstance(plugins, list) or not isinstance(filters, list):
         raise fail('"plugins_used" and "filters_used" must be lists', '"plugins_used"')
@@ -184,7 +185,7 @@ def _parse(data: bytes | str, display: str) -> tuple[dict, str]:
     text = data.decode("utf-8", "replace") if isinstance(data, bytes) else data
     try:
         parsed = json.loads(text)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise BaselineError(f"{display}:{exc.lineno}:{exc.colno}: not a detect-secrets baseline: {exc.msg}") from None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("results"), dict):
         raise BaselineError(f'{display}:1:1: not a detect-secrets baseline (no "results" object); '
@@ -258,8 +259,10 @@ class _Scanner:
             from detect_secrets.transformers import get_transformed_file
 
             text = "\n".join(item.lines)
-            first = get_transformed_file(_NamedText(text, item.path)) or [line + "\n" for line in item.lines]
-            eager = get_transformed_file(_NamedText(text, item.path), use_eager_transformers=True)
+            named: Any = _NamedText(text, item.path)  # what detect-secrets' NamedIO asks for: read, seek, name
+            first = get_transformed_file(named) or [line + "\n" for line in item.lines]
+            named.seek(0)
+            eager = get_transformed_file(named, use_eager_transformers=True)
             self.files[item.path] = (first, eager)
         return self.files[item.path]
 
@@ -484,7 +487,7 @@ class ScanResult:
 
 def scan_range(root: Path, base: str, head: str, *, baseline_path: Path | None = None,
                baseline_name: str = DEFAULT_BASELINE, use_baseline: bool = True,
-               exclude: list[str] = ()) -> ScanResult:
+               exclude: list[str] | tuple[str, ...] = ()) -> ScanResult:
     """Scan the lines ``head`` adds since its merge base with ``base``.
 
     The baseline's ``results`` come from ``head`` (or ``baseline_path``), its settings from the merge
