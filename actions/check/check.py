@@ -11,6 +11,13 @@ Inputs arrive through the environment only (``INPUT_*``, set by action.yml):
 PATHS, CONFIG, FORMAT, FAIL_LEVEL, VERIFY, VERIFY_ONLINE, SARIF; ``CI_TOOLS_PYTHON`` from the
 install step; ``GITHUB_TOKEN`` for ``verify --online``.
 
+On a pull request (``GITHUB_EVENT_NAME`` ``pull_request`` or ``pull_request_target``) the configuration
+and the ignore comments that ``check`` applies are the pull request's own, so the step also runs
+``ci-tools policy BASE HEAD`` and appends what the pull request changes in them (configuration keys,
+new ``ci-tools: ignore`` and allowlist comments, the secrets baseline) to the job summary and the
+annotations. It needs the base commit in the checkout (``fetch-depth: 2`` brings both parents of the
+merge commit GitHub checks out); without it the summary says that nothing was compared.
+
 Failure reasons: ``invalid-input``, ``findings``, ``verify-failed``, ``tool-error``.
 """
 
@@ -27,7 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "_lib"))
 import actionkit  # noqa: E402
 
-SCRIPTS = HERE.parent.parent / "scripts"
+LAUNCHER = HERE.parent / "_lib" / "run_ci_tools.py"
 LEVELS = ("note", "warning", "error")
 FORMATS = ("github", "text")
 ANNOTATION = {"error": "error", "warning": "warning", "note": "notice"}
@@ -84,15 +91,79 @@ def run() -> None:
         actionkit.set_output("failure-message", f"{what} reported findings at or above {inputs.fail_level} "
                                                 f"({len(results)} in all); see the annotations and the job summary")
     actionkit.summary(summary(reports, results, inputs, reason))
+    policy(inputs)
 
 
-def _workspace_prefix() -> str:
-    """Where the working directory sits in the workspace: SARIF and annotation paths are relative to the
-    workspace root, ci-tools prints them relative to the working directory."""
+def _git(*args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", *args], capture_output=True, text=True, errors="replace", timeout=60)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def pull_request_base() -> tuple[str, str] | None:
+    """``(base commit, why not compared)`` on a pull request: the event's base when the checkout has it,
+    else the first parent of the merge commit GitHub checks out; ``("", reason)`` when neither is here;
+    None outside pull requests."""
+    if os.environ.get("GITHUB_EVENT_NAME") not in ("pull_request", "pull_request_target"):
+        return None
+    try:
+        with open(os.environ.get("GITHUB_EVENT_PATH") or "", encoding="utf-8") as handle:
+            event = json.load(handle)
+        sha = str(event["pull_request"]["base"]["sha"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "", "the event names no base commit"
+    if not re.fullmatch(r"[0-9a-f]{40}|[0-9a-f]{64}", sha):
+        return "", "the event names no base commit"
+    if _git("cat-file", "-e", f"{sha}^{{commit}}") is not None:
+        return sha, ""
+    parents = (_git("rev-list", "--parents", "-n", "1", "HEAD") or "").split()
+    if len(parents) == 3 and _git("cat-file", "-e", f"{parents[1]}^{{commit}}") is not None:
+        return parents[1], ""
+    return "", (f"its base commit {sha[:12]} is not in the checkout; check out with fetch-depth: 2 (or 0) to see "
+                "what the pull request changes in the configuration and the ignore comments")
+
+
+def policy(inputs: Inputs) -> None:
+    """``ci-tools policy BASE HEAD`` on a pull request: its notes annotated, its section in the job summary."""
+    found = pull_request_base()
+    if found is None:
+        return
+    base, why = found
+    if not base:
+        actionkit.annotate("warning", f"policy changes not compared: {why}", title="policy-change")
+        actionkit.summary(f"### Policy changes\n\n⚠️ not compared: {actionkit.md_escape(why)}\n")
+        return
+    command = [inputs.python, "-I", str(LAUNCHER), "policy", base, "HEAD", "--format", "json", "--fail-level", "error"]
+    if os.environ.get("GITHUB_STEP_SUMMARY"):
+        command += ["--summary", os.environ["GITHUB_STEP_SUMMARY"]]
+    print(f"+ ci-tools policy {base[:12]} HEAD", flush=True)
+    done = subprocess.run(command, capture_output=True, text=True, errors="replace")
+    sys.stdout.write(done.stderr)
+    try:
+        notes = json.loads(done.stdout)["findings"] if done.returncode == 0 else None
+    except (ValueError, KeyError, TypeError):
+        notes = None
+    if notes is None:
+        last = next((line.strip() for line in reversed(done.stderr.splitlines()) if line.strip()), "no message")
+        raise actionkit.ActionFailure("tool-error", f"ci-tools policy stopped (exit {done.returncode}): {last}"[:400])
+    prefix = _workspace_prefix(_git("rev-parse", "--show-toplevel") or os.getcwd())  # policy names paths from the root
+    for note in notes:
+        path, line, col, message = prefix + note["path"], note["line"], note["col"], note["message"]
+        if inputs.format == "github":
+            actionkit.annotate("notice", message, file=path, line=line, col=col, title="policy-change")
+        else:
+            print(f"{path}:{line}:{col}: {message} [policy-change]", flush=True)
+
+
+def _workspace_prefix(directory: str = "") -> str:
+    """Where ``directory`` (the working directory by default) sits in the workspace: SARIF and annotation
+    paths are relative to the workspace root, ci-tools prints them relative to the working directory."""
     workspace = os.environ.get("GITHUB_WORKSPACE")
     if not workspace:
         return ""
-    rel = os.path.relpath(os.getcwd(), workspace)
+    rel = os.path.relpath(os.path.realpath(directory or os.getcwd()), os.path.realpath(workspace))
     return "" if rel == "." or rel.startswith("..") else rel.replace(os.sep, "/") + "/"
 
 
@@ -100,11 +171,10 @@ def _ci_tools(inputs: Inputs, args: list[str], output: Path) -> tuple[int, dict]
     """Run one command writing SARIF to ``output``; exit 0 or 1 with a log, anything else is a failure."""
     if output.exists():
         output.unlink()
-    env = dict(os.environ, PYTHONPATH=str(SCRIPTS) + (os.pathsep + os.environ["PYTHONPATH"]
-                                                       if os.environ.get("PYTHONPATH") else ""))
-    command = [inputs.python, "-m", "ci_tools", *args, "--output", str(output)]
+    # isolated (-I): the working directory is the caller's checkout, and nothing of it may be imported
+    command = [inputs.python, "-I", str(LAUNCHER), *args, "--output", str(output)]
     print(f"+ ci-tools {' '.join(args)}", flush=True)
-    done = subprocess.run(command, env=env, capture_output=True, text=True, errors="replace")
+    done = subprocess.run(command, capture_output=True, text=True, errors="replace")
     sys.stdout.write(done.stdout)
     sys.stdout.write(done.stderr)
     last = next((line.strip() for line in reversed(done.stderr.splitlines()) if line.strip()), "")

@@ -11,6 +11,12 @@ built from the same ``requirements.txt`` (its SHA-256 is stored inside it) by th
 dependencies (a runner image that ships them, or the tests): nothing is installed then. Either way
 the result is proven by running ``ci-tools --version`` before the step succeeds.
 
+Nothing of the caller's checkout runs (the step's working directory is the checkout, a pull
+request's files): every Python started here is isolated (``-I``: no ``PYTHON*`` variables, no user
+site, no working directory on ``sys.path``) and starts in a fresh empty directory, venv and pip
+included, and pip installs wheels only (``--only-binary :all:``), so no ``setup.py`` or build
+backend ever runs.
+
 Failure reasons: ``python-unavailable`` (Python older than 3.11), ``install-failed``.
 """
 
@@ -21,6 +27,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -28,6 +35,7 @@ sys.path.insert(0, str(HERE.parent / "_lib"))
 import actionkit  # noqa: E402
 
 REPOSITORY = HERE.parent.parent
+LAUNCHER = HERE.parent / "_lib" / "run_ci_tools.py"
 REQUIREMENTS = HERE / "requirements.txt"
 KEY_FILE = "ci-tools-requirements.sha256"
 
@@ -67,8 +75,8 @@ def _venv() -> Path:
         venv.unlink()
     elif venv.exists():
         shutil.rmtree(venv)
-    _run([sys.executable, "-m", "venv", str(venv)], "cannot create a virtual environment")
-    _run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input",
+    _run([sys.executable, "-I", "-m", "venv", str(venv)], "cannot create a virtual environment")
+    _run([str(python), "-I", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input",
           "--require-hashes", "--only-binary", ":all:", "-r", str(REQUIREMENTS)],
          "pip could not install ci-tools' dependencies (hash-pinned in actions/check/requirements.txt)")
     stored.write_text(key, encoding="utf-8")
@@ -77,7 +85,9 @@ def _venv() -> Path:
 
 def _run(command: list[str], what: str) -> None:
     print("+ " + " ".join(command), flush=True)
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace")
+    with tempfile.TemporaryDirectory(prefix="ci-tools-install-") as neutral:
+        done = subprocess.run(command, cwd=neutral, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              errors="replace")
     sys.stdout.write(done.stdout)
     if done.returncode != 0:
         last = next((line.strip() for line in reversed(done.stdout.splitlines()) if line.strip()), "")
@@ -85,10 +95,10 @@ def _run(command: list[str], what: str) -> None:
 
 
 def _smoke(python: str) -> str:
-    env = dict(os.environ, PYTHONPATH=str(REPOSITORY / "scripts"))
     try:
-        done = subprocess.run([python, "-m", "ci_tools", "--version"], env=env, capture_output=True, text=True,
-                              errors="replace", timeout=120)
+        with tempfile.TemporaryDirectory(prefix="ci-tools-install-") as neutral:
+            done = subprocess.run([python, "-I", str(LAUNCHER), "--version"], cwd=neutral, capture_output=True,
+                                  text=True, errors="replace", timeout=120)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise actionkit.ActionFailure("install-failed", f"cannot run ci-tools with {python}: {exc}") from None
     if done.returncode != 0:

@@ -26,6 +26,7 @@ sys.path.insert(0, str(HERE.parent / "_lib"))
 import actionkit  # noqa: E402
 
 REPOSITORY = HERE.parent.parent
+LAUNCHER = HERE.parent / "_lib" / "run_ci_tools.py"
 ISSUE_LIMIT = 65536
 _SPLIT = re.compile(r"[\s,]+")
 
@@ -35,7 +36,8 @@ def items(name: str, pattern: re.Pattern = _SPLIT) -> list[str]:
 
 
 def command(python: str, md: Path, js: Path) -> list[str]:
-    args = [python, "-m", "ci_tools", "metrics", *items("INPUT_REPOSITORIES")]
+    # -I and the launcher: nothing of the working directory or of PYTHON* variables is imported
+    args = [python, "-I", str(LAUNCHER), "metrics", *items("INPUT_REPOSITORIES")]
     if actionkit.env("INPUT_ORGANISATION"):
         args += ["--org", actionkit.env("INPUT_ORGANISATION")]
     args += ["--since", actionkit.env("INPUT_SINCE") or "30d", "--output", str(md), "--json-output", str(js)]
@@ -72,7 +74,7 @@ def run() -> None:
     write_summary = actionkit.env_bool("INPUT_SUMMARY", True)
     out_dir = Path(tempfile.mkdtemp(prefix="pipeline-metrics-", dir=os.environ.get("RUNNER_TEMP") or None))
     md, js = out_dir / "report.md", out_dir / "report.json"
-    env = dict(os.environ, PYTHONPATH=str(REPOSITORY / "scripts"), CI="true")
+    env = dict(os.environ, CI="true")
     for name in [k for k in env if k.startswith("INPUT_")]:
         env.pop(name)  # ci-tools needs none of them; the token goes as GITHUB_TOKEN only
     done = subprocess.run(command(python, md, js), env=env, capture_output=True, text=True, errors="replace")

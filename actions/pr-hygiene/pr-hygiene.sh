@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Step "hygiene" of actions/pr-hygiene: runs the chosen checks with ci-tools, every one of them
 # even when an earlier one fails, annotates each problem (--format github), appends a section per
-# check to the job summary and sets the outputs bump, next-version, problems and failed-checks.
+# check to the job summary and sets the outputs bump, next-version, problems and failed-checks;
+# then lists what the pull request changes in the checks' policy (ci-tools policy).
 #
 # Inputs arrive through the environment only (HYGIENE_*), never spliced into this script:
 #   HYGIENE_CHECKS      title,commits,secrets,branch (comma or space separated)
@@ -13,7 +14,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-scripts="$(cd "$here/../../scripts" && pwd)"
+launcher="$(cd "$here/../_lib" && pwd)/run_ci_tools.py"
 python="${CI_TOOLS_PYTHON:-python3}"
 summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
 output="${GITHUB_OUTPUT:-/dev/null}"
@@ -22,7 +23,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
 ci_tools() {
-  PYTHONPATH="$scripts${PYTHONPATH:+:$PYTHONPATH}" "$python" -m ci_tools "$@"
+  # isolated (-I): the working directory is the pull request's checkout, and nothing of it may be
+  # imported; run_ci_tools.py puts only this repository's scripts/ on sys.path
+  "$python" -I "$launcher" "$@"
 }
 
 status=0
@@ -106,6 +109,25 @@ for check in "${checks[@]}"; do
       ;;
   esac
 done
+
+# What the pull request changes in the policy of the checks (configuration, baseline, ignore and
+# allowlist comments): notes for the reviewer, never a problem; always shown, whatever HYGIENE_CHECKS
+# says, and a failure to list them fails the step (check-error).
+if [ -n "${HYGIENE_BASE:-}" ] && [ -n "${HYGIENE_HEAD:-}" ]; then
+  rc=0
+  ci_tools policy "$HYGIENE_BASE" "$HYGIENE_HEAD" --format github --fail-level error --summary "$summary" \
+    --output "$work/policy.out" || rc=$?
+  if [ -f "$work/policy.out" ]; then
+    cat "$work/policy.out"
+  fi
+  if [ "$rc" -ne 0 ]; then
+    echo "::error title=pr-hygiene::the policy changes could not be listed (exit $rc); see the log above"
+    printf '### Policy changes\n\n❌ could not be listed (exit %s); see the log\n\n' "$rc" >>"$summary"
+    status=1
+    failed+=("policy")
+    fail_with check-error
+  fi
+fi
 
 {
   echo "problems=$problems"

@@ -275,6 +275,43 @@ def key_line(source: Path, path: list[str]) -> int | None:
     return best
 
 
+CONFIG_FILES = (".github/ci-tools.toml", "pyproject.toml")
+"""Where the configuration is looked for, in order, relative to the repository root."""
+
+
+def config_blobs(root: Path, rev: str) -> dict[str, bytes]:
+    """The configuration files as committed at ``rev`` (``{name: content}``, missing ones left out),
+    read with git: nothing is checked out. ``root`` may be a subdirectory of the work tree."""
+    from ci_tools.hygiene import git, read_blobs
+
+    prefix = git(["rev-parse", "--show-prefix"], root).decode("utf-8", "replace").strip()
+    found = read_blobs(root, rev, [prefix + name for name in CONFIG_FILES])
+    return {name: found[prefix + name] for name in CONFIG_FILES if prefix + name in found}
+
+
+def load_config_at(root: Path, rev: str) -> Config:
+    """The configuration as committed at ``rev``, validated like :func:`load_config`.
+
+    A gate reads the policy that decides what it checks from the pull request's base, so that the
+    pull request cannot switch it off by editing it; errors name the file as ``name@<commit>``.
+    """
+    import tempfile
+
+    blobs = config_blobs(root, rev)
+    with tempfile.TemporaryDirectory(prefix="ci-tools-config-") as tmp:
+        for name, data in blobs.items():
+            target = Path(tmp, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        try:
+            config = load_config(Path(tmp).resolve())
+        except ConfigError as exc:
+            raise ConfigError(f"{exc} (as of {rev[:12]})", exc.location) from None
+    if config.source is not None:
+        config.source = root / config.source.relative_to(Path(tmp).resolve())
+    return config
+
+
 def load_settings(args) -> tuple[Path, Config]:
     """``(root, config)`` for a command: ``--root`` or the nearest directory with ``.git``, and
     ``--config`` or the configuration found there; a configuration error is a usage error."""

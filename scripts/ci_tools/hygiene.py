@@ -42,6 +42,38 @@ def git(args: list[str], cwd: Path, *, input: bytes | None = None, check: bool =
     return done.stdout
 
 
+def read_blobs(root: Path, head: str, paths: list[str]) -> dict[str, bytes]:
+    """File contents at ``head`` through one ``git cat-file --batch``; missing or non-blob paths are left out."""
+    if not paths:
+        return {}
+    request = "".join(f"{head}:{p}\n" for p in paths).encode("utf-8")
+    data = git(["cat-file", "--batch"], root, input=request)
+    out: dict[str, bytes] = {}
+    pos = 0
+    for path in paths:
+        end = data.index(b"\n", pos)
+        header = data[pos:end].decode("utf-8", "replace").split()
+        pos = end + 1
+        if len(header) == 3 and header[1] in ("blob", "commit", "tree", "tag"):
+            size = int(header[2])
+            if header[1] == "blob":
+                out[path] = data[pos:pos + size]
+            pos += size + 1
+    return out
+
+
+def merge_base(root: Path, base: str, head: str) -> str:
+    """The merge base of ``base`` and ``head``; a one-line error that says what to do when there is none."""
+    try:
+        found = git(["merge-base", base, head], root).decode().strip()
+    except GitError:
+        found = ""
+    if not found:
+        raise GitError(f'"{base}" and "{head}" have no merge base; the clone is shallow or the branches share no '
+                       "history: fetch the whole history (actions/checkout with fetch-depth: 0)")
+    return found
+
+
 def verify_revision(rev: str, root: Path) -> str:
     """The commit id of ``rev``; a one-line error that says what to do when it is not there."""
     if rev.startswith("-"):

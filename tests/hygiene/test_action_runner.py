@@ -62,7 +62,8 @@ def test_a_clean_pull_request_passes(repo):
     assert not result.failed, (result.errors, result.stdout)
     assert result.outputs == {"bump": "patch", "next-version": "", "problems": "0", "failed-checks": "",
                               "failure-reason": ""}
-    assert result.summary.count("✅") == 4
+    assert result.summary.count("✅") == 5  # four checks and the policy changes (none)
+    assert "### Policy changes\n\n✅ no change to the gates' policy" in result.summary
 
 
 def test_only_the_checks_asked_for(repo):

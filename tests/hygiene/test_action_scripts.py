@@ -102,7 +102,8 @@ def test_clean_pull_request_passes(repo, tmp_path):
                                             "failure-reason": ""}
     summary = (tmp_path / "summary.md").read_text()
     assert "✅ the title follows Conventional Commits" in summary
-    assert summary.count("✅") == 4
+    assert summary.count("✅") == 5  # four checks and the policy changes (none)
+    assert "### Policy changes\n\n✅ no change to the gates' policy" in summary
 
 
 def test_outside_a_pull_request_checks_are_skipped_with_a_notice(repo, tmp_path):

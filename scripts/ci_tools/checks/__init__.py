@@ -65,6 +65,8 @@ COMMAND_IDS: dict[str, str] = {
     "commit-message": "a commit message or pull request title that is not a Conventional Commit (`ci-tools commits`)",
     "branch-name": "a branch name that matches none of the allowed patterns (`ci-tools branch`)",
     "secret": "a possible secret on a line a pull request adds, found by detect-secrets (`ci-tools secrets`)",
+    "policy-change": "a pull request changes what a gate checks: its configuration, the secrets baseline, "
+                     "ignore or allowlist comments (`ci-tools policy`, `ci-tools secrets`)",
     "transitive-unpinned": "a ref or image inside a pinned action or reusable workflow that is not pinned (`verify --online --transitive`)",
     "deprecated-runtime": "a pinned action runs on a Node runtime GitHub has deprecated (`verify --online --transitive`)",
 }

@@ -1,14 +1,21 @@
 """``ci-tools secrets BASE [HEAD]``: secrets on the lines a pull request adds, found by detect-secrets.
 
 Only lines HEAD adds since its merge base with BASE are reported (``git diff BASE...HEAD``), with
-file, line and the secret's type; the value itself is never printed in any format. Secrets already
+file, line and the secret's type; the value itself is never printed in any format. Every added line
+is scanned whatever the encoding of its file (see :mod:`ci_tools.added_text`); true binaries, and
+files detect-secrets' file-name filters exclude, are named as not scanned, and the count says how
+many lines in how many files were. On a terminal a counter shows the lines scanned so far. Secrets already
 in the baseline (``.secrets.baseline`` as of HEAD, or ``--baseline FILE``) and lines marked
 ``pragma: allowlist secret`` are accepted, as with detect-secrets' own hook. Since the pull
 request can edit the baseline too, each entry it adds there is reported as a note, so that the
 reviewer sees which secrets the pull request asks to accept.
 
-Configuration (``[tool.ci-tools.secrets]``): ``baseline`` (file name, default
-``.secrets.baseline``), ``exclude`` (glob patterns of paths not scanned).
+What decides how the scan runs is read from the merge base, not from the pull request: the
+configuration (``[tool.ci-tools.secrets]``: ``baseline``, the file name, default
+``.secrets.baseline``; ``exclude``, glob patterns of paths not scanned; and
+``[tool.ci-tools.checks.secret]``) and the baseline's plugins and filters. A pull request that
+changes them is told so in a note, and its change applies once it is merged. ``--config FILE``
+names a configuration to use as it is.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from pathlib import Path
 NAME = "secrets"
 HELP = "scan the lines a pull request adds (BASE...HEAD) for secrets with detect-secrets"
 CHECK_ID = "secret"
+POLICY_ID = "policy-change"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,26 +40,48 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
 
 
+def _policy(config) -> tuple:
+    """What of a configuration decides the scan: ``[tool.ci-tools.secrets]`` and ``checks.secret``."""
+    return (config.raw.get("secrets") or {}, config.raw.get("checks", {}).get(CHECK_ID) or {})
+
+
 def run(args: argparse.Namespace) -> int:
     from ci_tools import hygiene, secrets_scan
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.config import load_settings
+    from ci_tools.config import ConfigError, key_line, load_config_at, load_settings
     from ci_tools.model import Finding, Location, Severity
 
     root, config = load_settings(args)
-    options = config.raw.get("secrets") or {}
     if args.baseline is not None and args.no_baseline:
         raise UsageError("--baseline and --no-baseline exclude each other")
+    notes: list[Finding] = []
     try:
         hygiene.verify_revision(args.base, root)
         head = hygiene.verify_revision(args.head, root)
-        hits, added, baseline, additions = secrets_scan.scan_range(
+        if args.config is None:
+            merge_base = hygiene.merge_base(root, args.base, head)
+            try:
+                config, at_head = load_config_at(root, merge_base), load_config_at(root, head)
+            except ConfigError as exc:
+                raise FatalError(str(exc)) from None
+            if _policy(config) != _policy(at_head):
+                source = at_head.source or config.source
+                path = source.relative_to(root).as_posix() if source else "pyproject.toml"
+                line = (key_line(source, ["secrets"]) or key_line(source, ["checks", CHECK_ID]) or 1) if source else 1
+                notes.append(Finding(POLICY_ID, Severity.NOTE,
+                                     'the pull request changes the secret scan\'s configuration ("[tool.ci-tools.secrets]" '
+                                     'or "[tool.ci-tools.checks.secret]"); this scan used the base\'s '
+                                     f"({merge_base[:12]}), the change applies once it is merged",
+                                     Location(path, line, 1, line, 2)))
+        options = config.raw.get("secrets") or {}
+        result = secrets_scan.scan_range(
             root, args.base, head, baseline_path=args.baseline,
             baseline_name=options.get("baseline", secrets_scan.DEFAULT_BASELINE),
             use_baseline=not args.no_baseline, exclude=list(options.get("exclude") or []))
     except (hygiene.GitError, secrets_scan.BaselineError) as exc:
         raise FatalError(str(exc)) from None
 
+    baseline = result.baseline
     where = f'add it to {baseline}' if baseline else "record it in a .secrets.baseline"
     findings = [
         Finding(CHECK_ID, Severity.ERROR,
@@ -59,23 +89,44 @@ def run(args: argparse.Namespace) -> int:
                 f'if it is real; if it is not a secret, end the line with a "pragma: allowlist secret" comment '
                 f"or {where} (detect-secrets scan --baseline)",
                 Location(hit.path, hit.line, hit.col, hit.line, hit.end_col))
-        for hit in hits
+        for hit in result.hits
     ]
     findings += [
         Finding(CHECK_ID, Severity.NOTE,
                 f'the pull request adds a secret ({a.type}) in "{a.filename}" to the baseline; a reviewer should '
                 "confirm it is not a real one before approving",
                 Location(a.baseline, a.line, a.col, a.line, a.end_col))
-        for a in additions
+        for a in result.additions
     ]
     findings = hygiene.configure(findings, config)
-    lines = sum(len(v) for v in added.values())
-    files = len(added)
+    if result.settings_changed and baseline:
+        what = (f"adds {baseline}" if result.settings.data is None and args.baseline is None
+                else f"changes the plugins or filters of {baseline}")
+        notes.append(Finding(POLICY_ID, Severity.NOTE,
+                             f"the pull request {what}; this scan used {result.settings.source}, its plugins and "
+                             "filters apply once it is merged",
+                             Location(baseline, 1, 1, 1, 2)))
+    findings += notes
+    scanned = result.scanned
+    lines, files = scanned.lines, scanned.files
     done = (f"{lines} added line{'s' if lines != 1 else ''} in {files} file{'s' if files != 1 else ''} scanned"
             + (f" (baseline {baseline})" if baseline else ""))
+    skipped = [f"{len(names)} {what}{'s' if len(names) != 1 else ''} ({_names(names)})"
+               for names, what in ((scanned.binary, "binary file"),
+                                   (scanned.filtered, "file excluded by detect-secrets' file-name filters"))
+               if names]
+    if skipped:
+        done += "; not scanned: " + ", ".join(skipped)
     if args.summary:
         # no source lines: the line holds the secret
         hygiene.append_summary(args.summary, "Secrets", findings, ok_text=f"no secret found; {done}",
                                extra=done if findings else "")
-    return hygiene.emit(findings, args, (), extra={"scanned": {"files": files, "lines": lines, "baseline": baseline}},
+    return hygiene.emit(findings, args, (), extra={"scanned": {"files": files, "lines": lines, "baseline": baseline},
+                                                   "not_scanned": {"binary": scanned.binary,
+                                                                   "filtered": scanned.filtered}},
                         extra_text=done, github_notice=False)
+
+
+def _names(paths: list[str], shown: int = 5) -> str:
+    names = ", ".join(f'"{p}"' for p in paths[:shown])
+    return names + (f" and {len(paths) - shown} more" if len(paths) > shown else "")

@@ -99,9 +99,9 @@ class UploadSarif:
 
 
 def run_script(name: str, tmp: Path, env: dict[str, str], cwd: Path) -> Ran:
-    """``python3 actions/check/NAME`` with real GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, a clean
-    environment plus ``env``."""
+    """``python3 -I actions/check/NAME`` (as action.yml starts it) with real GITHUB_OUTPUT and
+    GITHUB_STEP_SUMMARY files, a clean environment plus ``env``."""
     base = {k: os.environ[k] for k in ("HOME", "LANG", "PATH") if k in os.environ}
     (tmp / "runner-temp").mkdir(parents=True, exist_ok=True)
     full = {**base, "RUNNER_TEMP": str(tmp / "runner-temp"), "GITHUB_ACTIONS": "true", **env}
-    return actionscript.run_script([sys.executable, str(ACTION / name)], full, cwd=cwd, files=tmp)
+    return actionscript.run_script([sys.executable, "-I", str(ACTION / name)], full, cwd=cwd, files=tmp)
