@@ -143,7 +143,8 @@ def test_each_script_line_of_each_action_runs_nothing_of_the_checkout(tmp_path: 
 def test_every_action_with_python_is_attacked_above():
     starting = {action.name for action in ACTIONS if _python_lines(action)}
     # pr-hygiene starts Python from its shell scripts, attacked end to end above
-    assert starting == {"build-push", "canary", "check", "release-please", "terraform-apply", "terraform-plan"}
+    assert starting == {"build-push", "canary", "check", "issue-report", "pipeline-metrics", "release-please", "terraform-apply",
+                        "terraform-plan"}
 
 
 # ------------------------------------------------------------------------------ the rule, for new code
