@@ -67,6 +67,25 @@ class Occurrence:
         start = self.comment_span[0] + m.start("version")
         return version, start, start + len(version)
 
+    def value_span(self) -> tuple[int, int] | None:
+        """Span of the whole value inside its quotes, when the source spells it character for character
+        (no escapes, no line folding); a non-canonical spelling is rewritten there."""
+        loc = self.doc.location(self.node)
+        start, end = loc.start_offset, loc.end_offset
+        raw = self.doc.text[start:end]
+        if raw[:1] in ("'", '"') and len(raw) >= 2 and raw[-1] == raw[0]:
+            start, end, raw = start + 1, end - 1, raw[1:-1]
+        return (start, end) if raw == self.node.value else None
+
+    def ref_fix(self, commit: str) -> Fix | None:
+        """The fix that makes the value read ``<canonical action>@<commit>``: the ref alone when the value is
+        spelled canonically, else the whole value (None when its source cannot be located)."""
+        if self.ref.spelling_issues:
+            span = self.value_span()
+            return Fix(span[0], span[1], f"{self.ref.action}@{commit}") if span is not None else None
+        span = self.ref_span()
+        return Fix(span[0], span[1], commit) if span is not None else None
+
     def ref_span(self) -> tuple[int, int] | None:
         """Span of the ref (after ``@``) inside the value's source text, quotes excluded."""
         loc = self.doc.location(self.node)
@@ -110,6 +129,21 @@ def collect(docs: list[Document]) -> list[Occurrence]:
             if ref.kind != REMOTE:
                 continue  # ./ and $/ are local, docker:// is an image, ${{ }} cannot be resolved
             out.append(Occurrence(doc, site.node, ref, doc.comment_after(site.node), doc.comment_span_after(site.node)))
+    return out
+
+
+def malformed(docs: list[Document]) -> list[Finding]:
+    """``malformed-uses`` findings: values that name nothing ``pin`` could resolve (never rewritten)."""
+    from ci_tools.checks import malformed_uses
+
+    out = []
+    for doc in docs:
+        if doc.root is None:
+            continue
+        for site in iter_uses(doc):
+            found = malformed_uses.finding(doc, site)
+            if found is not None:
+                out.append(found)
     return out
 
 
@@ -266,7 +300,8 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
             continue
         refs = resolved.get(occ.repo)
         if occ.ref.is_sha:
-            _plan_pinned(occ, refs, resolved, resolver, plan)
+            if not _plan_pinned(occ, refs, resolved, resolver, plan) and occ.ref.spelling_issues:
+                _plan_spelling(occ, plan)
             continue
         if refs is None:  # cannot happen: unpinned refs always fetch refs
             continue
@@ -294,12 +329,12 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
             comment = occ.ref.ref  # an exact tag names itself, even when a newer tag shares its commit
         else:
             comment = refs.best_tag(commit) or occ.ref.ref
-        span = occ.ref_span()
-        if span is None:
+        ref_fix = occ.ref_fix(commit)
+        if ref_fix is None:
             plan.findings.append(doc.finding("unresolved-ref", f'cannot locate the ref of "{value}" in the source; '
                                              "it was left unchanged", occ.node))
             continue
-        fixes = [Fix(span[0], span[1], commit), *comment_fixes(occ, comment, refs)]
+        fixes = [ref_fix, *comment_fixes(occ, comment, refs)]
         plan.add(doc, fixes)
         plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
                              "old": occ.ref.ref, "new": commit, "version": comment})
@@ -316,7 +351,32 @@ class _MemoPeel:
         return getattr(self._inner, name)
 
 
-def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, resolver: Resolver, plan: Plan) -> None:
+def _plan_spelling(occ: Occurrence, plan: Plan) -> None:
+    """Rewrite a pinned reference's non-canonical spelling to ``owner/repo[/path]@<sha>``."""
+    fix = occ.ref_fix(occ.ref.ref)
+    if fix is None:
+        from ci_tools.checks import non_canonical_uses
+
+        found = non_canonical_uses.finding(occ.doc, _Site(occ.node))
+        if found is not None:
+            plan.findings.append(found)
+        return
+    plan.add(occ.doc, [fix])
+    plan.changes.append({"path": occ.doc.display, "line": occ.line, "action": occ.ref.action,
+                         "old": occ.ref.ref, "new": occ.ref.ref, "version": None, "spelling": occ.ref.canonical})
+
+
+@dataclass(frozen=True)
+class _Site:
+    node: ScalarNode
+
+    @property
+    def value(self) -> str:
+        return self.node.value
+
+
+def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, resolver: Resolver, plan: Plan) -> bool:
+    """Fixes for an already pinned reference; True when they rewrite its ref (and with it its spelling)."""
     doc, sha, key = occ.doc, occ.ref.ref, repo_key(occ.repo)
     tags = resolved.tags_at.get((key, sha))
     if tags is None and refs is not None:
@@ -330,38 +390,40 @@ def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, res
                 plan.findings.append(doc.finding(
                     "untagged-pin", f'no tag of "{occ.repo}" points at {sha[:12]} (the tip of branch "{branch}"); '
                                     "add a comment naming what it is by hand", occ.node, Severity.NOTE))
-            return
+            return False
         commit = refs.tag_objects.get(sha) or resolver.peel(occ.repo, sha)
         if commit:
             best = refs.best_tag(commit) or (occ.version_token(refs) or ("",))[0]
-            span = occ.ref_span()
-            if span is not None:
-                fixes = [Fix(span[0], span[1], commit)] + (comment_fixes(occ, best, refs) if best else [])
+            ref_fix = occ.ref_fix(commit)
+            if ref_fix is not None:
+                fixes = [ref_fix] + (comment_fixes(occ, best, refs) if best else [])
                 plan.add(doc, fixes)
                 plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
                                      "old": sha, "new": commit, "version": best})
                 plan.findings.append(doc.finding(
                     "tag-object", f'{sha[:12]} is an annotated tag object of "{occ.repo}", not a commit; '
                                   f"replaced by the commit it points to, {commit[:12]}", occ.node, Severity.NOTE))
-            return
+                return True
+            return False
         plan.findings.append(doc.finding(
             "untagged-pin", f'no tag or branch of "{occ.repo}" points at {sha[:12]}; its version comment cannot '
                             "be checked (`ci-tools verify --online` tells whether the commit is on the repository)",
             occ.node, Severity.NOTE))
-        return
+        return False
     if not tags:
-        return
+        return False
     token = occ.version_token(refs)
     current = token[0] if token else None
     exact = [t for t in tags if is_exact_version(t)]
     if current in tags and (is_exact_version(current) or not exact):
-        return
+        return False
     if current is not None and refs is not None and refs.branches.get(current) == sha:
-        return  # pinned from a branch with --allow-branches: its comment names the branch
+        return False  # pinned from a branch with --allow-branches: its comment names the branch
     best = tags[0]
     plan.add(doc, comment_fixes(occ, best, refs))
     plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
                          "old": sha, "new": sha, "version": best, "old_version": current})
+    return False
 
 
 # -------------------------------------------------------------------------- writing

@@ -640,7 +640,7 @@ def _iter_images(doc: Document) -> Iterator[ImageSite]:
     """Every container image: ``docker://`` steps, job ``container:`` and ``services:``."""
     sites: list[ImageSite] = []
     for site in iter_uses(doc):
-        if site.value.startswith("docker://"):
+        if site.value.startswith("docker://") and site.value[len("docker://"):].strip():  # bare: malformed-uses
             sites.append(ImageSite(doc, site.node, "docker", site.job_id, site.value[len("docker://"):]))
     if doc.kind == KIND_ACTION:
         runs = mapping_get(doc.root, "runs")

@@ -8,6 +8,25 @@ came from, which it asks for tag objects and reachability of commits on no ref.
 from __future__ import annotations
 
 
+def reference_findings(docs) -> list:
+    """What ``check`` reports about the references themselves, which ``verify`` must not let through:
+    malformed ``uses:`` values, non-canonical spellings, and container images without a digest."""
+    from ci_tools.checks import malformed_uses, non_canonical_uses, unpinned_uses
+    from ci_tools.source import iter_uses
+
+    findings = []
+    for doc in docs:
+        if doc.root is None:
+            continue
+        for site in iter_uses(doc):
+            for module in (malformed_uses, non_canonical_uses):
+                found = module.finding(doc, site)
+                if found is not None:
+                    findings.append(found)
+        findings.extend(unpinned_uses.image_findings(doc))
+    return findings
+
+
 def offline_findings(occurrences, lock) -> list:
     """The offline checks of ``verify``: pinned with an exact-tag comment, one version on one commit,
     agreement with the lockfile (``lock``: a :class:`~ci_tools.lockfile.Lockfile` or ``None``). No request."""

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ci_tools.cli import FatalError
 
     root, config, docs = _pincommon.load(args)
-    findings = [f for d in docs for f in d.findings]
+    findings = [f for d in docs for f in d.findings] + pinning.malformed(docs)
     occurrences = [o for o in pinning.collect(docs) if not config.pin.excludes(o.repo)]
     resolver = resolve.from_args(args)
     try:

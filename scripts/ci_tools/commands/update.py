@@ -46,7 +46,6 @@ def run(args: argparse.Namespace) -> int:
 
     from ci_tools import _pincommon, pinning, resolve
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.model import Fix
     from ci_tools.resolve.base import NotFound, repo_key
     from ci_tools.uses import is_exact_version, semver_key
 
@@ -127,10 +126,10 @@ def run(args: argparse.Namespace) -> int:
         commit = refs.tags[best]
         if occ.ref.ref == commit:
             continue
-        span = occ.ref_span()
-        if span is None:
+        ref_fix = occ.ref_fix(commit)
+        if ref_fix is None:
             continue
-        plan.add(occ.doc, [Fix(span[0], span[1], commit), *pinning.comment_fixes(occ, best, refs)])
+        plan.add(occ.doc, [ref_fix, *pinning.comment_fixes(occ, best, refs)])
         old_tag = version
         plan.changes.append({"path": occ.doc.display, "line": occ.line, "action": occ.ref.action,
                              "repository": occ.repo, "old": {"ref": occ.ref.ref, "version": old_tag},

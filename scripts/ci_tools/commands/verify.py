@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     if lock_path.is_file():
         lock, problems = lockfile.read(lock_path, root)
         findings.extend(problems)
+    findings.extend(verification.reference_findings(docs))
     findings.extend(verification.offline_findings(occurrences, lock))
     if args.online:
         findings.extend(online(args, occurrences, lock, docs, root))
