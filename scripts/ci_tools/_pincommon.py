@@ -56,12 +56,16 @@ def load(args: argparse.Namespace):
     return root, config, engine.load_documents(files, root)
 
 
-def finish(findings, args, docs, config, *, to_stderr: bool = False) -> int:
+def finish(findings, args, docs, config, *, to_stderr: bool = False, alarms=()) -> int:
+    """Configure, apply ignore comments, sort and emit; returns the exit code of the findings.
+
+    ``alarms`` are findings that neither configuration nor an ignore comment may silence or lower (a moved
+    tag of an immutable release): a pull request can write both, and this is what a reviewer must see."""
     from ci_tools import engine
     from ci_tools.commands.check import emit
 
     findings = engine.configure(findings, config)
-    findings = engine.apply_ignores(findings, docs)
+    findings = engine.apply_ignores(findings, docs) + list(alarms)
     findings = engine.sort_findings(findings)
     if to_stderr and not args.output:
         with contextlib.redirect_stdout(sys.stderr):

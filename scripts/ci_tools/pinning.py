@@ -113,6 +113,7 @@ class ImageOccurrence:
 class Plan:
     fixes: dict[str, list[Fix]] = field(default_factory=dict)  # display path -> fixes
     findings: list[Finding] = field(default_factory=list)
+    alarms: list[Finding] = field(default_factory=list)  # never silenced (a moved tag of an immutable release)
     changes: list[dict] = field(default_factory=list)  # for reports: what moved where
 
     def add(self, doc: Document, fixes: list[Fix]) -> None:
@@ -240,8 +241,11 @@ def prefetch(resolver: Resolver, occurrences: list[Occurrence], jobs: int = 16, 
             result.missing[key] = str(exc)
             return
         result.refs[key] = refs
+        remember = getattr(resolver, "remember_tags_at", None)
         for sha in shas:
-            tags = resolver.tags_at(name, sha) if hasattr(resolver, "cached_tags_at") else refs.tags_at(sha)
+            tags = refs.tags_at(sha)
+            if remember is not None:
+                remember(name, sha, tags)  # what was just read replaces what the cache knew
             result.tags_at[(key, sha)] = tags
 
     progress = Progress(len(by_repo), "resolving repositories")
@@ -290,7 +294,8 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
     """Fixes and refusals for every occurrence (a pin is never a refusal: notes only)."""
     import functools
 
-    resolver = _MemoPeel(resolver, functools.lru_cache(maxsize=None)(resolver.peel))
+    resolver = _MemoPeel(resolver, functools.lru_cache(maxsize=None)(resolver.peel),
+                         functools.lru_cache(maxsize=None)(_releases_of(resolver)))
     plan = Plan()
     for occ in occurrences:
         doc, key = occ.doc, repo_key(occ.repo)
@@ -342,13 +347,43 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
 
 
 class _MemoPeel:
-    """One peel lookup per (repository, SHA) however many lines pin it."""
+    """One peel lookup per (repository, SHA) however many lines pin it, one releases lookup per repository."""
 
-    def __init__(self, inner: Resolver, peel) -> None:
-        self._inner, self.peel = inner, peel
+    def __init__(self, inner: Resolver, peel, releases_by_tag) -> None:
+        self._inner, self.peel, self.releases_by_tag = inner, peel, releases_by_tag
 
     def __getattr__(self, name: str):
         return getattr(self._inner, name)
+
+
+def _releases_of(resolver: Resolver):
+    def releases_by_tag(repo: str) -> dict:
+        try:
+            return {r.tag: r for r in resolver.releases(repo) if not r.draft}
+        except NotFound:
+            return {}
+
+    return releases_by_tag
+
+
+def _moved(occ: Occurrence, refs: RepoRefs | None, tags: list[str], resolver, plan: Plan) -> bool:
+    """Refuse a pin whose comment names a full version tag that now points elsewhere (``tag-moved``).
+
+    Rewriting the comment to another tag still on the commit (``# v4``) would hide the move from
+    ``verify``; the releases are read only then, to tell an immutable release's tag (an alarm) apart."""
+    if refs is None:
+        return False
+    token = occ.version_token(refs)
+    name = token[0] if token else None
+    now = refs.tags.get(name or "")
+    if not name or not is_exact_version(name) or name in tags or now is None or now == occ.ref.ref:
+        return False
+    from ci_tools.verification import moved_tag
+
+    release = resolver.releases_by_tag(occ.repo).get(name) if hasattr(resolver, "releases_by_tag") else None
+    found, alarm = moved_tag(occ.doc, occ.node, occ.repo, name, now, occ.ref.ref, tags, release)
+    (plan.alarms if alarm else plan.findings).append(found)
+    return True
 
 
 def _plan_spelling(occ: Occurrence, plan: Plan) -> None:
@@ -382,6 +417,8 @@ def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, res
     if tags is None and refs is not None:
         tags = refs.tags_at(sha)
     tags = tags or []
+    if tags and _moved(occ, refs, tags, resolver, plan):
+        return False
     if not tags and refs is not None:
         if sha in refs.branches.values():
             token = occ.version_token(refs)
@@ -404,6 +441,8 @@ def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, res
                     "tag-object", f'{sha[:12]} is an annotated tag object of "{occ.repo}", not a commit; '
                                   f"replaced by the commit it points to, {commit[:12]}", occ.node, Severity.NOTE))
                 return True
+            return False
+        if _moved(occ, refs, tags, resolver, plan):
             return False
         plan.findings.append(doc.finding(
             "untagged-pin", f'no tag or branch of "{occ.repo}" points at {sha[:12]}; its version comment cannot '

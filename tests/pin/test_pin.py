@@ -70,9 +70,10 @@ def test_second_run_changes_nothing_and_makes_no_request(cli, env, api, tmp_path
     assert again.returncode == 0, again.stderr
     assert wf.read_bytes() == once
     assert api.count() == 0
-    # even with the tag cache expired, pinned refs with cached tags need nothing
+    # --cache-ttl 0 trusts no cached ref (issue 12): the tags of pinned commits are read again
     again = cli("pin", "--cache-ttl", "0", cwd=tmp_path, env=env)
-    assert wf.read_bytes() == once and api.count() == 0
+    assert wf.read_bytes() == once and api.count() == 6
+    api.reset_log()
     # without the cache the pinned file is re-checked (one tags and one branches request per repository)
     again = cli("pin", "--no-cache", cwd=tmp_path, env=env)
     assert wf.read_bytes() == once and api.count() == 6
@@ -141,16 +142,21 @@ def test_stale_missing_and_partial_comments_are_fixed(cli, env, world, tmp_path)
     sha = world.sha["checkout v4.2.2"]
     wf = write(tmp_path / ".github/workflows/ci.yml",
                "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
-               f"      - uses: acme/checkout@{sha} # v4.0.0\n"
+               f"      - uses: acme/checkout@{sha} # v4.0.9\n"
                f"      - uses: acme/checkout@{sha}\n"
                f"      - uses: acme/checkout@{sha} # v4\n"
                f"      - uses: acme/checkout@{sha} # keep this note\n"
-               f"      - uses: acme/checkout@{sha} # v4.2.2\n")
-    assert cli("pin", cwd=tmp_path, env=env).returncode == 0
-    lines = wf.read_text().splitlines()[-5:]
+               f"      - uses: acme/checkout@{sha} # v4.2.2\n"
+               f"      - uses: acme/checkout@{sha} # v4.0.0\n")
+    done = cli("pin", "--format", "json", cwd=tmp_path, env=env)
+    assert done.returncode == 1  # files changed, and the last line is refused
+    lines = wf.read_text().splitlines()[-6:]
     assert lines == [f"      - uses: acme/checkout@{sha} # v4.2.2"] * 3 + [
         f"      - uses: acme/checkout@{sha} # v4.2.2 # keep this note",
-        f"      - uses: acme/checkout@{sha} # v4.2.2"]
+        f"      - uses: acme/checkout@{sha} # v4.2.2",
+        # v4.0.0 is a full version tag on another commit: moved, or a wrong comment; never rewritten away
+        f"      - uses: acme/checkout@{sha} # v4.0.0"]
+    assert [(f["line"], f["check"]) for f in json.loads(done.stdout)["findings"]] == [(11, "tag-moved")]
 
 
 def test_refusals_are_findings_and_other_refs_are_still_pinned(cli, env, world, tmp_path):

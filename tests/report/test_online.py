@@ -89,14 +89,15 @@ def test_report_online_facts_transitive_graph_and_advisories(double, project, tm
     tool = deps[("acme/setup-tool", "v1.0.0")]
     assert tool["published_at"] == "2025-01-01T00:00:00Z" and isinstance(tool["age_days"], int)
     assert tool["newest_in_major"] == "v1.2.0"
-    # the verify --online checks give the status: line 11 pins the same commit under "# v1.2.0"
-    assert tool["status"] == "stale-comment"
+    # the verify --online checks give the status: line 11 pins the same commit under "# v1.2.0", a full
+    # version tag that points elsewhere: moved, or a wrong comment (issue 12: tag-moved either way)
+    assert tool["status"] == "tag-moved"
     assert [u["line"] for u in tool["uses"]] == [9, 11]
     assert deps[("acme/composite", "v3.1.0")]["status"] == "verified"
     transitive = {tuple(e) for e in data["graph"]["transitive"]}
     assert ("action:acme/composite", "action:acme/setup-tool") in transitive
     got = {(f["check"], f["line"]) for f in data["findings"]}
-    assert ("stale-comment", 11) in got and ("stale-comment", 9) not in got
+    assert ("tag-moved", 11) in got and ("tag-moved", 9) not in got
     assert ("deprecated-runtime", 9) in got  # setup-tool v1.0.0 declares node16
     assert ("transitive-unpinned", 10) in got  # acme/setup-tool@v1.2.0 and docker://alpine:3 inside composite
     messages = [f["message"] for f in data["findings"] if f["check"] == "transitive-unpinned"]

@@ -9,7 +9,9 @@ shapes GitHub documents:
   ``/branches``, ``/git/matching-refs/{tags,heads}``, ``/releases``: paginated with ``per_page``,
   ``page`` and ``Link`` headers;
 - ``GET /repos/{o}/{r}/git/tags/{sha}`` (annotated tag objects), ``/commits/{ref}``,
-  ``/compare/{base}...{head}`` (``status`` ahead/behind/identical/diverged),
+  ``/compare/{base}...{head}`` (``status`` ahead/behind/identical/diverged); releases carry
+  ``immutable`` when the test gives it (GitHub's field since immutable releases; absent on older
+  servers),
   ``/contents/{path}?ref=`` (raw with ``Accept: application/vnd.github.raw+json``);
 - ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`.
 
@@ -297,7 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
             items = [{"tag_name": r["tag_name"], "name": r.get("name", r["tag_name"]),
                       "draft": bool(r.get("draft")), "prerelease": bool(r.get("prerelease")),
                       "published_at": None if r.get("draft") else r.get("published_at"),
-                      "html_url": f"https://github.invalid/{name}/releases/tag/{r['tag_name']}"}
+                      "html_url": f"https://github.invalid/{name}/releases/tag/{r['tag_name']}",
+                      **({"immutable": bool(r["immutable"])} if "immutable" in r else {})}
                      for r in entry.releases]
             return self._page(items, query, path)
         mm = re.match(r"/contents/(.+)\Z", rest)

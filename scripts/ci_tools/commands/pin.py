@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         pinned = len({(c["path"], c["line"]) for c in plan.changes if c["path"] in changed})  # aliases once
         _pincommon.note(f"pinned {pinned} reference{'s' * (pinned != 1)} in {len(changed)} "
                         f"file{'s' * (len(changed) != 1)}")
-    return _pincommon.finish(findings, args, docs, config, to_stderr=args.diff)
+    return _pincommon.finish(findings, args, docs, config, to_stderr=args.diff, alarms=plan.alarms)
 
 
 def plan_images(docs, plan, jobs: int, client=None) -> None:

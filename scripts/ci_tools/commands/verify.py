@@ -62,24 +62,32 @@ def run(args: argparse.Namespace) -> int:
         findings.extend(problems)
     findings.extend(verification.reference_findings(docs))
     findings.extend(verification.offline_findings(occurrences, lock))
+    alarms: list = []
     if args.online:
-        findings.extend(online(args, occurrences, lock, docs, root))
+        findings.extend(online(args, occurrences, lock, docs, root, alarms))
     elif args.transitive:
         from ci_tools.cli import UsageError
 
         raise UsageError("--transitive needs --online")
-    return _pincommon.finish(findings, args, docs, config)
+    return _pincommon.finish(findings, args, docs, config, alarms=alarms)
 
 
-def online(args, occurrences, lock, docs, root) -> list:
-    from ci_tools import pinning, resolve, verification
+def online(args, occurrences, lock, docs, root, alarms: list) -> list:
+    from ci_tools import _pincommon, pinning, resolve, verification
     from ci_tools.cli import FatalError
+    from ci_tools.resolve.base import repo_key
 
     resolver = resolve.from_args(args, refresh=True)
     findings = []
     try:
         resolved = pinning.prefetch(resolver, occurrences, args.jobs, need_refs_for_pinned=True)
-        findings.extend(verification.online_findings(resolver, resolved, occurrences))
+        pinned = {repo_key(o.repo): o.repo for o in occurrences
+                  if o.ref.is_sha and repo_key(o.repo) in resolved.refs}
+        releases = verification.releases_by_tag(resolver, pinned, args.jobs)
+        findings.extend(verification.online_findings(resolver, resolved, occurrences, releases, alarms))
+        lines = verification.immutability_lines(resolved, occurrences, releases)
+        if lines:
+            _pincommon.note("ci-tools verify: releases of the pinned versions:\n" + "\n".join(f"  {line}" for line in lines))
         from ci_tools.checks import known_compromised  # GitHub's advisory database for the actions ecosystem
 
         findings.extend(known_compromised.online_findings(docs, resolver))

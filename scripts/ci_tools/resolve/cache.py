@@ -92,18 +92,20 @@ class CachingResolver(_Store, Resolver):
         return refs
 
     def tags_at(self, repo: str, sha: str) -> list[str]:
-        path = self._path("tags-at", repo, sha)
-        cached = self._read(path, None)
-        if cached is not None and not self.refresh:
-            return list(cached)
+        """Tags on ``sha`` from the repository's refs (cached for ``ttl`` like them), recorded for
+        :meth:`cached_tags_at`: what was learnt replaces what was known, an empty answer included."""
         tags = self.refs(repo).tags_at(sha)
-        if tags:
-            self._write(path, tags)
+        self.remember_tags_at(repo, sha, tags)
         return tags
 
+    def remember_tags_at(self, repo: str, sha: str, tags: list[str]) -> None:
+        """Record the tags just read from fresh refs on ``sha`` (replacing what the cache held)."""
+        self._write(self._path("tags-at", repo, sha), list(tags))
+
     def cached_tags_at(self, repo: str, sha: str) -> list[str] | None:
-        """The tags once seen on ``sha``, from the cache only (no request); None when unknown."""
-        if self.refresh:
+        """The tags last seen on ``sha``, from the cache only (no request); None when unknown, when no tag
+        was on it, and when cached refs may not be used at all (``refresh``, a TTL of 0)."""
+        if self.refresh or self.ttl <= 0:
             return None
         cached = self._read(self._path("tags-at", repo, sha), None)
         return list(cached) if cached else None

@@ -214,8 +214,10 @@ class GitHubResolver(Resolver):
             items = self._pages(f"/repos/{_q(repo)}/releases")
         except NotFound:
             raise NotFound(self._not_found(repo)) from None
-        return [Release(r.get("tag_name", ""), r.get("published_at"), bool(r.get("draft")),
-                        bool(r.get("prerelease")), r.get("html_url")) for r in items if r.get("tag_name")]
+        return [Release(str(r.get("tag_name", "")), r.get("published_at"), bool(r.get("draft")),
+                        bool(r.get("prerelease")), r.get("html_url"),
+                        r["immutable"] if isinstance(r.get("immutable"), bool) else None)
+                for r in items if isinstance(r, dict) and r.get("tag_name")]
 
     def get_file(self, repo: str, path: str, sha: str) -> bytes | None:
         try:
