@@ -7,6 +7,10 @@ import contextlib
 import sys
 from pathlib import Path
 
+FIXING_EXIT = ("exit status: 0 when nothing needed changing and no finding reached --fail-level; 1 when files were "
+               "changed ({dry}: would be) or findings were reported; 2 usage error; 3 fatal error (then no file "
+               "is changed); 130 interrupted")
+
 
 def add_file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",

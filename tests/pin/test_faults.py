@@ -20,7 +20,7 @@ def test_transient_faults_are_retried(cli, env, api, world, tmp_path, kind, valu
     a, _ = files(tmp_path)
     api.fail(r"/repos/acme/checkout/tags", kind, times=2, value=value)
     done = cli("pin", cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # files changed
     assert world.sha["checkout v4.1.0"] in a.read_text()
     assert api.count(r"/repos/acme/checkout/tags") == 3  # two faults, then the answer
     assert api.count() == 6

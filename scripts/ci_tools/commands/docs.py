@@ -7,10 +7,10 @@ inputs and outputs markers, and once markers name some reusable workflow of
 ``.github/workflows/``, every reusable workflow there must be named by one. A PATH may be a directory, a markdown file, an action file (its
 README) or a reusable workflow (the markdown files whose markers name it).
 
-Only the lines between markers change; files are written atomically. ``--check`` writes nothing and
-exits 1 when a table is out of date. Exit 1 also for a missing README, missing or broken markers or
-a marker naming a file that is neither an action nor a reusable workflow; the other files are
-still written.
+Only the lines between markers change; files are written atomically. Exit 0 when every table was up
+to date, 1 when tables were written (``--check`` writes nothing and exits 1 when one is out of date).
+Exit 1 also for a missing README, missing or broken markers or a marker naming a file that is neither
+an action nor a reusable workflow; the other files are still written.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ HELP = "generate (or --check) the inputs/secrets/outputs tables of actions and r
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("exit status: 0 when nothing needed changing; 1 when files were changed (with --check: would "
+                     "be) or a README or marker has a problem; 2 usage error; 3 fatal error (then no file is "
+                     "changed); 130 interrupted")
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="directories, markdown files, action files or reusable workflows "
                              "(default: the whole repository)")
@@ -117,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{problem}\n")
     if args.check and drifted:
         sys.stderr.write(f"ci-tools docs: {drifted} file{'s' * (drifted != 1)} out of date; run `ci-tools docs`\n")
-    return 1 if problems or (args.check and drifted) else 0
+    return 1 if problems or drifted else 0  # a fixing command exits 1 when it changed files (STYLE.md)
 
 
 def _choose(paths: list[Path], root: Path, skip) -> _Plan:

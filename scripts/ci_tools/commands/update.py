@@ -6,8 +6,8 @@ skipped, and so are releases published less than ``--min-age`` days ago (``publi
 the server, unlike commit dates, which authors can back-date). The newest within ``--within``
 (``major``: same major version, the default; ``minor``; ``any``) wins, and the line becomes
 ``@<commit> # <tag>``. Prints ``old -> new`` with compare links (``--format json``: a versioned
-document). Exit 0 when done (whether or not files changed), 1 when a ref could not be updated,
-3 when resolution failed (nothing written).
+document). Exit 0 when nothing needed moving, 1 when files were changed (``--diff``: would be) or a
+ref could not be updated, 2 usage error, 3 when resolution failed (nothing written).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ci_tools import _pincommon, resolve
     from ci_tools.commands.check import add_output_arguments
 
+    parser.epilog = _pincommon.FIXING_EXIT.format(dry="with --diff")
     _pincommon.add_file_arguments(parser)
     add_output_arguments(parser)
     parser.add_argument("--within", choices=("major", "minor", "any"), default=None,
@@ -149,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
             atomic_write_text(args.output, text)
         else:
             sys.stdout.write(text)
-        return 1 if findings else 0
+        return 1 if findings or changed else 0
     for change in plan.changes:
         line = (f"{change['path']}:{change['line']}: {change['action']} {change['old']['version']} -> "
                 f"{change['new']['version']} ({change['new']['ref'][:12]}) {change['compare']}\n")
@@ -157,7 +158,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.diff:
         _pincommon.note(f"updated {len(plan.changes)} reference{'s' * (len(plan.changes) != 1)} in "
                         f"{len(changed)} file{'s' * (len(changed) != 1)}")
-    return _pincommon.finish(findings, args, docs, config, to_stderr=True) if findings else 0
+    code = _pincommon.finish(findings, args, docs, config, to_stderr=True) if findings else 0
+    return max(code, 1 if changed else 0)  # a fixing command exits 1 when it changed files (STYLE.md)
 
 
 def _parse_time(text: str):
