@@ -421,6 +421,8 @@ def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, res
         return False
     if not tags and refs is not None:
         if sha in refs.branches.values():
+            if _moved(occ, refs, tags, resolver, plan):
+                return False
             token = occ.version_token(refs)
             if token is None:
                 branch = sorted(b for b, c in refs.branches.items() if c == sha)[0]
