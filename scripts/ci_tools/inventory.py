@@ -78,6 +78,7 @@ class Inventory:
     findings: list[Finding] = field(default_factory=list)
     online: bool = False
     generated_at: str | None = None
+    skipped: list[str] = field(default_factory=list)  # optional online sources that were missing
 
     def edge(self, src: str, dst: str, transitive: bool = False) -> None:
         (self.transitive if transitive else self.edges).setdefault(src, set()).add(dst)
@@ -266,7 +267,7 @@ def enrich(inv: Inventory, docs: list[Document], resolver, *, now: _dt.datetime,
         if dep.kind == IMAGE:
             dep.status = "pinned" if dep.sha else "unpinned"
 
-    inv.findings.extend(known_compromised.online_findings(docs, resolver))
+    inv.findings.extend(known_compromised.online_findings(docs, resolver, inv.skipped))
     if depth > 0:
         from ci_tools import transitive
 

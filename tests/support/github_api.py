@@ -13,7 +13,9 @@ shapes GitHub documents:
   ``immutable`` when the test gives it (GitHub's field since immutable releases; absent on older
   servers),
   ``/contents/{path}?ref=`` (raw with ``Accept: application/vnd.github.raw+json``);
-- ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`.
+- ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`;
+  :attr:`GitHubDouble.missing` names endpoints the server lacks (404), as GitHub Enterprise Server
+  without GitHub Connect lacks the advisory database.
 
 A fork network is modelled as GitHub serves it: :meth:`GitHubDouble.add_fork` makes the fork's
 objects reachable through the parent (git alternates), so a fork-only commit answers under the
@@ -67,6 +69,9 @@ class GitHubDouble:
         self.per_page_max = per_page_max
         self.faults: list[Fault] = []
         self.advisories: list[dict] = []  # GET /advisories answers these (filtered by ?ecosystem=)
+        # endpoints this server does not have, answered 404 like GitHub Enterprise Server without GitHub
+        # Connect answers GET /advisories: "advisories", "releases"
+        self.missing: set[str] = set()
         self.log: list[str] = []
         self.auth_seen: list[str | None] = []
         self.in_flight = 0
@@ -230,6 +235,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ routes
     def _route(self, path: str, query: dict) -> tuple[int, object, dict]:
+        if path == "/advisories" and "advisories" in self.owner.missing:
+            raise LookupError(path)
         if path == "/advisories":  # the global advisory database: GitHub-reviewed advisories
             ecosystem = (query.get("ecosystem") or [None])[0]
             items = [a for a in self.owner.advisories if ecosystem is None or any(
@@ -295,6 +302,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 status = "diverged"
             return 200, {"status": status, "base_commit": {"sha": base}, "merge_base_commit": {"sha": base}}, {}
+        if rest == "/releases" and "releases" in self.owner.missing:
+            raise LookupError(rest)
         if rest == "/releases":
             items = [{"tag_name": r["tag_name"], "name": r.get("name", r["tag_name"]),
                       "draft": bool(r.get("draft")), "prerelease": bool(r.get("prerelease")),

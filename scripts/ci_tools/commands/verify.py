@@ -90,7 +90,10 @@ def online(args, occurrences, lock, docs, root, alarms: list) -> list:
             _pincommon.note("ci-tools verify: releases of the pinned versions:\n" + "\n".join(f"  {line}" for line in lines))
         from ci_tools.checks import known_compromised  # GitHub's advisory database for the actions ecosystem
 
-        findings.extend(known_compromised.online_findings(docs, resolver))
+        skipped: list[str] = []
+        findings.extend(known_compromised.online_findings(docs, resolver, skipped))
+        for what in skipped:  # an optional source that is missing: named, and everything else still reported
+            _pincommon.note(f"ci-tools verify: warning: {what}")
         if lock is not None:
             findings.extend(lock.check_ids(resolver, occurrences, args.jobs))
         if args.transitive:

@@ -46,6 +46,7 @@ def render_json(inv: Inventory, out: TextIO) -> None:
     transitive = sorted([a, b] for a, bs in inv.transitive.items() for b in bs)
     out.write(f'{{\n  "version": {VERSION},\n  "generated_at": {json.dumps(inv.generated_at)},\n'
               f'  "online": {json.dumps(inv.online)},\n'
+              f'  "skipped": {json.dumps(inv.skipped)},\n'
               f'  "dependencies": {items([_dep(d) for d in _sorted(inv)])},\n'
               f'  "graph": {{"edges": {items(edges)}, "transitive": {items(transitive)}}},\n'
               f'  "findings": {items([_finding(f) for f in inv.findings])}\n}}\n')
@@ -113,6 +114,8 @@ def render_markdown(inv: Inventory, out: TextIO) -> None:
     else:
         out.write("None.\n")
     out.write("\n## Findings\n\n")
+    for what in inv.skipped:
+        out.write(f"> Skipped: {_cell(what)}\n\n")
     if inv.findings:
         for f in inv.findings:
             out.write(f"- `{f.location.path}:{f.location.line}` {f.severity}: {_cell(f.message)} "
