@@ -474,13 +474,13 @@ def new_bytes(doc: Document, fixes: list[Fix]) -> bytes:
 
 
 def write(docs: list[Document], plan: Plan, *, diff: bool = False, out=None) -> list[str]:
-    """Apply the plan: every new text is computed first, then each file is written atomically.
-
-    With ``diff`` a unified diff goes to ``out`` and nothing is written. Returns the changed paths.
+    """Apply the plan: every new text is computed first, then every file is written or none is
+    (:func:`ci_tools.fsutil.write_all`; its :class:`~ci_tools.fsutil.WriteError` says what became of the
+    tree). With ``diff`` a unified diff goes to ``out`` and nothing is written. Returns the changed paths.
     """
     import difflib
 
-    from ci_tools.fsutil import atomic_write_bytes
+    from ci_tools.fsutil import write_all
 
     by_display = {d.display: d for d in docs}
     pending: list[tuple[Document, bytes]] = []
@@ -491,13 +491,13 @@ def write(docs: list[Document], plan: Plan, *, diff: bool = False, out=None) -> 
         if data != original:
             pending.append((doc, data))
     out = out or sys.stdout
-    for doc, data in pending:
-        if diff:
+    if diff:
+        for doc, data in pending:
             old = doc.text.splitlines(keepends=True)
             new = data.decode("utf-8").lstrip("\ufeff").splitlines(keepends=True)
             out.writelines(difflib.unified_diff(old, new, f"a/{doc.display}", f"b/{doc.display}"))
-        else:
-            atomic_write_bytes(Path(doc.path), data)
+    else:
+        write_all([(Path(doc.path), data, doc.display) for doc, data in pending])
     return [doc.display for doc, _ in pending]
 
 

@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
             loaded[key] = load(path, root=root, display=_rel(path, root))
         return loaded[key]
 
-    drifted = written = 0
+    drifted = 0
+    pending: list[tuple[Path, bytes, str]] = []
     for path in sorted(plan.markdown.values(), key=lambda p: _rel(p, root)):
         try:
             markdown = docsgen.read_markdown(path)
@@ -111,11 +112,17 @@ def run(args: argparse.Namespace) -> int:
                 message = docsgen.drift_message(region, _rel(result.targets[region], root))
                 sys.stdout.write(f"{show(path)}:{region.line}:{region.col}: {message}\n")
         else:
-            from ci_tools.fsutil import atomic_write_bytes
+            pending.append((path, result.text.encode("utf-8"), show(path)))
+    if pending:  # every table or none (a failure puts back what was written and says so)
+        from ci_tools.cli import FatalError
+        from ci_tools.fsutil import WriteError, write_all
 
-            atomic_write_bytes(path, result.text.encode("utf-8"))
-            written += 1
-            sys.stdout.write(f"updated {show(path)}\n")
+        try:
+            write_all(pending)
+        except WriteError as exc:
+            raise FatalError(str(exc)) from None
+        for _, _, shown in pending:
+            sys.stdout.write(f"updated {shown}\n")
     for problem in problems:
         sys.stderr.write(f"{problem}\n")
     if args.check and drifted:

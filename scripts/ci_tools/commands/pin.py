@@ -42,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ci_tools import _pincommon, pinning, resolve
     from ci_tools.cli import FatalError
+    from ci_tools.fsutil import WriteError
 
     root, config, docs = _pincommon.load(args)
     findings = [f for d in docs for f in d.findings] + pinning.malformed(docs)
@@ -57,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
     finally:
         resolver.close()
     findings.extend(plan.findings)
-    changed = pinning.write(docs, plan, diff=args.diff)
+    try:
+        changed = pinning.write(docs, plan, diff=args.diff)
+    except WriteError as exc:
+        raise FatalError(str(exc)) from None
     if changed and not args.diff:
         pinned = len({(c["path"], c["line"]) for c in plan.changes if c["path"] in changed})  # aliases once
         _pincommon.note(f"pinned {pinned} reference{'s' * (pinned != 1)} in {len(changed)} "

@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ci_tools import _pincommon, pinning, resolve
     from ci_tools.cli import FatalError, UsageError
+    from ci_tools.fsutil import WriteError
     from ci_tools.resolve.base import NotFound, repo_key
     from ci_tools.uses import is_exact_version, semver_key
 
@@ -136,7 +137,10 @@ def run(args: argparse.Namespace) -> int:
                              "repository": occ.repo, "old": {"ref": occ.ref.ref, "version": old_tag},
                              "new": {"ref": commit, "version": best},
                              "compare": f"{server}/{occ.repo}/compare/{old_tag}...{best}"})
-    changed = pinning.write(docs, plan, diff=args.diff, out=sys.stdout if args.format != "json" else sys.stderr)
+    try:
+        changed = pinning.write(docs, plan, diff=args.diff, out=sys.stdout if args.format != "json" else sys.stderr)
+    except WriteError as exc:
+        raise FatalError(str(exc)) from None
     fmt = args.format or "text"
     if fmt == "json":
         doc = {"version": 1, "updates": plan.changes,
