@@ -52,11 +52,15 @@ def load(args: argparse.Namespace):
 
     root, config = load_settings(args)
     settle(args, config)
+    from ci_tools.discovery import nothing_to_check
+
     try:
-        files = engine.collect_files(list(args.paths), root, config, args.exclude)
+        files = engine.collect_files(list(args.paths), root, config, args.exclude, require=True)
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
     files = [f for f in files if f.suffix in (".yml", ".yaml")]
+    if not files:
+        raise UsageError(nothing_to_check(list(args.paths), root, False))
     return root, config, engine.load_documents(files, root)
 
 

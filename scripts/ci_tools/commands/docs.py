@@ -139,9 +139,13 @@ def _choose(paths: list[Path], root: Path, skip) -> _Plan:
     plan = _Plan()
     if not paths:
         paths = [root]
+    from ci_tools.discovery import DiscoveryError, check_path
+
     for path in paths:
-        if not path.exists():
-            raise UsageError(f"{path}: no such file or directory")
+        try:
+            check_path(path)
+        except DiscoveryError as exc:
+            raise UsageError(str(exc)) from None
         if path.is_dir():
             for md in docsgen.markdown_files(path, skip):
                 plan.add(plan.markdown, md)

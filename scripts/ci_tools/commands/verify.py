@@ -55,6 +55,11 @@ def run(args: argparse.Namespace) -> int:
     findings = [f for d in docs for f in d.findings]
     # [tool.ci-tools.pin] exclude: those repositories are meant to stay on tags; their pins are still checked
     occurrences = [o for o in pinning.collect(docs) if o.ref.is_sha or not config.pin.excludes(o.repo)]
+    if args.lockfile and not Path(args.lockfile).is_file():
+        from ci_tools.cli import UsageError
+
+        what = "is not a file" if Path(args.lockfile).exists() else "no such file"
+        raise UsageError(f"--lockfile {args.lockfile}: {what}")  # never verified against nothing in silence
     lock_path = Path(args.lockfile) if args.lockfile else root / LOCKFILE
     lock = None
     if lock_path.is_file():
