@@ -60,3 +60,13 @@ def test_diff_writes_nothing(cli, env, world, tmp_path):
     wf = write(tmp_path / ".github/workflows/a.yml", body)
     done = cli("update", "--diff", cwd=tmp_path, env=env)
     assert done.returncode == 1 and wf.read_text() == body and "+      - uses: acme/checkout@" in done.stdout  # files changed
+
+
+def test_update_names_the_releases_it_skipped_for_the_cooldown(cli, env, world, tmp_path):
+    old = world.sha["checkout v4.0.0"]
+    write(tmp_path / ".github/workflows/a.yml", HEAD + f"      - uses: acme/checkout@{old} # v4.0.0\n")
+    done = cli("update", "--min-age", "30", cwd=tmp_path, env=env)
+    assert done.returncode == 1  # moved to v4.1.0
+    skipped = [line for line in done.stderr.splitlines() if "cooldown" in line]
+    assert skipped == ["acme/checkout v4.2.2 was skipped for the cooldown: published 10 days ago, "
+                       "--min-age is 30 days"]

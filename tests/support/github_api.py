@@ -21,6 +21,9 @@ A fork network is modelled as GitHub serves it: :meth:`GitHubDouble.add_fork` ma
 objects reachable through the parent (git alternates), so a fork-only commit answers under the
 parent's name while no branch or tag of the parent contains it.
 
+:func:`refused_url` gives the URL of a port that refuses connections (bound, never listening), as a
+server that is down or a wrong ``GITHUB_API_URL`` does.
+
 Injectable faults (:meth:`GitHubDouble.fail`): ``500``, ``429`` with ``Retry-After``, ``403`` rate
 limit with ``X-RateLimit-Reset``, ``timeout`` (the answer comes after ``delay`` seconds),
 ``truncate`` (a body shorter than its ``Content-Length``, then the connection closes), each for the
@@ -30,8 +33,10 @@ every request, so tests assert request counts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -39,6 +44,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@contextlib.contextmanager
+def refused_url():
+    """``http://127.0.0.1:<port>`` of a socket that is bound but never listens: every connection to it is
+    refused at once, and no other test can take the port while it is held."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
 
 
 @dataclass

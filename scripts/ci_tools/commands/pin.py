@@ -62,6 +62,13 @@ def run(args: argparse.Namespace) -> int:
         changed = pinning.write(docs, plan, diff=args.diff)
     except WriteError as exc:
         raise FatalError(str(exc)) from None
+    if not args.images:  # images are pinned only when asked: say so when some are not
+        from ci_tools.uses import image_is_pinned
+
+        loose = [o for o in pinning.collect_images(docs) if not image_is_pinned(o.image)]
+        if loose:
+            _pincommon.note(f"{len(loose)} container image{'s are' if len(loose) != 1 else ' is'} not pinned to a "
+                            "digest; `ci-tools pin --images` pins them")
     if changed and not args.diff:
         pinned = len({(c["path"], c["line"]) for c in plan.changes if c["path"] in changed})  # aliases once
         _pincommon.note(f"pinned {pinned} reference{'s' * (pinned != 1)} in {len(changed)} "

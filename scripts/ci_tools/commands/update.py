@@ -99,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         resolver.close()
 
     plan = pinning.Plan()
+    cooled: dict[tuple[str, str], tuple] = {}  # releases left out by --min-age that are newer than a pin
     server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
     for occ, version in zip(occurrences, versions, strict=True):
         key = repo_key(occ.repo)
@@ -112,12 +113,14 @@ def run(args: argparse.Namespace) -> int:
         for rel in releases[key]:
             if not rel.stable or rel.tag not in refs.tags:
                 continue
-            if args.min_age and (not rel.published_at or _parse_time(rel.published_at) > cutoff):
-                continue
             k = semver_key(rel.tag)
             if args.within == "major" and k[0] != have[0]:
                 continue
             if args.within == "minor" and k[:2] != have[:2]:
+                continue
+            if args.min_age and (not rel.published_at or _parse_time(rel.published_at) > cutoff):
+                if k[:3] > have[:3]:  # a release it would have moved to: say so
+                    cooled[(key, rel.tag)] = (occ.repo, rel)
                 continue
             candidates.append(rel.tag)
         if not candidates:
@@ -137,6 +140,11 @@ def run(args: argparse.Namespace) -> int:
                              "repository": occ.repo, "old": {"ref": occ.ref.ref, "version": old_tag},
                              "new": {"ref": commit, "version": best},
                              "compare": f"{server}/{occ.repo}/compare/{old_tag}...{best}"})
+    now = datetime.now(UTC)
+    for (_, tag), (repo, rel) in sorted(cooled.items(), key=lambda kv: (kv[0][0], semver_key(kv[0][1]))):
+        when = (f"published {(now - _parse_time(rel.published_at)).days} days ago" if rel.published_at
+                else "it has no publish date")
+        _pincommon.note(f"{repo} {tag} was skipped for the cooldown: {when}, --min-age is {args.min_age:g} days")
     try:
         changed = pinning.write(docs, plan, diff=args.diff, out=sys.stdout if args.format != "json" else sys.stderr)
     except WriteError as exc:
