@@ -45,14 +45,14 @@ def settle(args: argparse.Namespace, config) -> None:
 def load(args: argparse.Namespace):
     """(root, config, documents) for the command's paths, options settled (:func:`settle`);
     bad arguments raise UsageError."""
-    from ci_tools import engine
+    from ci_tools import engine, resolve
     from ci_tools.cli import UsageError
     from ci_tools.config import load_settings
-    from ci_tools.discovery import DiscoveryError
+    from ci_tools.discovery import DiscoveryError, nothing_to_check
 
     root, config = load_settings(args)
     settle(args, config)
-    from ci_tools.discovery import nothing_to_check
+    resolve.validate(args)  # a bad option is named before anything is read
 
     try:
         files = engine.collect_files(list(args.paths), root, config, args.exclude, require=True)
