@@ -2,18 +2,23 @@
 
 Offline (the default), with no request at all:
 
+- every ``uses:`` is well-formed and spelled canonically (``malformed-uses``, ``non-canonical-uses``),
+  every image is pinned to a digest (``unpinned-uses``), as ``check`` reports them;
 - every remote ref is pinned to a commit with an exact-tag comment (``unpinned-uses``), unless
   ``.github/workflows/actions.lock`` locks it (GitHub's lockfile: a locked tag ref counts as pinned);
 - one action at one version maps to one commit across all files read (``inconsistent-pin``);
 - pins agree with the lockfile's ``sha1-``/``sha256-`` commits (``lockfile-mismatch``).
 
-``--online`` re-resolves every repository (ignoring cached tags) and adds ``tag-moved`` (the
-comment's tag now points elsewhere and no tag is on the pinned commit), ``stale-comment`` (the
-comment names a tag that is not on the commit), ``impostor-commit`` (the commit is on no branch or
+``--online`` re-resolves every repository (ignoring cached tags; what it learns replaces the cache)
+and adds ``tag-moved`` (a full version tag named by the comment now points elsewhere, whatever other
+tags remain on the pinned commit; a moved tag of an immutable release is an alarm no ignore comment or
+configuration can silence), ``stale-comment`` (the comment names a tag that is not on the commit), ``impostor-commit`` (the commit is on no branch or
 tag of the repository: e.g. a fork's commit served under the parent's name), ``ref-confusion`` (a
 name that is both a branch and a tag), ``unresolved-ref`` (a commit or repository that does not
 exist) and, with a lockfile, a repository id that changed (``lockfile-mismatch``: the name now
-belongs to another repository). ``--transitive`` also audits the actions those actions use, through
+belongs to another repository). It lists on stderr, per pinned version, whether its release is
+immutable. GitHub's advisory database is optional: a server without it is named in a warning and
+everything else is still reported. ``--transitive`` also audits the actions those actions use, through
 :func:`ci_tools.transitive.audit` when that module is installed.
 
 The checks themselves are :mod:`ci_tools.verification` (``report --online`` runs them too). Tag refs of
