@@ -11,6 +11,10 @@ same latency (the pinners that resolve line by line). Figures only: nothing here
 
 Goals (issue 3): cold <= 3 requests per unique repository and wall <= half of requests x latency
 (real concurrency); warm: zero requests.
+
+Then the growth with the size of one file (issue 12): one workflow with 2,000, 8,000 and 18,000
+`uses:` of one repository, `pin --diff` and `pin` wall times (the double answering at once, no cache).
+Goal: linear, 18,000 under 5 s with `--diff` (it took 118 s when the diff was difflib's).
 """
 
 from __future__ import annotations
@@ -109,6 +113,34 @@ def run_pin(target: Path, env: dict, cache: Path) -> tuple[float, int]:
     return wall, done.returncode
 
 
+def one_big_file(tmp_path: Path, env: dict) -> None:
+    """`pin --diff` and `pin` over one workflow with N uses: (the per-file work, not the network)."""
+    from support.github_api import GitHubDouble
+
+    git_dir = tmp_path / "big.git"
+    make_repo(git_dir, {"v1.0.0", "v2.0.0"})
+    double = GitHubDouble()
+    double.add_repo("acme/big", git_dir)
+    with double:
+        env = {**env, "GITHUB_API_URL": double.url}
+        for n in (2000, 8000, 18000):
+            work = tmp_path / f"big{n}"
+            wf = work / ".github" / "workflows" / "big.yml"
+            wf.parent.mkdir(parents=True)
+            steps = "".join(f"      - uses: acme/big@v{1 + i % 2}.0.0 # step {i}\n" for i in range(n))
+            wf.write_text("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n" + steps)
+            timings = []
+            for argv in (["pin", "--diff", "--no-cache"], ["pin", "--no-cache"]):
+                start = time.perf_counter()
+                done = subprocess.run([sys.executable, "-m", "ci_tools", *argv], cwd=work, env=env,
+                                      capture_output=True, text=True)
+                timings.append(time.perf_counter() - start)
+                if done.returncode not in (0, 1):
+                    raise SystemExit(f"pin failed ({done.returncode}): {done.stderr.strip()}")
+            print(f"  one file, {n} uses: pin --diff {timings[0]:.2f}s, pin {timings[1]:.2f}s"
+                  + ("  (goal: --diff under 5 s)" if n == 18000 else ""))
+
+
 def main() -> int:
     if not CORPUS.is_dir():
         print(f"corpus not found beside the repository ({CORPUS.name}); nothing to measure")
@@ -151,6 +183,7 @@ def main() -> int:
         print(f"  one request per occurrence, serial: {len(occurrences)} requests, "
               f"{len(occurrences) * LATENCY:.2f}s of latency alone "
               f"({len(occurrences) / max(cold_requests, 1):.1f}x the requests of the cold run)")
+        one_big_file(tmp_path, env)
     return 0
 
 

@@ -7,6 +7,10 @@ import contextlib
 import sys
 from pathlib import Path
 
+FIXING_EXIT = ("exit status: 0 when nothing needed changing and no finding reached --fail-level; 1 when files were "
+               "changed ({dry}: would be) or findings were reported; 2 usage error; 3 fatal error (then no file "
+               "is changed); 130 interrupted")
+
 
 def add_file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -41,27 +45,35 @@ def settle(args: argparse.Namespace, config) -> None:
 def load(args: argparse.Namespace):
     """(root, config, documents) for the command's paths, options settled (:func:`settle`);
     bad arguments raise UsageError."""
-    from ci_tools import engine
+    from ci_tools import engine, resolve
     from ci_tools.cli import UsageError
     from ci_tools.config import load_settings
-    from ci_tools.discovery import DiscoveryError
+    from ci_tools.discovery import DiscoveryError, nothing_to_check
 
     root, config = load_settings(args)
     settle(args, config)
+    resolve.validate(args)  # a bad option is named before anything is read
+
     try:
-        files = engine.collect_files(list(args.paths), root, config, args.exclude)
+        files = engine.collect_files(list(args.paths), root, config, args.exclude, require=True)
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
     files = [f for f in files if f.suffix in (".yml", ".yaml")]
+    if not files:
+        raise UsageError(nothing_to_check(list(args.paths), root, False))
     return root, config, engine.load_documents(files, root)
 
 
-def finish(findings, args, docs, config, *, to_stderr: bool = False) -> int:
+def finish(findings, args, docs, config, *, to_stderr: bool = False, alarms=()) -> int:
+    """Configure, apply ignore comments, sort and emit; returns the exit code of the findings.
+
+    ``alarms`` are findings that neither configuration nor an ignore comment may silence or lower (a moved
+    tag of an immutable release): a pull request can write both, and this is what a reviewer must see."""
     from ci_tools import engine
     from ci_tools.commands.check import emit
 
     findings = engine.configure(findings, config)
-    findings = engine.apply_ignores(findings, docs)
+    findings = engine.apply_ignores(findings, docs) + list(alarms)
     findings = engine.sort_findings(findings)
     if to_stderr and not args.output:
         with contextlib.redirect_stdout(sys.stderr):

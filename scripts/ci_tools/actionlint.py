@@ -142,10 +142,10 @@ _OVERLAP = {
     "expression": ("template-injection",),
     "template-injection": ("template-injection",),
     "syntax-check": ("syntax", "schema"),
-    "action": ("schema",),
+    "action": ("schema", "malformed-uses"),
     "action-syntax": ("schema",),
     "permissions": ("excessive-permissions",),
-    "workflow-call": ("workflow-call",),
+    "workflow-call": ("workflow-call", "malformed-uses"),
 }
 
 

@@ -69,8 +69,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return int(args._run(args))
-    except KeyboardInterrupt:
-        sys.stderr.write("ci-tools: interrupted\n")
+    except KeyboardInterrupt as exc:  # a write interrupted says what became of the files
+        sys.stderr.write("ci-tools: interrupted" + (f"; {exc}" if str(exc) else "") + "\n")
         return EXIT_INTERRUPTED
     except UsageError as exc:
         sys.stderr.write(f"ci-tools {args.command}: {redact(str(exc))}\n")

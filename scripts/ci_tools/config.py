@@ -318,6 +318,9 @@ def load_settings(args) -> tuple[Path, Config]:
     from ci_tools.cli import UsageError
     from ci_tools.discovery import find_root
 
+    if args.root is not None and not Path(args.root).is_dir():
+        what = "is not a directory" if Path(args.root).exists() else "no such directory"
+        raise UsageError(f"--root {args.root}: {what}")  # never a silent pass over nothing
     root = (args.root or find_root(Path.cwd())).resolve()
     try:
         return root, load_config(root, args.config)

@@ -41,10 +41,34 @@ def _action_files(root: Path) -> list[Path]:
     return found
 
 
+def check_path(path: Path) -> None:
+    """Raise DiscoveryError for a path named on the command line that cannot be read: missing, or a
+    symbolic link loop (which ``Path.resolve`` would turn into a RuntimeError)."""
+    import errno
+
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise DiscoveryError(f"{path}: symbolic link loop") from None
+        if exc.errno == errno.ENOENT:
+            raise DiscoveryError(f"{path}: no such file or directory") from None
+        raise DiscoveryError(f"{path}: {exc.strerror or exc}") from None
+
+
+def nothing_to_check(paths: list[Path], root: Path, excluded_some: bool) -> str:
+    """The message for a command that found no file to read: what it looked for, and where."""
+    where = ", ".join(f'"{p}"' for p in paths) if paths else str(root)
+    tail = " (every file found is excluded by --exclude or the configured exclude)" if excluded_some else ""
+    return (f"nothing to check: no workflow, composite action, starter workflow or Dependabot file in {where}"
+            f"{tail}; run it from the repository or name the files")
+
+
 def expand(paths: list[Path], root: Path) -> list[Path]:
     """Explicit file and directory arguments: directories are walked for YAML and properties files."""
     files: list[Path] = []
     for path in paths:
+        check_path(path)
         if path.is_dir():
             for dirpath, dirnames, filenames in os.walk(path):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
@@ -62,7 +86,7 @@ def excluded(path: Path, root: Path, patterns: list[str]) -> bool:
     if not patterns:
         return False
     try:
-        rel = path.resolve().relative_to(root.resolve()).as_posix() if path.is_absolute() \
+        rel = Path(os.path.realpath(path)).relative_to(os.path.realpath(root)).as_posix() if path.is_absolute() \
             else path.as_posix()
     except ValueError:
         rel = path.as_posix()

@@ -8,17 +8,23 @@ from pathlib import Path
 
 from ci_tools import checks as registry
 from ci_tools.config import Config
-from ci_tools.discovery import default_files, excluded, expand
+from ci_tools.discovery import DiscoveryError, default_files, excluded, expand, nothing_to_check
 from ci_tools.model import Finding, Location, Severity
 from ci_tools.source import Document, display_path, load
 
 IGNORE_RE = re.compile(r"#\s*ci-tools:\s*ignore\[(?P<ids>[^\]]*)\](?P<reason>[^#\n\r]*)")
 
 
-def collect_files(paths: list[Path], root: Path, config: Config, exclude: list[str]) -> list[Path]:
+def collect_files(paths: list[Path], root: Path, config: Config, exclude: list[str], *,
+                  require: bool = False) -> list[Path]:
+    """The files a command reads; with ``require``, finding none is a DiscoveryError (a gate that read
+    nothing must not pass in silence)."""
     files = expand(paths, root) if paths else default_files(root)
     patterns = list(config.exclude) + list(exclude)
-    return [f for f in files if not excluded(f, root, patterns)]
+    kept = [f for f in files if not excluded(f, root, patterns)]
+    if require and not kept:
+        raise DiscoveryError(nothing_to_check(paths, root, bool(files)))
+    return kept
 
 
 def load_documents(files: list[Path], root: Path) -> list[Document]:

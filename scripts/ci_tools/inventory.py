@@ -50,6 +50,7 @@ class Dependency:
     age_days: int | None = None
     newest_in_major: str | None = None
     status: str | None = None  # verified, tag-moved, stale-comment, unpinned, impostor-commit, not-found, ...
+    immutable: bool | None = None  # the version's release is immutable (its tag cannot move); None: no such release
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -80,6 +81,7 @@ class Inventory:
     findings: list[Finding] = field(default_factory=list)
     online: bool = False
     generated_at: str | None = None
+    skipped: list[str] = field(default_factory=list)  # optional online sources that were missing
 
     def edge(self, src: str, dst: str, transitive: bool = False) -> None:
         (self.transitive if transitive else self.edges).setdefault(src, set()).add(dst)
@@ -258,6 +260,7 @@ def enrich(inv: Inventory, docs: list[Document], resolver, *, now: _dt.datetime,
             if release is not None:
                 dep.published_at = release.published_at
                 dep.age_days = age_in_days(release.published_at, now)
+                dep.immutable = release.immutable
             dep.newest_in_major = newest_in_major(version, stable)
 
     if groups:
@@ -269,7 +272,7 @@ def enrich(inv: Inventory, docs: list[Document], resolver, *, now: _dt.datetime,
         if dep.kind == IMAGE:
             dep.status = "pinned" if dep.sha else "unpinned"
 
-    inv.findings.extend(known_compromised.online_findings(docs, resolver))
+    inv.findings.extend(known_compromised.online_findings(docs, resolver, inv.skipped))
     if depth > 0:
         from ci_tools import transitive
 
@@ -288,10 +291,14 @@ def _verify(inv: Inventory, docs: list[Document], resolver, jobs: int) -> None:
     findings gets their ids, and the findings join the report's.
     """
     from ci_tools import pinning, verification
+    from ci_tools.resolve.base import repo_key
 
     occurrences = pinning.collect(docs)
     resolved = pinning.prefetch(resolver, occurrences, jobs, need_refs_for_pinned=True)
-    found = verification.online_findings(resolver, resolved, occurrences)
+    pinned = {repo_key(o.repo): o.repo for o in occurrences if o.ref.is_sha and repo_key(o.repo) in resolved.refs}
+    releases = verification.releases_by_tag(resolver, pinned, jobs)  # cached: enrich read them already
+    alarms: list = []
+    found = verification.online_findings(resolver, resolved, occurrences, releases, alarms) + alarms
     by_use: dict[tuple[str, int], set[str]] = {}
     for f in found:
         by_use.setdefault((f.location.path, f.location.line), set()).add(f.check)

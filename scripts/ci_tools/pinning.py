@@ -67,6 +67,25 @@ class Occurrence:
         start = self.comment_span[0] + m.start("version")
         return version, start, start + len(version)
 
+    def value_span(self) -> tuple[int, int] | None:
+        """Span of the whole value inside its quotes, when the source spells it character for character
+        (no escapes, no line folding); a non-canonical spelling is rewritten there."""
+        loc = self.doc.location(self.node)
+        start, end = loc.start_offset, loc.end_offset
+        raw = self.doc.text[start:end]
+        if raw[:1] in ("'", '"') and len(raw) >= 2 and raw[-1] == raw[0]:
+            start, end, raw = start + 1, end - 1, raw[1:-1]
+        return (start, end) if raw == self.node.value else None
+
+    def ref_fix(self, commit: str) -> Fix | None:
+        """The fix that makes the value read ``<canonical action>@<commit>``: the ref alone when the value is
+        spelled canonically, else the whole value (None when its source cannot be located)."""
+        if self.ref.spelling_issues:
+            span = self.value_span()
+            return Fix(span[0], span[1], f"{self.ref.action}@{commit}") if span is not None else None
+        span = self.ref_span()
+        return Fix(span[0], span[1], commit) if span is not None else None
+
     def ref_span(self) -> tuple[int, int] | None:
         """Span of the ref (after ``@``) inside the value's source text, quotes excluded."""
         loc = self.doc.location(self.node)
@@ -94,6 +113,7 @@ class ImageOccurrence:
 class Plan:
     fixes: dict[str, list[Fix]] = field(default_factory=dict)  # display path -> fixes
     findings: list[Finding] = field(default_factory=list)
+    alarms: list[Finding] = field(default_factory=list)  # never silenced (a moved tag of an immutable release)
     changes: list[dict] = field(default_factory=list)  # for reports: what moved where
 
     def add(self, doc: Document, fixes: list[Fix]) -> None:
@@ -110,6 +130,21 @@ def collect(docs: list[Document]) -> list[Occurrence]:
             if ref.kind != REMOTE:
                 continue  # ./ and $/ are local, docker:// is an image, ${{ }} cannot be resolved
             out.append(Occurrence(doc, site.node, ref, doc.comment_after(site.node), doc.comment_span_after(site.node)))
+    return out
+
+
+def malformed(docs: list[Document]) -> list[Finding]:
+    """``malformed-uses`` findings: values that name nothing ``pin`` could resolve (never rewritten)."""
+    from ci_tools.checks import malformed_uses
+
+    out = []
+    for doc in docs:
+        if doc.root is None:
+            continue
+        for site in iter_uses(doc):
+            found = malformed_uses.finding(doc, site)
+            if found is not None:
+                out.append(found)
     return out
 
 
@@ -206,8 +241,11 @@ def prefetch(resolver: Resolver, occurrences: list[Occurrence], jobs: int = 16, 
             result.missing[key] = str(exc)
             return
         result.refs[key] = refs
+        remember = getattr(resolver, "remember_tags_at", None)
         for sha in shas:
-            tags = resolver.tags_at(name, sha) if hasattr(resolver, "cached_tags_at") else refs.tags_at(sha)
+            tags = refs.tags_at(sha)
+            if remember is not None:
+                remember(name, sha, tags)  # what was just read replaces what the cache knew
             result.tags_at[(key, sha)] = tags
 
     progress = Progress(len(by_repo), "resolving repositories")
@@ -256,7 +294,8 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
     """Fixes and refusals for every occurrence (a pin is never a refusal: notes only)."""
     import functools
 
-    resolver = _MemoPeel(resolver, functools.lru_cache(maxsize=None)(resolver.peel))
+    resolver = _MemoPeel(resolver, functools.lru_cache(maxsize=None)(resolver.peel),
+                         functools.lru_cache(maxsize=None)(_releases_of(resolver)))
     plan = Plan()
     for occ in occurrences:
         doc, key = occ.doc, repo_key(occ.repo)
@@ -266,7 +305,8 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
             continue
         refs = resolved.get(occ.repo)
         if occ.ref.is_sha:
-            _plan_pinned(occ, refs, resolved, resolver, plan)
+            if not _plan_pinned(occ, refs, resolved, resolver, plan) and occ.ref.spelling_issues:
+                _plan_spelling(occ, plan)
             continue
         if refs is None:  # cannot happen: unpinned refs always fetch refs
             continue
@@ -294,12 +334,12 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
             comment = occ.ref.ref  # an exact tag names itself, even when a newer tag shares its commit
         else:
             comment = refs.best_tag(commit) or occ.ref.ref
-        span = occ.ref_span()
-        if span is None:
+        ref_fix = occ.ref_fix(commit)
+        if ref_fix is None:
             plan.findings.append(doc.finding("unresolved-ref", f'cannot locate the ref of "{value}" in the source; '
                                              "it was left unchanged", occ.node))
             continue
-        fixes = [Fix(span[0], span[1], commit), *comment_fixes(occ, comment, refs)]
+        fixes = [ref_fix, *comment_fixes(occ, comment, refs)]
         plan.add(doc, fixes)
         plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
                              "old": occ.ref.ref, "new": commit, "version": comment})
@@ -307,61 +347,124 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
 
 
 class _MemoPeel:
-    """One peel lookup per (repository, SHA) however many lines pin it."""
+    """One peel lookup per (repository, SHA) however many lines pin it, one releases lookup per repository."""
 
-    def __init__(self, inner: Resolver, peel) -> None:
-        self._inner, self.peel = inner, peel
+    def __init__(self, inner: Resolver, peel, releases_by_tag) -> None:
+        self._inner, self.peel, self.releases_by_tag = inner, peel, releases_by_tag
 
     def __getattr__(self, name: str):
         return getattr(self._inner, name)
 
 
-def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, resolver: Resolver, plan: Plan) -> None:
+def _releases_of(resolver: Resolver):
+    def releases_by_tag(repo: str) -> dict:
+        try:
+            return {r.tag: r for r in resolver.releases(repo) if not r.draft}
+        except NotFound:
+            return {}
+
+    return releases_by_tag
+
+
+def _moved(occ: Occurrence, refs: RepoRefs | None, tags: list[str], resolver, plan: Plan) -> bool:
+    """Refuse a pin whose comment names a full version tag that now points elsewhere (``tag-moved``).
+
+    Rewriting the comment to another tag still on the commit (``# v4``) would hide the move from
+    ``verify``; the releases are read only then, to tell an immutable release's tag (an alarm) apart."""
+    if refs is None:
+        return False
+    token = occ.version_token(refs)
+    name = token[0] if token else None
+    now = refs.tags.get(name or "")
+    if not name or not is_exact_version(name) or name in tags or now is None or now == occ.ref.ref:
+        return False
+    from ci_tools.verification import moved_tag
+
+    release = resolver.releases_by_tag(occ.repo).get(name) if hasattr(resolver, "releases_by_tag") else None
+    found, alarm = moved_tag(occ.doc, occ.node, occ.repo, name, now, occ.ref.ref, tags, release)
+    (plan.alarms if alarm else plan.findings).append(found)
+    return True
+
+
+def _plan_spelling(occ: Occurrence, plan: Plan) -> None:
+    """Rewrite a pinned reference's non-canonical spelling to ``owner/repo[/path]@<sha>``."""
+    fix = occ.ref_fix(occ.ref.ref)
+    if fix is None:
+        from ci_tools.checks import non_canonical_uses
+
+        found = non_canonical_uses.finding(occ.doc, _Site(occ.node))
+        if found is not None:
+            plan.findings.append(found)
+        return
+    plan.add(occ.doc, [fix])
+    plan.changes.append({"path": occ.doc.display, "line": occ.line, "action": occ.ref.action,
+                         "old": occ.ref.ref, "new": occ.ref.ref, "version": None, "spelling": occ.ref.canonical})
+
+
+@dataclass(frozen=True)
+class _Site:
+    node: ScalarNode
+
+    @property
+    def value(self) -> str:
+        return self.node.value
+
+
+def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, resolver: Resolver, plan: Plan) -> bool:
+    """Fixes for an already pinned reference; True when they rewrite its ref (and with it its spelling)."""
     doc, sha, key = occ.doc, occ.ref.ref, repo_key(occ.repo)
     tags = resolved.tags_at.get((key, sha))
     if tags is None and refs is not None:
         tags = refs.tags_at(sha)
     tags = tags or []
+    if tags and _moved(occ, refs, tags, resolver, plan):
+        return False
     if not tags and refs is not None:
         if sha in refs.branches.values():
+            if _moved(occ, refs, tags, resolver, plan):
+                return False
             token = occ.version_token(refs)
             if token is None:
                 branch = sorted(b for b, c in refs.branches.items() if c == sha)[0]
                 plan.findings.append(doc.finding(
                     "untagged-pin", f'no tag of "{occ.repo}" points at {sha[:12]} (the tip of branch "{branch}"); '
                                     "add a comment naming what it is by hand", occ.node, Severity.NOTE))
-            return
+            return False
         commit = refs.tag_objects.get(sha) or resolver.peel(occ.repo, sha)
         if commit:
             best = refs.best_tag(commit) or (occ.version_token(refs) or ("",))[0]
-            span = occ.ref_span()
-            if span is not None:
-                fixes = [Fix(span[0], span[1], commit)] + (comment_fixes(occ, best, refs) if best else [])
+            ref_fix = occ.ref_fix(commit)
+            if ref_fix is not None:
+                fixes = [ref_fix] + (comment_fixes(occ, best, refs) if best else [])
                 plan.add(doc, fixes)
                 plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
                                      "old": sha, "new": commit, "version": best})
                 plan.findings.append(doc.finding(
                     "tag-object", f'{sha[:12]} is an annotated tag object of "{occ.repo}", not a commit; '
                                   f"replaced by the commit it points to, {commit[:12]}", occ.node, Severity.NOTE))
-            return
+                return True
+            return False
+        if _moved(occ, refs, tags, resolver, plan):
+            return False
         plan.findings.append(doc.finding(
             "untagged-pin", f'no tag or branch of "{occ.repo}" points at {sha[:12]}; its version comment cannot '
                             "be checked (`ci-tools verify --online` tells whether the commit is on the repository)",
             occ.node, Severity.NOTE))
-        return
+        return False
     if not tags:
-        return
+        return False
     token = occ.version_token(refs)
     current = token[0] if token else None
     exact = [t for t in tags if is_exact_version(t)]
     if current in tags and (is_exact_version(current) or not exact):
-        return
+        return False
     if current is not None and refs is not None and refs.branches.get(current) == sha:
-        return  # pinned from a branch with --allow-branches: its comment names the branch
+        return False  # pinned from a branch with --allow-branches: its comment names the branch
     best = tags[0]
     plan.add(doc, comment_fixes(occ, best, refs))
     plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
                          "old": sha, "new": sha, "version": best, "old_version": current})
+    return False
 
 
 # -------------------------------------------------------------------------- writing
@@ -371,13 +474,11 @@ def new_bytes(doc: Document, fixes: list[Fix]) -> bytes:
 
 
 def write(docs: list[Document], plan: Plan, *, diff: bool = False, out=None) -> list[str]:
-    """Apply the plan: every new text is computed first, then each file is written atomically.
-
-    With ``diff`` a unified diff goes to ``out`` and nothing is written. Returns the changed paths.
+    """Apply the plan: every new text is computed first, then every file is written or none is
+    (:func:`ci_tools.fsutil.write_all`; its :class:`~ci_tools.fsutil.WriteError` says what became of the
+    tree). With ``diff`` a unified diff goes to ``out`` and nothing is written. Returns the changed paths.
     """
-    import difflib
-
-    from ci_tools.fsutil import atomic_write_bytes
+    from ci_tools.fsutil import write_all
 
     by_display = {d.display: d for d in docs}
     pending: list[tuple[Document, bytes]] = []
@@ -388,14 +489,71 @@ def write(docs: list[Document], plan: Plan, *, diff: bool = False, out=None) -> 
         if data != original:
             pending.append((doc, data))
     out = out or sys.stdout
-    for doc, data in pending:
-        if diff:
-            old = doc.text.splitlines(keepends=True)
-            new = data.decode("utf-8").lstrip("\ufeff").splitlines(keepends=True)
-            out.writelines(difflib.unified_diff(old, new, f"a/{doc.display}", f"b/{doc.display}"))
-        else:
-            atomic_write_bytes(Path(doc.path), data)
+    if diff:
+        for doc, data in pending:
+            new = data.decode("utf-8").removeprefix("\ufeff")
+            out.write(unified_diff(doc.text, new, f"a/{doc.display}", f"b/{doc.display}"))
+    else:
+        write_all([(Path(doc.path), data, doc.display) for doc, data in pending])
     return [doc.display for doc, _ in pending]
+
+
+def unified_diff(old_text: str, new_text: str, old_name: str, new_name: str, context: int = 3) -> str:
+    """A unified diff of two texts, in one pass over their lines.
+
+    A pin rewrites spans inside lines and never adds or removes a line break, so the lines pair up one to
+    one and the hunks are the runs of changed lines with ``context`` lines around them, merged when the
+    lines between two runs are fewer than twice the context: what :func:`difflib.unified_diff` prints, at
+    a cost linear in the file (difflib's matcher grows with the square of the lines that change, 118 s for
+    18,000 of them). A last line without a line break is marked as ``git apply`` expects. Texts whose lines
+    do not pair up fall back to difflib.
+    """
+    import difflib
+
+    old = old_text.splitlines(keepends=True)
+    new = new_text.splitlines(keepends=True)
+    if len(old) != len(new):
+        return "".join(difflib.unified_diff(old, new, old_name, new_name, n=context))
+    changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    if not changed:
+        return ""
+    groups: list[list[int]] = [[changed[0]]]
+    for i in changed[1:]:
+        if i - groups[-1][-1] - 1 > 2 * context:
+            groups.append([i])
+        else:
+            groups[-1].append(i)
+    out = [f"--- {old_name}\n", f"+++ {new_name}\n"]
+    last = len(old) - 1
+    for group in groups:
+        start, stop = max(0, group[0] - context), min(len(old), group[-1] + context + 1)
+        span = _range(start, stop)
+        out.append(f"@@ -{span} +{span} @@\n")
+        runs: list[list[int]] = []  # consecutive changed lines: their old lines, then their new ones
+        for j in group:
+            if runs and j == runs[-1][-1] + 1:
+                runs[-1].append(j)
+            else:
+                runs.append([j])
+        i = start
+        for run in runs:
+            out.extend(" " + _eol(old[k], k == last) for k in range(i, run[0]))
+            out.extend("-" + _eol(old[k], k == last) for k in run)
+            out.extend("+" + _eol(new[k], k == last) for k in run)
+            i = run[-1] + 1
+        out.extend(" " + _eol(old[k], k == last) for k in range(i, stop))
+    return "".join(out)
+
+
+def _range(start: int, stop: int) -> str:
+    length = stop - start
+    return str(start + 1) if length == 1 else f"{start + 1 if length else start},{length}"
+
+
+def _eol(line: str, last: bool) -> str:
+    if last and not line.endswith(("\n", "\r")):
+        return line + "\n\\ No newline at end of file\n"
+    return line
 
 
 def _dedupe(fixes: list[Fix]) -> list[Fix]:

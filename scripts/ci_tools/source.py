@@ -11,6 +11,7 @@ is what GitHub's parser does.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import json
 import os
@@ -266,7 +267,14 @@ def load(path: Path, *, root: Path | None = None, display: str | None = None,
     doc = Document(path=path, display=display, kind=kind, text="")
     try:
         if path.is_symlink() and root is not None:
-            target = path.resolve()
+            try:
+                target = path.resolve(strict=True)
+            except (RuntimeError, OSError) as exc:
+                loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+                doc.findings.append(doc.finding(
+                    "syntax", "symbolic link loop; remove the link or point it at a file" if loop else
+                    f"symbolic link to nothing ({getattr(exc, 'strerror', None) or exc}); remove it or fix it"))
+                return doc
             try:
                 target.relative_to(root.resolve())
             except ValueError:
@@ -640,7 +648,7 @@ def _iter_images(doc: Document) -> Iterator[ImageSite]:
     """Every container image: ``docker://`` steps, job ``container:`` and ``services:``."""
     sites: list[ImageSite] = []
     for site in iter_uses(doc):
-        if site.value.startswith("docker://"):
+        if site.value.startswith("docker://") and site.value[len("docker://"):].strip():  # bare: malformed-uses
             sites.append(ImageSite(doc, site.node, "docker", site.job_id, site.value[len("docker://"):]))
     if doc.kind == KIND_ACTION:
         runs = mapping_get(doc.root, "runs")

@@ -8,6 +8,25 @@ came from, which it asks for tag objects and reachability of commits on no ref.
 from __future__ import annotations
 
 
+def reference_findings(docs) -> list:
+    """What ``check`` reports about the references themselves, which ``verify`` must not let through:
+    malformed ``uses:`` values, non-canonical spellings, and container images without a digest."""
+    from ci_tools.checks import malformed_uses, non_canonical_uses, unpinned_uses
+    from ci_tools.source import iter_uses
+
+    findings = []
+    for doc in docs:
+        if doc.root is None:
+            continue
+        for site in iter_uses(doc):
+            for module in (malformed_uses, non_canonical_uses):
+                found = module.finding(doc, site)
+                if found is not None:
+                    findings.append(found)
+        findings.extend(unpinned_uses.image_findings(doc))
+    return findings
+
+
 def offline_findings(occurrences, lock) -> list:
     """The offline checks of ``verify``: pinned with an exact-tag comment, one version on one commit,
     agreement with the lockfile (``lock``: a :class:`~ci_tools.lockfile.Lockfile` or ``None``). No request."""
@@ -64,14 +83,93 @@ def offline_findings(occurrences, lock) -> list:
     return findings
 
 
-def online_findings(resolver, resolved, occurrences) -> list:
+def moved_tag(doc, node, repo: str, name: str, now: str, sha: str, tags: list[str], release):
+    """The ``tag-moved`` finding for the tag ``name`` that now points to ``now`` instead of the pinned ``sha``
+    (``tags``: those still on ``sha``; ``release``: the tag's release, when known). Returns
+    ``(finding, alarm)``: a moved tag of an immutable release is an alarm, which no ignore comment or
+    configuration may silence, since GitHub never lets such a tag move."""
+    from ci_tools.model import Severity
+
+    still = (" (which carries " + ", ".join(f'"{t}"' for t in tags) + ")") if tags else " (which no tag is on)"
+    if release is not None and release.immutable:
+        return doc.finding(
+            "tag-moved", f'the comment names "{name}" of "{repo}", an immutable release whose tag GitHub never lets '
+                         f"move, yet that tag points to {now[:12]}, not to the pinned {sha[:12]}{still}: either the "
+                         "comment names the wrong release, or the repository was deleted and re-created under this "
+                         "name, or the answer was tampered with on its way; do not run this action until it is "
+                         "explained", node, Severity.ERROR), True
+    return doc.finding(
+        "tag-moved", f'the release tag "{name}" of "{repo}" points to {now[:12]}, not to the pinned {sha[:12]}{still}: '
+                     "the tag was moved, or the comment names the wrong release; review what changed between the "
+                     "two commits, then pin the one you reviewed with its own tag (`ci-tools pin` will not rewrite "
+                     "this comment)", node, Severity.ERROR), False
+
+
+def releases_by_tag(resolver, repos: dict[str, str], jobs: int = 8) -> dict[str, dict]:
+    """``{repo key: {tag: Release}}`` for ``repos`` (key -> name), one releases lookup per repository; a
+    repository without releases (or without the releases API) maps to ``{}``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ci_tools.resolve.base import NotFound
+
+    def one(key: str):
+        try:
+            return key, {r.tag: r for r in resolver.releases(repos[key]) if not r.draft}
+        except NotFound:
+            return key, {}
+
+    if not repos:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(repos)))) as pool:
+        return dict(pool.map(one, list(repos)))
+
+
+def immutability_lines(resolved, occurrences, releases: dict[str, dict]) -> list[str]:
+    """One line per pinned version (``owner/repo version (sha): ...``), saying whether its release is
+    immutable: what ``verify --online`` shows."""
+    from ci_tools.resolve.base import repo_key
+
+    seen: dict[tuple[str, str, str], str] = {}
+    for occ in occurrences:
+        if not occ.ref.is_sha:
+            continue
+        key = repo_key(occ.repo)
+        if key in resolved.missing:
+            continue
+        token = occ.version_token(resolved.refs.get(key))
+        if token is None:
+            continue
+        ident = (key, token[0], occ.ref.ref)
+        if ident in seen:
+            continue
+        release = releases.get(key, {}).get(token[0])
+        if release is None:
+            what = "no release for this tag"
+        elif release.immutable is None:
+            what = "release immutability unknown (the server does not say)"
+        elif release.immutable:
+            what = "immutable release"
+        else:
+            what = "release not immutable, its tag can be moved"
+        seen[ident] = f"{occ.repo} {token[0]} ({occ.ref.ref[:12]}): {what}"
+    return list(seen.values())
+
+
+def online_findings(resolver, resolved, occurrences, releases: dict[str, dict] | None = None,
+                    alarms: list | None = None) -> list:
     """The online checks of ``verify --online`` on refs already fetched by :func:`ci_tools.pinning.prefetch`
     (``need_refs_for_pinned=True``): tag-moved, stale-comment, impostor-commit, tag-object, ref-confusion,
-    unresolved-ref. ``report --online`` runs them too, for its status column; probes run on 8 threads."""
+    unresolved-ref. ``report --online`` runs them too, for its status column; probes run on 8 threads.
+
+    A full version tag (``vX.Y.Z``) named by a pin's comment that now points elsewhere is ``tag-moved``,
+    whatever other tags remain on the pinned commit; a floating tag (``v4``, ``v4.2``) moving on is normal.
+    ``releases`` (:func:`releases_by_tag`) tells immutable releases apart: a moved tag of one goes to
+    ``alarms`` (when given) instead of the list returned."""
     from concurrent.futures import ThreadPoolExecutor
 
     from ci_tools.model import Severity
     from ci_tools.resolve.base import repo_key, resolve_ref
+    from ci_tools.uses import is_exact_version
 
     findings = []
     todo = {}
@@ -131,11 +229,11 @@ def online_findings(resolver, resolved, occurrences) -> list:
             continue
         if name in refs.branches and refs.branches[name] == sha:
             continue
-        if name in refs.tags and not tags:
-            findings.append(doc.finding(
-                "tag-moved", f'the tag "{name}" of "{occ.repo}" now points to {refs.tags[name][:12]}, not to the pinned '
-                             f"{sha[:12]}, and no tag is on the pinned commit any more: the tag was moved; review "
-                             "the change before re-pinning", occ.node))
+        now = refs.tags.get(name)
+        if now is not None and now != sha and (is_exact_version(name) or not tags):
+            release = (releases or {}).get(key, {}).get(name)
+            found, alarm = moved_tag(doc, occ.node, occ.repo, name, now, sha, tags, release)
+            (alarms if alarm and alarms is not None else findings).append(found)
             continue
         better = tags[0] if tags else None
         hint = f'; the commit is tagged "{better}"' if better else "; no tag is on that commit"

@@ -121,7 +121,7 @@ def repo(repo_dir: Path) -> Path:
 
 def test_writes_the_tables_then_has_nothing_to_change(repo: Path, cli):
     out = cli("docs", cwd=repo)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # files changed
     assert sorted(out.stdout.splitlines()) == ["updated actions/build/README.md", "updated docs/workflows.md"]
     readme = (repo / "actions" / "build" / "README.md").read_text(encoding="utf-8")
     assert readme.startswith("# build\n\n" + ACTION_TABLES + "\n## Outputs\n<!-- ci-tools-docs:outputs -->\n")
@@ -164,7 +164,7 @@ def test_crlf_is_kept_and_only_the_region_changes(repo: Path, cli):
                     "# build\n\ntext  with  spaces\t\n<!-- ci-tools-docs:inputs -->\nstale\n<!-- /ci-tools-docs:inputs -->\n"
                     "<!-- ci-tools-docs:outputs -->\n<!-- /ci-tools-docs:outputs -->\n", newline="\r\n")
     out = cli("docs", "actions/build/README.md", cwd=repo)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # files changed
     data = readme.read_bytes()
     assert data.startswith(b"# build\r\n\r\ntext  with  spaces\t\r\n<!-- ci-tools-docs:inputs -->\r\n\r\n| Input |")
     assert b"\n" not in data.replace(b"\r\n", b"")
@@ -174,7 +174,7 @@ def test_crlf_is_kept_and_only_the_region_changes(repo: Path, cli):
 def test_the_file_mode_is_kept(repo: Path, cli):
     readme = repo / "actions" / "build" / "README.md"
     os.chmod(readme, 0o640)
-    assert cli("docs", cwd=repo).returncode == 0
+    assert cli("docs", cwd=repo).returncode == 1  # files changed
     assert stat.S_IMODE(readme.stat().st_mode) == 0o640
     assert not [p for p in readme.parent.iterdir() if p.name.endswith(".tmp")]
 
@@ -220,7 +220,7 @@ def test_broken_markers_and_bad_targets_are_reported(repo: Path, cli):
 
 def test_a_workflow_path_regenerates_the_pages_naming_it(repo: Path, cli):
     out = cli("docs", ".github/workflows/deploy.yml", cwd=repo)
-    assert out.returncode == 0, out.stderr
+    assert out.returncode == 1, out.stderr  # files changed
     assert out.stdout == "updated docs/workflows.md\n"
     assert "<!-- ci-tools-docs:inputs -->\n<!-- /ci-tools-docs:inputs -->" in \
         (repo / "actions" / "build" / "README.md").read_text(encoding="utf-8")
@@ -236,7 +236,7 @@ def test_excluded_paths_are_left_alone(repo: Path, cli):
     fixture = _write(repo / "tests" / "fixtures" / "README.md",
                      "<!-- ci-tools-docs:inputs .github/workflows/deploy.yml -->\nstale\n<!-- /ci-tools-docs:inputs -->\n")
     _write(repo / "tests" / "fixtures" / "actions" / "x" / "action.yml", ACTION)
-    assert cli("docs", cwd=repo).returncode == 0
+    assert cli("docs", cwd=repo).returncode == 1  # files changed
     assert "stale" in fixture.read_text(encoding="utf-8")
 
 
@@ -272,7 +272,7 @@ def test_permissions_line(repo: Path, cli):
                                                   "<!-- /ci-tools-docs:permissions -->\n"
                                                   "<!-- ci-tools-docs:permissions .github/workflows/open.yml -->\n"
                                                   "<!-- /ci-tools-docs:permissions -->\n")
-    assert cli("docs", "docs/workflows.md", cwd=repo).returncode == 0
+    assert cli("docs", "docs/workflows.md", cwd=repo).returncode == 1  # files changed
     page = (repo / "docs" / "workflows.md").read_text(encoding="utf-8")
     assert ("<!-- ci-tools-docs:permissions .github/workflows/deploy.yml -->\n\n"
             "**The caller grants:** nothing (`permissions: {}`)\n\n<!-- /ci-tools-docs:permissions -->") in page

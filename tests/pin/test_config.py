@@ -19,7 +19,7 @@ def test_allow_branches_and_exclude_from_config_and_flag_override(cli, env, api,
     body = HEAD + "      - uses: acme/checkout@main\n      - uses: acme/codeql/init@v3\n"
     wf = write(tmp_path / ".github/workflows/a.yml", body)
     done = cli("pin", cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # files changed
     assert wf.read_text() == body.replace("acme/checkout@main", f"acme/checkout@{world.sha['checkout main']} # main")
     assert api.count("acme/codeql") == 0  # excluded: not even resolved
     # the command line wins over the configuration
@@ -35,21 +35,21 @@ def test_jobs_from_config_and_flag_override(cli, env, api, tmp_path):
     write(tmp_path / ".github/workflows/a.yml", HEAD + "".join(
         f"      - uses: acme/{name}@{ref}\n" for name, ref in
         [("checkout", "v4"), ("nested", "v2.0.0"), ("codeql", "v3"), ("comp", "v1.0.0")]))
-    assert cli("pin", "--diff", "--no-cache", cwd=tmp_path, env=env).returncode == 0
+    assert cli("pin", "--diff", "--no-cache", cwd=tmp_path, env=env).returncode == 1  # files changed
     assert api.max_in_flight == 2
     api.max_in_flight = 0
-    assert cli("pin", "--diff", "--no-cache", "--jobs", "1", cwd=tmp_path, env=env).returncode == 0
+    assert cli("pin", "--diff", "--no-cache", "--jobs", "1", cwd=tmp_path, env=env).returncode == 1
     assert api.max_in_flight == 1
 
 
 def test_cache_ttl_from_config_and_flag_override(cli, env, api, tmp_path):
     config(tmp_path, "cache-ttl = 0\n")
     write(tmp_path / ".github/workflows/a.yml", HEAD + "      - uses: acme/checkout@v4\n")
-    assert cli("pin", "--diff", cwd=tmp_path, env=env).returncode == 0
+    assert cli("pin", "--diff", cwd=tmp_path, env=env).returncode == 1  # files changed
     assert api.count() == 2
-    assert cli("pin", "--diff", cwd=tmp_path, env=env).returncode == 0
+    assert cli("pin", "--diff", cwd=tmp_path, env=env).returncode == 1
     assert api.count() == 4  # a TTL of 0: every run asks again
-    assert cli("pin", "--diff", "--cache-ttl", "3600", cwd=tmp_path, env=env).returncode == 0
+    assert cli("pin", "--diff", "--cache-ttl", "3600", cwd=tmp_path, env=env).returncode == 1
     assert api.count() == 4  # the flag's hour: served from the cache
 
 
@@ -59,14 +59,14 @@ def test_via_git_and_template_from_config(cli, env, api, world, tmp_path):
     body = HEAD + "      - uses: acme/checkout@v4\n"
     wf = write(tmp_path / ".github/workflows/a.yml", body)
     done = cli("pin", cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # files changed
     pinned = body.replace("acme/checkout@v4", f"acme/checkout@{world.sha['checkout v4.2.2']} # v4.2.2")
     assert wf.read_text() == pinned
     assert api.count() == 0  # git ls-remote, not the API
     # --via api on the command line: the configured template does not apply (and is no error)
     write(tmp_path / ".github/workflows/a.yml", body)
     done = cli("pin", "--via", "api", "--no-cache", cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr
     assert wf.read_text() == pinned and api.count() == 2
 
 
@@ -76,17 +76,17 @@ def test_update_within_and_min_age_from_config(cli, env, world, tmp_path):
     wf = write(tmp_path / ".github/workflows/a.yml", body)
     # v4.2.2 was published 10 days ago, v4.1.0 100 days ago
     config(tmp_path, "update.min-age = 30\n")
-    assert cli("update", cwd=tmp_path, env=env).returncode == 0
+    assert cli("update", cwd=tmp_path, env=env).returncode == 1  # files changed
     assert wf.read_text().endswith(f"acme/checkout@{world.sha['checkout v4.1.0']} # v4.1.0\n")
     write(tmp_path / ".github/workflows/a.yml", body)
-    assert cli("update", "--min-age", "0", cwd=tmp_path, env=env).returncode == 0
+    assert cli("update", "--min-age", "0", cwd=tmp_path, env=env).returncode == 1
     assert wf.read_text().endswith(f"acme/checkout@{world.sha['checkout v4.2.2']} # v4.2.2\n")
     # within = "minor" keeps v4.0.0 (no newer v4.0.x); --within major overrides
     config(tmp_path, '[tool.ci-tools.pin.update]\nwithin = "minor"\n')
     write(tmp_path / ".github/workflows/a.yml", body)
     assert cli("update", cwd=tmp_path, env=env).returncode == 0
     assert wf.read_text() == body
-    assert cli("update", "--within", "major", cwd=tmp_path, env=env).returncode == 0
+    assert cli("update", "--within", "major", cwd=tmp_path, env=env).returncode == 1  # files changed
     assert wf.read_text().endswith(f"acme/checkout@{world.sha['checkout v4.2.2']} # v4.2.2\n")
 
 

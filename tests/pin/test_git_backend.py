@@ -64,3 +64,14 @@ def test_verify_online_via_git_finds_the_fork_commit(cli, world, tmp_path):
                                   "GIT_CONFIG_VALUE_0": "true"})
     assert done.returncode == 1, done.stderr
     assert "[impostor-commit]" in done.stdout
+
+
+def test_a_refused_git_server_is_named_with_what_to_check(cli, env, tmp_path):
+    from support.github_api import refused_url
+
+    write(tmp_path / ".github/workflows/a.yml",
+          "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/checkout@v4\n")
+    with refused_url() as url:
+        done = cli("pin", "--via", "git", "--git-url-template", url + "/{owner}/{repo}.git", cwd=tmp_path, env=env)
+    assert done.returncode == 3 and len(done.stderr.strip().splitlines()) == 1
+    assert f"cannot connect to {url}/acme/checkout.git" in done.stderr and "--git-url-template" in done.stderr

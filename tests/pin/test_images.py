@@ -143,7 +143,7 @@ def test_image_digests_are_cached_like_tags(cli, env, reg, proxy, tmp_path):
         write(wf, body)
         proxy.requests.clear()
         done = cli("pin", "--images", *flags, cwd=tmp_path, env=creds)
-        assert done.returncode == 0, done.stdout + done.stderr
+        assert done.returncode == 1, done.stdout + done.stderr  # files changed
         return wf.read_text()
 
     cold = pin()
@@ -175,5 +175,5 @@ def test_images_from_config_and_no_images_flag(cli, env, reg, tmp_path):
     assert cli("pin", "--no-images", cwd=tmp_path, env=creds).returncode == 0
     assert wf.read_text() == body
     done = cli("pin", cwd=tmp_path, env=creds)
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == 1, done.stdout + done.stderr  # files changed
     assert wf.read_text() == body.replace("tool:1.0", f"tool:1.0@{reg.raw_manifest_digest('team/tool', '1.0')}")

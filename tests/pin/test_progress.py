@@ -58,7 +58,7 @@ def run(args: list[str], cwd, env: dict[str, str], *, tty: bool) -> tuple[int, s
 def test_interactive_run_shows_a_progress_counter(env, world, tmp_path):
     wf = write(tmp_path / ".github/workflows/a.yml", BODY)
     code, out, err = run(["pin"], tmp_path, {k: v for k, v in env.items() if k != "CI"}, tty=True)
-    assert code == 0, out + err
+    assert code == 1, out + err  # files changed
     for n in (1, 2, 3):
         assert f"\rresolving repositories {n}/3" in err
     # the counter erases itself before the summary, which starts on a clean line
@@ -73,7 +73,7 @@ def test_update_shows_its_release_counter(env, world, tmp_path):
           f"      - uses: acme/checkout@{world.sha['checkout v4.0.0']} # v4.0.0\n"
           f"      - uses: acme/codeql/init@{world.sha['codeql v3.27.0']} # v3.27.0\n")
     code, out, err = run(["update"], tmp_path, {k: v for k, v in env.items() if k != "CI"}, tty=True)
-    assert code == 0, out + err
+    assert code == 1, out + err  # files changed
     assert "\rresolving repositories 2/2" in err and "\rreading releases 2/2" in err
 
 
@@ -82,7 +82,7 @@ def test_ci_is_silent_even_on_a_terminal(extra, env, tmp_path):
     write(tmp_path / ".github/workflows/a.yml", BODY)
     base = {k: v for k, v in env.items() if k != "CI"}
     code, out, err = run(["pin"], tmp_path, {**base, **extra}, tty=True)
-    assert code == 0, out + err
+    assert code == 1, out + err  # files changed
     assert "resolving" not in err and "\r" not in err.replace("\r\n", "")
     assert "pinned 3 references in 1 file" in err
 
@@ -90,11 +90,11 @@ def test_ci_is_silent_even_on_a_terminal(extra, env, tmp_path):
 def test_ci_false_counts_as_interactive(env, tmp_path):
     write(tmp_path / ".github/workflows/a.yml", BODY)
     code, out, err = run(["pin"], tmp_path, {**env, "CI": "false"}, tty=True)
-    assert code == 0 and "\rresolving repositories 3/3" in err
+    assert code == 1 and "\rresolving repositories 3/3" in err  # files changed
 
 
 def test_a_pipe_is_silent(env, tmp_path):
     write(tmp_path / ".github/workflows/a.yml", BODY)
     code, out, err = run(["pin"], tmp_path, {k: v for k, v in env.items() if k != "CI"}, tty=False)
-    assert code == 0, out + err
+    assert code == 1, out + err  # files changed
     assert err == "pinned 3 references in 1 file\n"

@@ -14,7 +14,7 @@ def test_moves_to_newest_stable_within_major(cli, env, api, world, tmp_path):
     wf = write(tmp_path / ".github/workflows/a.yml", HEAD + f"      - uses: acme/checkout@{old} # v4.0.0\n")
     api.per_page_max = 2  # five releases: three pages, all read
     done = cli("update", cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # files changed
     new = world.sha["checkout v4.2.2"]  # not the draft v4.3.0, not the prerelease v5.0.0-beta.1
     assert wf.read_text().endswith(f"acme/checkout@{new} # v4.2.2\n")
     assert ("acme/checkout v4.0.0 -> v4.2.2" in done.stdout
@@ -27,7 +27,7 @@ def test_min_age_and_within_minor(cli, env, world, tmp_path):
     wf = write(tmp_path / ".github/workflows/a.yml", HEAD + f"      - uses: acme/checkout@{old} # v4.0.0\n")
     # v4.2.2 was published 10 days ago, v4.1.0 100 days ago: a 30-day cooldown stops at v4.1.0
     done = cli("update", "--min-age", "30", cwd=tmp_path, env=env)
-    assert done.returncode == 0
+    assert done.returncode == 1  # files changed
     assert wf.read_text().endswith(f"acme/checkout@{world.sha['checkout v4.1.0']} # v4.1.0\n")
     wf2 = write(tmp_path / ".github/workflows/b.yml", HEAD + f"      - uses: acme/checkout@{old} # v4.0.0\n")
     done = cli("update", "--within", "minor", str(wf2), cwd=tmp_path, env=env)
@@ -40,7 +40,7 @@ def test_only_json_and_no_move_when_current(cli, env, world, tmp_path):
             f"      - uses: acme/checkout@{world.sha['checkout v4.2.2']} # v4.2.2\n")
     wf = write(tmp_path / ".github/workflows/a.yml", body)
     done = cli("update", "--only", "acme/checkout", "--format", "json", cwd=tmp_path, env=env)
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # files changed
     report = json.loads(done.stdout)
     assert report["version"] == 1 and len(report["updates"]) == 1
     change = report["updates"][0]
@@ -51,7 +51,7 @@ def test_only_json_and_no_move_when_current(cli, env, world, tmp_path):
 
 def test_within_any_crosses_majors_but_skips_prereleases(cli, env, world, tmp_path):
     wf = write(tmp_path / ".github/workflows/a.yml", HEAD + "      - uses: acme/checkout@v4.0.0\n")
-    assert cli("update", "--within", "any", cwd=tmp_path, env=env).returncode == 0
+    assert cli("update", "--within", "any", cwd=tmp_path, env=env).returncode == 1  # files changed
     assert wf.read_text().endswith(f"acme/checkout@{world.sha['checkout v4.2.2']} # v4.2.2\n")
 
 
@@ -59,4 +59,14 @@ def test_diff_writes_nothing(cli, env, world, tmp_path):
     body = HEAD + f"      - uses: acme/checkout@{world.sha['checkout v4.0.0']} # v4.0.0\n"
     wf = write(tmp_path / ".github/workflows/a.yml", body)
     done = cli("update", "--diff", cwd=tmp_path, env=env)
-    assert done.returncode == 0 and wf.read_text() == body and "+      - uses: acme/checkout@" in done.stdout
+    assert done.returncode == 1 and wf.read_text() == body and "+      - uses: acme/checkout@" in done.stdout  # files changed
+
+
+def test_update_names_the_releases_it_skipped_for_the_cooldown(cli, env, world, tmp_path):
+    old = world.sha["checkout v4.0.0"]
+    write(tmp_path / ".github/workflows/a.yml", HEAD + f"      - uses: acme/checkout@{old} # v4.0.0\n")
+    done = cli("update", "--min-age", "30", cwd=tmp_path, env=env)
+    assert done.returncode == 1  # moved to v4.1.0
+    skipped = [line for line in done.stderr.splitlines() if "cooldown" in line]
+    assert skipped == ["acme/checkout v4.2.2 was skipped for the cooldown: published 10 days ago, "
+                       "--min-age is 30 days"]

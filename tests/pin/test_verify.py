@@ -48,14 +48,16 @@ def test_clean_tree_passes_offline_and_online(cli, env, world, tmp_path):
 def test_online_impostor_stale_confusion(cli, env, api, world, tmp_path):
     write(tmp_path / ".github/workflows/a.yml", HEAD +
           f"      - uses: acme/checkout@{world.fork_commit} # v4.2.2\n"             # 6 impostor
-          f"      - uses: acme/checkout@{world.sha['checkout v4.1.0']} # v4.2.2\n"  # 7 stale
+          f"      - uses: acme/checkout@{world.sha['checkout v4.1.0']} # v4.2.2\n"  # 7 v4.2.2 is elsewhere: moved
           f"      - uses: acme/clash@{world.sha['clash v1.0.0']} # v1\n"            # 8 confusion (+ not exact)
-          f"      - uses: acme/checkout@{'0' * 40} # v4.2.2\n")                     # 9 no such commit
+          f"      - uses: acme/checkout@{'0' * 40} # v4.2.2\n"                      # 9 no such commit
+          f"      - uses: acme/checkout@{world.sha['checkout v4.1.0']} # v4.2.9\n")  # 10 no such tag: stale
     done = cli("verify", "--online", "--format", "json", cwd=tmp_path, env=env)
     assert done.returncode == 1
     got = findings(done)
     assert (6, "impostor-commit") in got and (6, "tag-moved") not in got and (6, "stale-comment") not in got
-    assert (7, "stale-comment") in got
+    assert (7, "tag-moved") in got and (7, "stale-comment") not in got  # issue 12: a full tag is never "stale"
+    assert (10, "stale-comment") in got
     assert (8, "ref-confusion") in got
     assert (9, "unresolved-ref") in got
     assert "fork" in done.stdout

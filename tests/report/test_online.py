@@ -89,14 +89,15 @@ def test_report_online_facts_transitive_graph_and_advisories(double, project, tm
     tool = deps[("acme/setup-tool", "v1.0.0")]
     assert tool["published_at"] == "2025-01-01T00:00:00Z" and isinstance(tool["age_days"], int)
     assert tool["newest_in_major"] == "v1.2.0"
-    # the verify --online checks give the status: line 11 pins the same commit under "# v1.2.0"
-    assert tool["status"] == "stale-comment"
+    # the verify --online checks give the status: line 11 pins the same commit under "# v1.2.0", a full
+    # version tag that points elsewhere: moved, or a wrong comment (issue 12: tag-moved either way)
+    assert tool["status"] == "tag-moved"
     assert [u["line"] for u in tool["uses"]] == [9, 11]
     assert deps[("acme/composite", "v3.1.0")]["status"] == "verified"
     transitive = {tuple(e) for e in data["graph"]["transitive"]}
     assert ("action:acme/composite", "action:acme/setup-tool") in transitive
     got = {(f["check"], f["line"]) for f in data["findings"]}
-    assert ("stale-comment", 11) in got and ("stale-comment", 9) not in got
+    assert ("tag-moved", 11) in got and ("tag-moved", 9) not in got
     assert ("deprecated-runtime", 9) in got  # setup-tool v1.0.0 declares node16
     assert ("transitive-unpinned", 10) in got  # acme/setup-tool@v1.2.0 and docker://alpine:3 inside composite
     messages = [f["message"] for f in data["findings"] if f["check"] == "transitive-unpinned"]
@@ -164,3 +165,40 @@ def test_verify_online_reads_the_advisory_database(double, project, tmp_path, cl
     found = [f for f in json.loads(out.stdout)["findings"] if f["check"] == "known-compromised"]
     assert [f["line"] for f in found] == [9] and "GHSA-test-test-test" in found[0]["message"]
     assert double.count(r"^/advisories") == 1
+
+
+def test_a_missing_advisory_database_is_a_warning_and_every_other_finding_stays(double, project, tmp_path, cli, world):
+    """GitHub Enterprise Server without GitHub Connect answers 404 for GET /advisories (issue 12, item 4)."""
+    double.missing.add("advisories")
+    sha = world[3]
+    wf = project.path / ".github/workflows/ci.yml"
+    wf.write_text(wf.read_text() + f"      - uses: acme/setup-tool@{'0' * 40} # v2.0.0\n")
+    out = cli("verify", "--online", "--format", "json", "--cache-dir", str(tmp_path / "cache"), cwd=project.path,
+              env=_env(double))
+    assert out.returncode == 1, out.stderr  # the findings decide, not the missing endpoint
+    got = {(f["check"], f["line"]) for f in json.loads(out.stdout)["findings"]}
+    assert ("tag-moved", 11) in got and ("unresolved-ref", 12) in got
+    warning = [line for line in out.stderr.splitlines() if "advisor" in line]
+    assert len(warning) == 1 and "warning" in warning[0] and "/advisories" in warning[0] and "skipped" in warning[0]
+    assert "NotFound" not in out.stderr
+    report = cli("report", "--online", "--format", "json", "--cache-dir", str(tmp_path / "cache"), cwd=project.path,
+                 env=_env(double))
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout)
+    assert {d["name"] for d in data["dependencies"]} == {"acme/setup-tool", "acme/composite"}
+    assert ("deprecated-runtime", 9) in {(f["check"], f["line"]) for f in data["findings"]}
+    assert any("advisor" in line and "skipped" in line for line in report.stderr.splitlines())
+    assert len(data["skipped"]) == 1 and "advisory database" in data["skipped"][0]  # the report says so too
+    assert sha["tool 1.0.0"][:12] not in report.stderr
+
+
+def test_a_clean_tree_on_a_server_without_advisories_passes_with_the_warning(double, world, tmp_path, cli):
+    double.missing.add("advisories")
+    sha = world[3]
+    repo = Repo(tmp_path / "clean")
+    repo.commit("ci", {".github/workflows/ci.yml": (
+        "on: push\njobs:\n  b:\n    runs-on: x\n    steps:\n"
+        f"      - uses: acme/setup-tool@{sha['tool 2.0.0']} # v2.0.0\n")})
+    out = cli("verify", "--online", "--cache-dir", str(tmp_path / "cache"), cwd=repo.path, env=_env(double))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "skipped" in out.stderr

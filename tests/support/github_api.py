@@ -9,11 +9,15 @@ shapes GitHub documents:
   ``/branches``, ``/git/matching-refs/{tags,heads}``, ``/releases``: paginated with ``per_page``,
   ``page`` and ``Link`` headers;
 - ``GET /repos/{o}/{r}/git/tags/{sha}`` (annotated tag objects), ``/commits/{ref}``,
-  ``/compare/{base}...{head}`` (``status`` ahead/behind/identical/diverged),
+  ``/compare/{base}...{head}`` (``status`` ahead/behind/identical/diverged); releases carry
+  ``immutable`` when the test gives it (GitHub's field since immutable releases; absent on older
+  servers),
   ``/contents/{path}?ref=`` (raw with ``Accept: application/vnd.github.raw+json``);
 - ``GET /repos/{o}/{r}/actions/runs/{id}``: the runs a test puts in ``RepoEntry.workflow_runs``
   (``event``, ``head_branch``, ``head_sha``, ``repository`` and ``head_repository``);
 - ``GET /advisories?ecosystem=``: the advisories the test puts in :attr:`GitHubDouble.advisories`;
+  :attr:`GitHubDouble.missing` names endpoints the server lacks (404), as GitHub Enterprise Server
+  without GitHub Connect lacks the advisory database.
 - ``GET /{o}/{r}/releases/download/{tag}/{name}``: a release asset (github.com serves these, not the
   API host; the double answers both), the bytes the test puts in :attr:`GitHubDouble.assets`;
 - GitHub Actions (``ci-tools metrics``), from :class:`ActionsData` (built by :mod:`support.pipelines`):
@@ -38,6 +42,9 @@ A fork network is modelled as GitHub serves it: :meth:`GitHubDouble.add_fork` ma
 objects reachable through the parent (git alternates), so a fork-only commit answers under the
 parent's name while no branch or tag of the parent contains it.
 
+:func:`refused_url` gives the URL of a port that refuses connections (bound, never listening), as a
+server that is down or a wrong ``GITHUB_API_URL`` does.
+
 Injectable faults (:meth:`GitHubDouble.fail`): ``500``, ``429`` with ``Retry-After``, ``403`` rate
 limit with ``X-RateLimit-Reset``, ``secondary-ratelimit`` (403 with ``Retry-After`` and remaining
 quota, as GitHub answers for too many concurrent requests), ``timeout`` (the answer comes after
@@ -49,8 +56,10 @@ every request, so tests assert request counts.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import socket
 import subprocess
 import threading
 import time
@@ -58,6 +67,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@contextlib.contextmanager
+def refused_url():
+    """``http://127.0.0.1:<port>`` of a socket that is bound but never listens: every connection to it is
+    refused at once, and no other test can take the port while it is held."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
 
 
 @dataclass
@@ -111,6 +132,9 @@ class GitHubDouble:
         self.assets: dict[str, bytes] = {}  # "owner/repo/tag/name" -> the release asset's bytes
         self.orgs: dict[str, list[str]] = {}  # GET /orgs/{org}/repos: organisation -> repository names
         self.search_cap = SEARCH_CAP  # lower it to exercise the cap with few runs
+        # endpoints this server does not have, answered 404 like GitHub Enterprise Server without GitHub
+        # Connect answers GET /advisories: "advisories", "releases"
+        self.missing: set[str] = set()
         self.log: list[str] = []
         self.auth_seen: list[str | None] = []
         self.in_flight = 0
@@ -327,6 +351,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ routes
     def _route(self, path: str, query: dict) -> tuple[int, object, dict]:
+        if path == "/advisories" and "advisories" in self.owner.missing:
+            raise LookupError(path)
         if path == "/advisories":  # the global advisory database: GitHub-reviewed advisories
             ecosystem = (query.get("ecosystem") or [None])[0]
             items = [a for a in self.owner.advisories if ecosystem is None or any(
@@ -423,11 +449,14 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 status = "diverged"
             return 200, {"status": status, "base_commit": {"sha": base}, "merge_base_commit": {"sha": base}}, {}
+        if rest == "/releases" and "releases" in self.owner.missing:
+            raise LookupError(rest)
         if rest == "/releases":
             items = [{"tag_name": r["tag_name"], "name": r.get("name", r["tag_name"]),
                       "draft": bool(r.get("draft")), "prerelease": bool(r.get("prerelease")),
                       "published_at": None if r.get("draft") else r.get("published_at"),
-                      "html_url": f"https://github.invalid/{name}/releases/tag/{r['tag_name']}"}
+                      "html_url": f"https://github.invalid/{name}/releases/tag/{r['tag_name']}",
+                      **({"immutable": bool(r["immutable"])} if "immutable" in r else {})}
                      for r in entry.releases]
             return self._page(items, query, path)
         mm = re.match(r"/contents/(.+)\Z", rest)

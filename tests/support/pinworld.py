@@ -10,7 +10,15 @@ The world (built once per session, read-only afterwards):
 - ``acme/clash``: ``v1`` is both a branch and a tag;
 - ``acme/codeql``: subpath actions (``acme/codeql/init@v3``);
 - ``acme/many``: 230 tags (three pages of tags);
-- ``acme/secret``: private, readable only with the token.
+- ``acme/secret``: private, readable only with the token;
+- ``acme/moved``: the full release tag ``v1.0.0`` was moved to a later commit while the floating
+  ``v1`` still sits on the commit it was released at (``sha["moved v1.0.0"]``, what a careful user
+  pinned; ``sha["moved v1.0.0 now"]`` is where the tag points now); its release is not immutable;
+- ``acme/sealed``: the same, but ``v2.0.0`` is an *immutable* release, whose tag GitHub never lets
+  move: the alarm case (``sha["sealed v2.0.0"]`` pinned, ``sha["sealed v2.0.0 now"]``).
+
+Releases carry GitHub's ``immutable`` field: ``acme/checkout`` ``v4.2.2`` is immutable, ``v4.1.0``
+is not, ``v4.0.0`` predates the field (absent).
 """
 
 from __future__ import annotations
@@ -78,8 +86,8 @@ def build_world(root: Path) -> World:
     w.releases["acme/checkout"] = [
         {"tag_name": "v5.0.0-beta.1", "published_at": "2026-11-01T00:00:00Z", "prerelease": True},
         {"tag_name": "v4.3.0", "draft": True},
-        {"tag_name": "v4.2.2", "published_at": _days_ago(10)},  # inside a 30-day cooldown
-        {"tag_name": "v4.1.0", "published_at": _days_ago(100)},
+        {"tag_name": "v4.2.2", "published_at": _days_ago(10), "immutable": True},  # inside a 30-day cooldown
+        {"tag_name": "v4.1.0", "published_at": _days_ago(100), "immutable": False},
         {"tag_name": "v4.0.0", "published_at": _days_ago(400)},
     ]
     fork = Repo(w.root / "evil+checkout")
@@ -124,6 +132,22 @@ def build_world(root: Path) -> World:
     s1 = secret.commit("one")
     _tag(secret, "v1.0.0")
     w.sha["secret v1.0.0"] = s1
+
+    moved = w.repo("acme/moved")
+    w.sha["moved v1.0.0"] = moved.commit("release 1.0.0")
+    _tag(moved, "v1.0.0", message="v1.0.0")
+    _tag(moved, "v1")
+    w.sha["moved v1.0.0 now"] = moved.commit("not what was released")
+    _tag(moved, "v1.0.0", message="v1.0.0 again", force=True)  # the floating v1 stays where it was
+    w.releases["acme/moved"] = [{"tag_name": "v1.0.0", "published_at": _days_ago(50), "immutable": False}]
+
+    sealed = w.repo("acme/sealed")
+    w.sha["sealed v2.0.0"] = sealed.commit("release 2.0.0")
+    _tag(sealed, "v2.0.0")
+    _tag(sealed, "v2")
+    w.sha["sealed v2.0.0 now"] = sealed.commit("someone else's code")
+    _tag(sealed, "v2.0.0", force=True)
+    w.releases["acme/sealed"] = [{"tag_name": "v2.0.0", "published_at": _days_ago(50), "immutable": True}]
 
     double = w.double()  # the fork network lives in acme/checkout's object store
     double.add_fork("acme/checkout", fork.path)

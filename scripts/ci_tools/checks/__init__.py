@@ -34,6 +34,8 @@ ENGINE_IDS = {
 
 REGISTRY: tuple[str, ...] = (
     "schema",
+    "malformed_uses",
+    "non_canonical_uses",
     "unpinned_uses",
     "template_injection",
     "excessive_permissions",

@@ -192,12 +192,25 @@ def findings(doc: Document, index: Index | None = None) -> Iterator[Finding]:
             yield doc.finding(ID, message(ref, version, adv, reason), site.node, SEVERITY)
 
 
-def online_findings(docs: Iterable[Document], resolver) -> list[Finding]:
+def online_findings(docs: Iterable[Document], resolver, skipped: list[str] | None = None) -> list[Finding]:
     """Findings from GitHub's advisory database (``resolver.advisories("actions")``) for advisories
-    this repository's data file does not already hold (those ``check`` reports offline)."""
+    this repository's data file does not already hold (those ``check`` reports offline).
+
+    The database is optional: a server without it (GitHub Enterprise Server without GitHub Connect
+    answers 404) yields no finding, and a sentence saying what was skipped goes to ``skipped``; a
+    failure to answer (ResolveError) stays fatal."""
+    from ci_tools.resolve.base import NotFound
+
     known = {(a.ghsa, a.repository.lower()) for a in load()}
-    extra = [a for a in advisories_from_api(resolver.advisories("actions"))
-             if (a.ghsa, a.repository.lower()) not in known]
+    try:
+        items = resolver.advisories("actions")
+    except NotFound as exc:
+        if skipped is not None:
+            skipped.append(f"GitHub's advisory database is not available ({exc}: GitHub Enterprise Server "
+                           "without GitHub Connect has none), so the advisory check of known-compromised was "
+                           "skipped; this repository's own list of compromised actions was still applied")
+        return []
+    extra = [a for a in advisories_from_api(items) if (a.ghsa, a.repository.lower()) not in known]
     if not extra:
         return []
     index = Index.of(extra)

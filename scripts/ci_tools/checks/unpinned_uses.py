@@ -66,6 +66,11 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
             yield doc.finding(ID, f'the comment "# {version}" after "{ref.action}@{ref.ref[:12]}" names no exact '
                                   f'version; write the full tag of that commit, like "# {_example(version)}"',
                               where, SEVERITY)
+    yield from image_findings(doc)
+
+
+def image_findings(doc: Document) -> Iterator[Finding]:
+    """Container images without a digest (``verify`` reports them too)."""
     for image in iter_images(doc):
         if "${{" in image.image:
             yield doc.finding(ID, f'image "{image.image}" is chosen by an expression, so its digest cannot be '
@@ -73,7 +78,7 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
         elif not image_is_pinned(image.image):
             name = image.image.split("@", 1)[0]
             yield doc.finding(ID, f'image "{image.image}" is not pinned to a digest; pin it as '
-                                  f'"{name}@sha256:<digest>"', image.node, SEVERITY)
+                                  f'"{name}@sha256:<digest>" (`ci-tools pin --images` writes it)', image.node, SEVERITY)
 
 
 def _unpinned_message(value: str, action: str, ref: str) -> str:

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         if unknown:
             raise UsageError(f'unknown check "{sorted(unknown)[0]}"; run `ci-tools check --list`')
     try:
-        files = engine.collect_files(list(args.paths), root, config, args.exclude)
+        files = engine.collect_files(list(args.paths), root, config, args.exclude, require=True)
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
 

@@ -7,10 +7,10 @@ inputs and outputs markers, and once markers name some reusable workflow of
 ``.github/workflows/``, every reusable workflow there must be named by one. A PATH may be a directory, a markdown file, an action file (its
 README) or a reusable workflow (the markdown files whose markers name it).
 
-Only the lines between markers change; files are written atomically. ``--check`` writes nothing and
-exits 1 when a table is out of date. Exit 1 also for a missing README, missing or broken markers or
-a marker naming a file that is neither an action nor a reusable workflow; the other files are
-still written.
+Only the lines between markers change; files are written atomically. Exit 0 when every table was up
+to date, 1 when tables were written (``--check`` writes nothing and exits 1 when one is out of date).
+Exit 1 also for a missing README, missing or broken markers or a marker naming a file that is neither
+an action nor a reusable workflow; the other files are still written.
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ HELP = "generate (or --check) the inputs/secrets/outputs tables of actions and r
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = ("exit status: 0 when nothing needed changing; 1 when files were changed (with --check: would "
+                     "be) or a README or marker has a problem; 2 usage error; 3 fatal error (then no file is "
+                     "changed); 130 interrupted")
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="directories, markdown files, action files or reusable workflows "
                              "(default: the whole repository)")
@@ -91,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
             loaded[key] = load(path, root=root, display=_rel(path, root))
         return loaded[key]
 
-    drifted = written = 0
+    drifted = 0
+    pending: list[tuple[Path, bytes, str]] = []
     for path in sorted(plan.markdown.values(), key=lambda p: _rel(p, root)):
         try:
             markdown = docsgen.read_markdown(path)
@@ -108,16 +112,22 @@ def run(args: argparse.Namespace) -> int:
                 message = docsgen.drift_message(region, _rel(result.targets[region], root))
                 sys.stdout.write(f"{show(path)}:{region.line}:{region.col}: {message}\n")
         else:
-            from ci_tools.fsutil import atomic_write_bytes
+            pending.append((path, result.text.encode("utf-8"), show(path)))
+    if pending:  # every table or none (a failure puts back what was written and says so)
+        from ci_tools.cli import FatalError
+        from ci_tools.fsutil import WriteError, write_all
 
-            atomic_write_bytes(path, result.text.encode("utf-8"))
-            written += 1
-            sys.stdout.write(f"updated {show(path)}\n")
+        try:
+            write_all(pending)
+        except WriteError as exc:
+            raise FatalError(str(exc)) from None
+        for _, _, shown in pending:
+            sys.stdout.write(f"updated {shown}\n")
     for problem in problems:
         sys.stderr.write(f"{problem}\n")
     if args.check and drifted:
         sys.stderr.write(f"ci-tools docs: {drifted} file{'s' * (drifted != 1)} out of date; run `ci-tools docs`\n")
-    return 1 if problems or (args.check and drifted) else 0
+    return 1 if problems or drifted else 0  # a fixing command exits 1 when it changed files (STYLE.md)
 
 
 def _choose(paths: list[Path], root: Path, skip) -> _Plan:
@@ -129,9 +139,13 @@ def _choose(paths: list[Path], root: Path, skip) -> _Plan:
     plan = _Plan()
     if not paths:
         paths = [root]
+    from ci_tools.discovery import DiscoveryError, check_path
+
     for path in paths:
-        if not path.exists():
-            raise UsageError(f"{path}: no such file or directory")
+        try:
+            check_path(path)
+        except DiscoveryError as exc:
+            raise UsageError(str(exc)) from None
         if path.is_dir():
             for md in docsgen.markdown_files(path, skip):
                 plan.add(plan.markdown, md)

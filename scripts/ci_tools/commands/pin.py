@@ -4,7 +4,9 @@
 (through any chain of annotated tags) and the most specific tag on that commit. Pinned refs keep their
 commit; a missing or stale version comment is fixed. Everything is resolved before anything is
 written: a network failure exits 3 with every file unchanged. Refused refs (branches, missing,
-ambiguous, private) are findings and stay as they are; exit 1. Exit 0 when every ref ended up pinned.
+ambiguous, private, moved tags) are findings and stay as they are. Exit 0 when nothing needed changing
+and no finding reached ``--fail-level``; 1 when files were changed (``--diff``: would be) or findings
+were reported; 2 usage error; 3 fatal error (nothing written).
 
 Options default to ``[tool.ci-tools.pin]`` (:func:`ci_tools._pincommon.settle`); repositories matching its
 ``exclude`` patterns are left as they are, unresolved. Image digests are cached like tags
@@ -23,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ci_tools import _pincommon, resolve
     from ci_tools.commands.check import add_output_arguments
 
+    parser.epilog = _pincommon.FIXING_EXIT.format(dry="with --diff")
     _pincommon.add_file_arguments(parser)
     add_output_arguments(parser)
     parser.add_argument("--diff", action="store_true",
@@ -39,9 +42,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ci_tools import _pincommon, pinning, resolve
     from ci_tools.cli import FatalError
+    from ci_tools.fsutil import WriteError
 
     root, config, docs = _pincommon.load(args)
-    findings = [f for d in docs for f in d.findings]
+    findings = [f for d in docs for f in d.findings] + pinning.malformed(docs)
     occurrences = [o for o in pinning.collect(docs) if not config.pin.excludes(o.repo)]
     resolver = resolve.from_args(args)
     try:
@@ -54,12 +58,23 @@ def run(args: argparse.Namespace) -> int:
     finally:
         resolver.close()
     findings.extend(plan.findings)
-    changed = pinning.write(docs, plan, diff=args.diff)
+    try:
+        changed = pinning.write(docs, plan, diff=args.diff)
+    except WriteError as exc:
+        raise FatalError(str(exc)) from None
+    if not args.images:  # images are pinned only when asked: say so when some are not
+        from ci_tools.uses import image_is_pinned
+
+        loose = [o for o in pinning.collect_images(docs) if not image_is_pinned(o.image)]
+        if loose:
+            _pincommon.note(f"{len(loose)} container image{'s are' if len(loose) != 1 else ' is'} not pinned to a "
+                            "digest; `ci-tools pin --images` pins them")
     if changed and not args.diff:
         pinned = len({(c["path"], c["line"]) for c in plan.changes if c["path"] in changed})  # aliases once
         _pincommon.note(f"pinned {pinned} reference{'s' * (pinned != 1)} in {len(changed)} "
                         f"file{'s' * (len(changed) != 1)}")
-    return _pincommon.finish(findings, args, docs, config, to_stderr=args.diff)
+    code = _pincommon.finish(findings, args, docs, config, to_stderr=args.diff, alarms=plan.alarms)
+    return max(code, 1 if changed else 0)  # a fixing command exits 1 when it changed files (STYLE.md)
 
 
 def plan_images(docs, plan, jobs: int, client=None) -> None:

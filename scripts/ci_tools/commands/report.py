@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
             raise FatalError(str(exc)) from None
         finally:
             resolver.close()
+        for what in inv.skipped:
+            sys.stderr.write(redact(f"ci-tools report: warning: {what}") + "\n")
     inv.findings = engine.sort_findings(engine.apply_ignores(engine.configure(inv.findings, config), docs))
     buffer = io.StringIO()
     render.RENDERERS[args.format](inv, buffer)

@@ -6,8 +6,8 @@ skipped, and so are releases published less than ``--min-age`` days ago (``publi
 the server, unlike commit dates, which authors can back-date). The newest within ``--within``
 (``major``: same major version, the default; ``minor``; ``any``) wins, and the line becomes
 ``@<commit> # <tag>``. Prints ``old -> new`` with compare links (``--format json``: a versioned
-document). Exit 0 when done (whether or not files changed), 1 when a ref could not be updated,
-3 when resolution failed (nothing written).
+document). Exit 0 when nothing needed moving, 1 when files were changed (``--diff``: would be) or a
+ref could not be updated, 2 usage error, 3 when resolution failed (nothing written).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ci_tools import _pincommon, resolve
     from ci_tools.commands.check import add_output_arguments
 
+    parser.epilog = _pincommon.FIXING_EXIT.format(dry="with --diff")
     _pincommon.add_file_arguments(parser)
     add_output_arguments(parser)
     parser.add_argument("--within", choices=("major", "minor", "any"), default=None,
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ci_tools import _pincommon, pinning, resolve
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.model import Fix
+    from ci_tools.fsutil import WriteError
     from ci_tools.resolve.base import NotFound, repo_key
     from ci_tools.uses import is_exact_version, semver_key
 
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     versions = [current[i] for i in sorted(current)]
     if args.min_age and args.via == "git":
         raise UsageError("--min-age needs release dates, which only --via api has")
-    resolver = resolve.from_args(args)
+    resolver = resolve.from_args(args, refresh=True)  # it writes new pins: never from cached tags or releases
     cutoff = datetime.now(UTC) - timedelta(days=args.min_age)
     repos = {repo_key(o.repo): o.repo for o in occurrences}
     releases: dict[str, list | Exception] = {}
@@ -98,6 +99,7 @@ def run(args: argparse.Namespace) -> int:
         resolver.close()
 
     plan = pinning.Plan()
+    cooled: dict[tuple[str, str], tuple] = {}  # releases left out by --min-age that are newer than a pin
     server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
     for occ, version in zip(occurrences, versions, strict=True):
         key = repo_key(occ.repo)
@@ -111,12 +113,14 @@ def run(args: argparse.Namespace) -> int:
         for rel in releases[key]:
             if not rel.stable or rel.tag not in refs.tags:
                 continue
-            if args.min_age and (not rel.published_at or _parse_time(rel.published_at) > cutoff):
-                continue
             k = semver_key(rel.tag)
             if args.within == "major" and k[0] != have[0]:
                 continue
             if args.within == "minor" and k[:2] != have[:2]:
+                continue
+            if args.min_age and (not rel.published_at or _parse_time(rel.published_at) > cutoff):
+                if k[:3] > have[:3]:  # a release it would have moved to: say so
+                    cooled[(key, rel.tag)] = (occ.repo, rel)
                 continue
             candidates.append(rel.tag)
         if not candidates:
@@ -127,16 +131,24 @@ def run(args: argparse.Namespace) -> int:
         commit = refs.tags[best]
         if occ.ref.ref == commit:
             continue
-        span = occ.ref_span()
-        if span is None:
+        ref_fix = occ.ref_fix(commit)
+        if ref_fix is None:
             continue
-        plan.add(occ.doc, [Fix(span[0], span[1], commit), *pinning.comment_fixes(occ, best, refs)])
+        plan.add(occ.doc, [ref_fix, *pinning.comment_fixes(occ, best, refs)])
         old_tag = version
         plan.changes.append({"path": occ.doc.display, "line": occ.line, "action": occ.ref.action,
                              "repository": occ.repo, "old": {"ref": occ.ref.ref, "version": old_tag},
                              "new": {"ref": commit, "version": best},
                              "compare": f"{server}/{occ.repo}/compare/{old_tag}...{best}"})
-    changed = pinning.write(docs, plan, diff=args.diff, out=sys.stdout if args.format != "json" else sys.stderr)
+    now = datetime.now(UTC)
+    for (_, tag), (repo, rel) in sorted(cooled.items(), key=lambda kv: (kv[0][0], semver_key(kv[0][1]))):
+        when = (f"published {(now - _parse_time(rel.published_at)).days} days ago" if rel.published_at
+                else "it has no publish date")
+        _pincommon.note(f"{repo} {tag} was skipped for the cooldown: {when}, --min-age is {args.min_age:g} days")
+    try:
+        changed = pinning.write(docs, plan, diff=args.diff, out=sys.stdout if args.format != "json" else sys.stderr)
+    except WriteError as exc:
+        raise FatalError(str(exc)) from None
     fmt = args.format or "text"
     if fmt == "json":
         doc = {"version": 1, "updates": plan.changes,
@@ -150,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
             atomic_write_text(args.output, text)
         else:
             sys.stdout.write(text)
-        return 1 if findings else 0
+        return 1 if findings or changed else 0
     for change in plan.changes:
         line = (f"{change['path']}:{change['line']}: {change['action']} {change['old']['version']} -> "
                 f"{change['new']['version']} ({change['new']['ref'][:12]}) {change['compare']}\n")
@@ -158,7 +170,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.diff:
         _pincommon.note(f"updated {len(plan.changes)} reference{'s' * (len(plan.changes) != 1)} in "
                         f"{len(changed)} file{'s' * (len(changed) != 1)}")
-    return _pincommon.finish(findings, args, docs, config, to_stderr=True) if findings else 0
+    code = _pincommon.finish(findings, args, docs, config, to_stderr=True) if findings else 0
+    return max(code, 1 if changed else 0)  # a fixing command exits 1 when it changed files (STYLE.md)
 
 
 def _parse_time(text: str):

@@ -2,18 +2,23 @@
 
 Offline (the default), with no request at all:
 
+- every ``uses:`` is well-formed and spelled canonically (``malformed-uses``, ``non-canonical-uses``),
+  every image is pinned to a digest (``unpinned-uses``), as ``check`` reports them;
 - every remote ref is pinned to a commit with an exact-tag comment (``unpinned-uses``), unless
   ``.github/workflows/actions.lock`` locks it (GitHub's lockfile: a locked tag ref counts as pinned);
 - one action at one version maps to one commit across all files read (``inconsistent-pin``);
 - pins agree with the lockfile's ``sha1-``/``sha256-`` commits (``lockfile-mismatch``).
 
-``--online`` re-resolves every repository (ignoring cached tags) and adds ``tag-moved`` (the
-comment's tag now points elsewhere and no tag is on the pinned commit), ``stale-comment`` (the
-comment names a tag that is not on the commit), ``impostor-commit`` (the commit is on no branch or
+``--online`` re-resolves every repository (ignoring cached tags; what it learns replaces the cache)
+and adds ``tag-moved`` (a full version tag named by the comment now points elsewhere, whatever other
+tags remain on the pinned commit; a moved tag of an immutable release is an alarm no ignore comment or
+configuration can silence), ``stale-comment`` (the comment names a tag that is not on the commit), ``impostor-commit`` (the commit is on no branch or
 tag of the repository: e.g. a fork's commit served under the parent's name), ``ref-confusion`` (a
 name that is both a branch and a tag), ``unresolved-ref`` (a commit or repository that does not
 exist) and, with a lockfile, a repository id that changed (``lockfile-mismatch``: the name now
-belongs to another repository). ``--transitive`` also audits the actions those actions use, through
+belongs to another repository). It lists on stderr, per pinned version, whether its release is
+immutable. GitHub's advisory database is optional: a server without it is named in a warning and
+everything else is still reported. ``--transitive`` also audits the actions those actions use, through
 :func:`ci_tools.transitive.audit` when that module is installed.
 
 The checks themselves are :mod:`ci_tools.verification` (``report --online`` runs them too). Tag refs of
@@ -55,33 +60,50 @@ def run(args: argparse.Namespace) -> int:
     findings = [f for d in docs for f in d.findings]
     # [tool.ci-tools.pin] exclude: those repositories are meant to stay on tags; their pins are still checked
     occurrences = [o for o in pinning.collect(docs) if o.ref.is_sha or not config.pin.excludes(o.repo)]
+    if args.lockfile and not Path(args.lockfile).is_file():
+        from ci_tools.cli import UsageError
+
+        what = "is not a file" if Path(args.lockfile).exists() else "no such file"
+        raise UsageError(f"--lockfile {args.lockfile}: {what}")  # never verified against nothing in silence
     lock_path = Path(args.lockfile) if args.lockfile else root / LOCKFILE
     lock = None
     if lock_path.is_file():
         lock, problems = lockfile.read(lock_path, root)
         findings.extend(problems)
+    findings.extend(verification.reference_findings(docs))
     findings.extend(verification.offline_findings(occurrences, lock))
+    alarms: list = []
     if args.online:
-        findings.extend(online(args, occurrences, lock, docs, root))
+        findings.extend(online(args, occurrences, lock, docs, root, alarms))
     elif args.transitive:
         from ci_tools.cli import UsageError
 
         raise UsageError("--transitive needs --online")
-    return _pincommon.finish(findings, args, docs, config)
+    return _pincommon.finish(findings, args, docs, config, alarms=alarms)
 
 
-def online(args, occurrences, lock, docs, root) -> list:
-    from ci_tools import pinning, resolve, verification
+def online(args, occurrences, lock, docs, root, alarms: list) -> list:
+    from ci_tools import _pincommon, pinning, resolve, verification
     from ci_tools.cli import FatalError
+    from ci_tools.resolve.base import repo_key
 
     resolver = resolve.from_args(args, refresh=True)
     findings = []
     try:
         resolved = pinning.prefetch(resolver, occurrences, args.jobs, need_refs_for_pinned=True)
-        findings.extend(verification.online_findings(resolver, resolved, occurrences))
+        pinned = {repo_key(o.repo): o.repo for o in occurrences
+                  if o.ref.is_sha and repo_key(o.repo) in resolved.refs}
+        releases = verification.releases_by_tag(resolver, pinned, args.jobs)
+        findings.extend(verification.online_findings(resolver, resolved, occurrences, releases, alarms))
+        lines = verification.immutability_lines(resolved, occurrences, releases)
+        if lines:
+            _pincommon.note("ci-tools verify: releases of the pinned versions:\n" + "\n".join(f"  {line}" for line in lines))
         from ci_tools.checks import known_compromised  # GitHub's advisory database for the actions ecosystem
 
-        findings.extend(known_compromised.online_findings(docs, resolver))
+        skipped: list[str] = []
+        findings.extend(known_compromised.online_findings(docs, resolver, skipped))
+        for what in skipped:  # an optional source that is missing: named, and everything else still reported
+            _pincommon.note(f"ci-tools verify: warning: {what}")
         if lock is not None:
             findings.extend(lock.check_ids(resolver, occurrences, args.jobs))
         if args.transitive:

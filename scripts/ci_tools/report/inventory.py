@@ -25,7 +25,7 @@ def _dep(dep: Dependency) -> dict:
            "uses": [{"path": u.path, "line": u.line, "col": u.col, "job": u.job} for u in dep.uses]}
     if dep.status is not None or dep.published_at is not None:
         out.update({"published_at": dep.published_at, "age_days": dep.age_days,
-                    "newest_in_major": dep.newest_in_major, "status": dep.status})
+                    "newest_in_major": dep.newest_in_major, "status": dep.status, "immutable": dep.immutable})
     return out
 
 
@@ -46,6 +46,7 @@ def render_json(inv: Inventory, out: TextIO) -> None:
     transitive = sorted([a, b] for a, bs in inv.transitive.items() for b in bs)
     out.write(f'{{\n  "version": {VERSION},\n  "generated_at": {json.dumps(inv.generated_at)},\n'
               f'  "online": {json.dumps(inv.online)},\n'
+              f'  "skipped": {json.dumps(inv.skipped)},\n'
               f'  "dependencies": {items([_dep(d) for d in _sorted(inv)])},\n'
               f'  "graph": {{"edges": {items(edges)}, "transitive": {items(transitive)}}},\n'
               f'  "findings": {items([_finding(f) for f in inv.findings])}\n}}\n')
@@ -56,7 +57,8 @@ def render_text(inv: Inventory, out: TextIO) -> None:
         extra = ""
         if inv.online:
             extra = f" [{dep.status or '?'}" + (f", published {dep.published_at[:10]}" if dep.published_at else "") \
-                + (f", newest in major {dep.newest_in_major}" if dep.newest_in_major else "") + "]"
+                + (f", newest in major {dep.newest_in_major}" if dep.newest_in_major else "") \
+                + {True: ", immutable release", False: ", release not immutable", None: ""}[dep.immutable] + "]"
         version = f" ({dep.version})" if dep.version and dep.version != dep.ref else ""
         out.write(f"{dep.label}{version} {dep.kind} {dep.party}{extra}\n")
         for use in dep.uses:
@@ -91,14 +93,14 @@ def render_markdown(inv: Inventory, out: TextIO) -> None:
     if actions:
         head = ["Dependency", "Kind", "Party", "Commit", "Version"]
         if inv.online:
-            head += ["Published", "Age (days)", "Newest in major", "Status"]
+            head += ["Published", "Age (days)", "Newest in major", "Status", "Immutable"]
         head.append("Used at")
         out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
         for d in actions:
             row = [f"`{d.name}`", d.kind, d.party, _short(d.sha), _cell(d.version)]
             if inv.online:
                 row += [(d.published_at or "")[:10], "" if d.age_days is None else str(d.age_days),
-                        _cell(d.newest_in_major), _cell(d.status)]
+                        _cell(d.newest_in_major), _cell(d.status), {True: "yes", False: "no", None: ""}[d.immutable]]
             row.append("<br>".join(f"`{u}`" for u in d.uses))
             out.write("| " + " | ".join(row) + " |\n")
     else:
@@ -112,6 +114,8 @@ def render_markdown(inv: Inventory, out: TextIO) -> None:
     else:
         out.write("None.\n")
     out.write("\n## Findings\n\n")
+    for what in inv.skipped:
+        out.write(f"> Skipped: {_cell(what)}\n\n")
     if inv.findings:
         for f in inv.findings:
             out.write(f"- `{f.location.path}:{f.location.line}` {f.severity}: {_cell(f.message)} "

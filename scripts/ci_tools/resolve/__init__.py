@@ -68,7 +68,8 @@ def build(via: str = "api", *, git_url_template: str | None = None, cache_dir: P
     return CachingResolver(inner, directory, namespace, _ttl(ttl), refresh)
 
 
-def from_args(args: argparse.Namespace, *, refresh: bool = False) -> Resolver:
+def validate(args: argparse.Namespace) -> None:
+    """Usage errors of the resolution options (raised before any file is read)."""
     from ci_tools.cli import UsageError
 
     if args.via is None:  # not settled from a configuration: the built-in defaults
@@ -81,6 +82,12 @@ def from_args(args: argparse.Namespace, *, refresh: bool = False) -> Resolver:
         raise UsageError("--jobs must be at least 1")
     if args.cache_ttl is not None and args.cache_ttl < 0:
         raise UsageError("--cache-ttl must not be negative")
+
+
+def from_args(args: argparse.Namespace, *, refresh: bool = False) -> Resolver:
+    from ci_tools.cli import UsageError
+
+    validate(args)
     try:
         return build(args.via, git_url_template=args.git_url_template, cache_dir=args.cache_dir,
                      no_cache=args.no_cache, ttl=args.cache_ttl, refresh=refresh)

@@ -87,6 +87,7 @@ class Release:
     draft: bool = False
     prerelease: bool = False
     url: str | None = None
+    immutable: bool | None = None  # GitHub's immutable releases: the tag cannot move; None when not said
 
     @property
     def stable(self) -> bool:

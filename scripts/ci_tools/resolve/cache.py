@@ -33,6 +33,56 @@ DEFAULT_TTL = 3600.0
 VERSION = "v1"
 
 
+class BadEntry(ValueError):
+    """A cache entry that is valid JSON of the wrong shape."""
+
+
+def _str_map(value, what: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise BadEntry(f"{what} is not a mapping of names to strings")
+    return dict(value)
+
+
+def _refs_shape(value) -> RepoRefs:
+    if not isinstance(value, dict):
+        raise BadEntry("refs are not a mapping")
+    default = value.get("default_branch")
+    if default is not None and not isinstance(default, str):
+        raise BadEntry("default_branch is not a string")
+    return RepoRefs(_str_map(value.get("tags", {}), "tags"), _str_map(value.get("branches", {}), "branches"),
+                    _str_map(value.get("tag_objects", {}), "tag_objects"), default)
+
+
+def _str_list(value) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise BadEntry("not a list of strings")
+    return list(value)
+
+
+_RELEASE_FIELDS = {"tag": str, "published_at": (str, type(None)), "draft": bool, "prerelease": bool,
+                   "url": (str, type(None)), "immutable": (bool, type(None))}
+
+
+def _releases_shape(value) -> list[Release]:
+    if not isinstance(value, list):
+        raise BadEntry("releases are not a list")
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or "tag" not in item or set(item) - set(_RELEASE_FIELDS) \
+                or not all(isinstance(v, _RELEASE_FIELDS[k]) for k, v in item.items()):
+            raise BadEntry("a release is not the mapping this version writes")
+        out.append(Release(**item))
+    return out
+
+
+def _warn(message: str) -> None:
+    import sys
+
+    from ci_tools.redact import redact
+
+    sys.stderr.write(redact(f"ci-tools: warning: {message}") + "\n")
+
+
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME")
     return (Path(base) if base else Path.home() / ".cache") / "ci-tools"
@@ -47,15 +97,34 @@ class _Store:
         self.root = Path(directory) / VERSION / hashlib.sha256(namespace.encode()).hexdigest()[:16]
         self.hits = 0
 
-    def _read(self, path: Path, ttl: float | None):
+    def _read(self, path: Path, ttl: float | None, shape=None):
+        """The cached value at ``path`` (through ``shape``, which validates and converts it), or None when
+        absent, expired (``ttl``; ``refresh`` and a TTL of 0 expire everything) or unreadable. An entry of
+        the wrong shape is discarded with a warning that names it: the run goes on without it."""
+        if ttl is not None and (self.refresh or ttl <= 0):
+            return None
         try:
             entry = json.loads(path.read_text("utf-8"))
-            if ttl is not None and (self.refresh or time.time() - float(entry["at"]) > ttl):
-                return None
-            self.hits += 1
-            return entry["value"]
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError):
             return None
+        try:
+            if not isinstance(entry, dict) or "value" not in entry:
+                raise BadEntry("not a cache entry")
+            at = entry.get("at")
+            if not isinstance(at, (int, float)) or isinstance(at, bool):
+                raise BadEntry("its time stamp is missing")
+            if ttl is not None and time.time() - float(at) > ttl:
+                return None
+            value = entry["value"] if shape is None else shape(entry["value"])
+        except (BadEntry, TypeError, ValueError, KeyError) as exc:
+            _warn(f"discarded the cache entry {path}: {exc} (valid JSON of the wrong shape); it is fetched again")
+            try:
+                path.unlink()
+            except OSError:
+                pass
+            return None
+        self.hits += 1
+        return value
 
     def _write(self, path: Path, value) -> None:
         try:
@@ -63,6 +132,38 @@ class _Store:
             atomic_write_bytes(path, json.dumps({"at": time.time(), "value": value}, sort_keys=True).encode())
         except OSError:
             pass  # a read-only cache directory only costs requests
+
+
+def _peel_shape(value) -> str:
+    if not isinstance(value, str):
+        raise BadEntry("a peeled commit is not a string")
+    return value
+
+
+def _file_shape(value) -> dict:
+    if not isinstance(value, dict) or not (value.get("absent") is True or isinstance(value.get("text"), str)):
+        raise BadEntry("a file entry holds neither text nor absent")
+    return value
+
+
+def _dict_list(value) -> list[dict]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise BadEntry("not a list of mappings")
+    return value
+
+
+def _ids_shape(value) -> RepoIds:
+    if not isinstance(value, dict) or not isinstance(value.get("repo_id"), int) \
+            or not isinstance(value.get("owner_id"), (int, type(None))) or set(value) - {"repo_id", "owner_id"}:
+        raise BadEntry("repository ids are not the mapping this version writes")
+    return RepoIds(**value)
+
+
+def _digest_shape(value) -> dict:
+    if not isinstance(value, dict) or not isinstance(value.get("image"), str) \
+            or not isinstance(value.get("digest"), str):
+        raise BadEntry("a digest entry is not the mapping this version writes")
+    return value
 
 
 class CachingResolver(_Store, Resolver):
@@ -84,33 +185,35 @@ class CachingResolver(_Store, Resolver):
     # ---------------------------------------------------------------- resolver
     def refs(self, repo: str) -> RepoRefs:
         path = self._path("refs", repo)
-        cached = self._read(path, self.ttl)
+        cached = self._read(path, self.ttl, _refs_shape)
         if cached is not None:
-            return RepoRefs.from_json(cached)
+            return cached
         refs = self.inner.refs(repo)
         self._write(path, refs.to_json())
         return refs
 
     def tags_at(self, repo: str, sha: str) -> list[str]:
-        path = self._path("tags-at", repo, sha)
-        cached = self._read(path, None)
-        if cached is not None and not self.refresh:
-            return list(cached)
+        """Tags on ``sha`` from the repository's refs (cached for ``ttl`` like them), recorded for
+        :meth:`cached_tags_at`: what was learnt replaces what was known, an empty answer included."""
         tags = self.refs(repo).tags_at(sha)
-        if tags:
-            self._write(path, tags)
+        self.remember_tags_at(repo, sha, tags)
         return tags
 
+    def remember_tags_at(self, repo: str, sha: str, tags: list[str]) -> None:
+        """Record the tags just read from fresh refs on ``sha`` (replacing what the cache held)."""
+        self._write(self._path("tags-at", repo, sha), list(tags))
+
     def cached_tags_at(self, repo: str, sha: str) -> list[str] | None:
-        """The tags once seen on ``sha``, from the cache only (no request); None when unknown."""
-        if self.refresh:
+        """The tags last seen on ``sha``, from the cache only (no request); None when unknown, when no tag
+        was on it, and when cached refs may not be used at all (``refresh``, a TTL of 0)."""
+        if self.refresh or self.ttl <= 0:
             return None
-        cached = self._read(self._path("tags-at", repo, sha), None)
-        return list(cached) if cached else None
+        cached = self._read(self._path("tags-at", repo, sha), None, _str_list)
+        return cached or None
 
     def peel(self, repo: str, sha: str) -> str | None:
         path = self._path("peel", repo, sha)
-        cached = self._read(path, None)
+        cached = self._read(path, None, _peel_shape)
         if cached is not None:
             return cached or None
         commit = self.inner.peel(repo, sha)
@@ -128,16 +231,16 @@ class CachingResolver(_Store, Resolver):
 
     def releases(self, repo: str) -> list[Release]:
         path = self._path("releases", repo)
-        cached = self._read(path, self.ttl)
+        cached = self._read(path, self.ttl, _releases_shape)
         if cached is not None:
-            return [Release(**r) for r in cached]
+            return cached
         found = self.inner.releases(repo)
         self._write(path, [r.__dict__ for r in found])
         return found
 
     def get_file(self, repo: str, path: str, sha: str) -> bytes | None:
         where = self._path("files", repo, sha, hashlib.sha256(path.encode()).hexdigest()[:16])
-        cached = self._read(where, None)
+        cached = self._read(where, None, _file_shape)
         if cached is not None:
             return None if cached.get("absent") else cached["text"].encode("utf-8", "surrogateescape")
         body = self.inner.get_file(repo, path, sha)
@@ -147,18 +250,18 @@ class CachingResolver(_Store, Resolver):
 
     def advisories(self, ecosystem: str = "actions") -> list[dict]:
         path = self.root / "advisories" / f"{ecosystem}.json"
-        cached = self._read(path, self.ttl)
+        cached = self._read(path, self.ttl, _dict_list)
         if cached is not None:
-            return list(cached)
+            return cached
         found = self.inner.advisories(ecosystem)
         self._write(path, found)
         return found
 
     def repo_id(self, repo: str) -> RepoIds | None:
         path = self._path("ids", repo)
-        cached = self._read(path, None)
+        cached = self._read(path, None, _ids_shape)
         if cached is not None:
-            return RepoIds(**cached)
+            return cached
         ids = self.inner.repo_id(repo)
         if ids is not None:
             self._write(path, ids.__dict__)
@@ -191,8 +294,8 @@ class CachingRegistry(_Store):
             return ref.digest
         key = f"{ref.host}/{ref.repository}:{ref.reference}"
         path = self.root / "digests" / (hashlib.sha256(key.encode()).hexdigest()[:32] + ".json")
-        cached = self._read(path, self.ttl)
-        if isinstance(cached, dict) and cached.get("image") == key and isinstance(cached.get("digest"), str):
+        cached = self._read(path, self.ttl, _digest_shape)
+        if cached is not None and cached.get("image") == key:
             return cached["digest"]
         found = self.inner.digest(image)
         self._write(path, {"image": key, "digest": found})

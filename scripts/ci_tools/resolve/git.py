@@ -68,6 +68,9 @@ class GitResolver(Resolver):
             last = redact(err[-1] if err else f"exit status {done.returncode}")
             if any(marker in done.stderr.lower() for marker in _NOT_FOUND):
                 raise NotFound(f'repository "{repo}" was not found at {redact(self.url(repo))}, or it is private')
+            if "failed to connect" in done.stderr.lower() or "could not resolve host" in done.stderr.lower():
+                raise ResolveError(f"cannot connect to {redact(self.url(repo))} ({last}): check --git-url-template "
+                                   "(or GITHUB_SERVER_URL) and that the server is reachable from here")
             raise ResolveError(f"git {args[0]} for {repo} failed: {last}")
         return done.stdout
 

@@ -67,25 +67,39 @@ class GitHubResolver(Resolver):
 
     def _get(self, path: str, *, params: dict | None = None, accept: str | None = None, raw: bool = False,
              max_bytes: int | None = None):
-        """GET with bounded retries; returns (parsed JSON or bytes, response). Raises NotFound/ResolveError."""
+        """GET with bounded retries; returns (parsed JSON or bytes, response). Raises NotFound/ResolveError.
+
+        Bounded twice: ``attempts``, and the time budget of the loop (:mod:`ci_tools.resolve.net`). A
+        refused connection or an unknown host is not retried: the message names the URL and what to check.
+        ``max_bytes`` stops reading an answer that grows past it."""
         import requests
+
+        from ci_tools.resolve.net import Deadline, advice, unreachable
 
         url = path if path.startswith(("http://", "https://")) else self.api + path
         headers = {"Accept": accept} if accept else None
         problem = "no attempt made"
-        for attempt in range(self.attempts):
-            wait = self.backoff * (2 ** attempt)
+        deadline = Deadline()
+        attempt = 0
+        for attempt in range(1, self.attempts + 1):
+            wait = self.backoff * (2 ** (attempt - 1))
             try:
                 with self._lock:
                     self.requests += 1
-                resp = self._session().get(url, params=params, headers=headers, timeout=self.timeout,
+                timeout = max(0.1, min(self.timeout, deadline.remaining()))
+                resp = self._session().get(url, params=params, headers=headers, timeout=timeout,
                                            stream=max_bytes is not None)
                 body = resp.content if max_bytes is None else _read_bounded(resp, max_bytes, self._where(url))
             except requests.Timeout:
-                problem = "timed out"
+                problem = f"timed out after {timeout:g} s"
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
-                problem = "connection failed" if "Connection refused" in str(exc) or "Max retries" in str(exc) \
-                    else "connection dropped (truncated response)"
+                why = unreachable(exc)
+                if why is not None:
+                    raise ResolveError(redact(
+                        f"cannot connect to {self.api} ({why}) for {self._where(url)}: check GITHUB_API_URL "
+                        f"({'set' if os.environ.get('GITHUB_API_URL') else 'not set, so api.github.com'}) and that "
+                        "the server is up and reachable from here")) from None
+                problem = "connection dropped (truncated response)"
             else:
                 status = resp.status_code
                 expected = resp.headers.get("Content-Length")
@@ -101,9 +115,11 @@ class GitHubResolver(Resolver):
                     problem = "secondary rate limit"
                 elif status == 429 or (status == 403 and resp.headers.get("X-RateLimit-Remaining") == "0"):
                     wait = self._rate_limit_wait(resp)
-                    if wait is None or wait > self.max_wait:
+                    if wait is None or wait > self.max_wait or not deadline.allows(wait):
+                        over = "" if wait is None or wait > self.max_wait else f"; waiting {wait:.0f} s would " \
+                            f"overrun {deadline.text()}"
                         raise ResolveError(f"GitHub API rate limit reached at {self._where(url)}; "
-                                           f"{self._reset_text(resp)}"
+                                           f"{self._reset_text(resp)}{over}"
                                            + ("" if self.token else "; set GITHUB_TOKEN for a higher limit"))
                     problem = "rate limited"
                 elif status >= 500:
@@ -121,10 +137,16 @@ class GitHubResolver(Resolver):
                         return json.loads(body), resp
                     except ValueError:
                         problem = "truncated or invalid JSON response"
-            if attempt + 1 < self.attempts:
-                time.sleep(min(wait, self.max_wait))
-        raise ResolveError(redact(f"GitHub API request for {self._where(url)} failed after "
-                                  f"{self.attempts} attempts: {problem}"))
+            if attempt >= self.attempts:
+                break
+            wait = min(wait, self.max_wait)
+            if not deadline.allows(wait):
+                problem += f", and another attempt would overrun {deadline.text()}"
+                break
+            time.sleep(wait)
+        raise ResolveError(redact(f"GitHub API request for {self._where(url)} failed after {attempt} attempt"
+                                  f"{'s' * (attempt != 1)} in {deadline.elapsed():.0f} s: {problem}; "
+                                  + advice(problem, "GITHUB_API_URL")))
 
     def get(self, path: str, *, params: dict | None = None, accept: str | None = None, raw: bool = False,
             max_bytes: int | None = None):
@@ -232,8 +254,10 @@ class GitHubResolver(Resolver):
             items = self._pages(f"/repos/{_q(repo)}/releases")
         except NotFound:
             raise NotFound(self._not_found(repo)) from None
-        return [Release(r.get("tag_name", ""), r.get("published_at"), bool(r.get("draft")),
-                        bool(r.get("prerelease")), r.get("html_url")) for r in items if r.get("tag_name")]
+        return [Release(str(r.get("tag_name", "")), r.get("published_at"), bool(r.get("draft")),
+                        bool(r.get("prerelease")), r.get("html_url"),
+                        r["immutable"] if isinstance(r.get("immutable"), bool) else None)
+                for r in items if isinstance(r, dict) and r.get("tag_name")]
 
     def get_file(self, repo: str, path: str, sha: str) -> bytes | None:
         try:

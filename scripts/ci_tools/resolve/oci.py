@@ -89,24 +89,42 @@ class RegistryClient:
         return "http" if name in ("localhost", "[::1]") or name.startswith("127.") else "https"
 
     def _send(self, method: str, url: str, headers: dict, auth=None):
+        """One request with bounded retries: ``attempts`` and the time budget of the loop
+        (:mod:`ci_tools.resolve.net`); a refused connection or an unknown host fails at once."""
         import requests
 
+        from ci_tools.resolve.net import Deadline, advice, unreachable
+
         problem = ""
-        for attempt in range(self.attempts):
+        deadline = Deadline()
+        attempt = 0
+        for attempt in range(1, self.attempts + 1):
             with self._lock:
                 self.requests += 1
             try:
-                resp = requests.request(method, url, headers=headers, auth=auth, timeout=self.timeout,
-                                        allow_redirects=True)
+                resp = requests.request(method, url, headers=headers, auth=auth,
+                                        timeout=max(0.1, min(self.timeout, deadline.remaining())), allow_redirects=True)
+            except requests.Timeout:
+                problem = "timed out"
             except requests.RequestException as exc:
+                why = unreachable(exc)
+                if why is not None:
+                    raise ResolveError(redact(f"cannot connect to the registry for {url} ({why}): check the image's "
+                                              "registry name and that the registry is reachable from here")) from None
                 problem = type(exc).__name__
             else:
                 if resp.status_code < 500 and resp.status_code != 429:
                     return resp
                 problem = f"HTTP {resp.status_code}"
-            if attempt + 1 < self.attempts:
-                time.sleep(self.backoff * (2 ** attempt))
-        raise ResolveError(redact(f"registry request {url} failed after {self.attempts} attempts: {problem}"))
+            if attempt >= self.attempts:
+                break
+            wait = self.backoff * (2 ** (attempt - 1))
+            if not deadline.allows(wait):
+                problem += f", and another attempt would overrun {deadline.text()}"
+                break
+            time.sleep(wait)
+        raise ResolveError(redact(f"registry request {url} failed after {attempt} attempt{'s' * (attempt != 1)}: "
+                                  f"{problem}; {advice(problem, 'the image reference')}"))
 
     def digest(self, image: str) -> str:
         """The digest of ``image``'s tag (the index digest for a multi-arch image)."""

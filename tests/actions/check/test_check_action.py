@@ -113,7 +113,8 @@ def test_tool_error(tmp_path: Path):
                   github={"api_url": "http://127.0.0.1:9", "token": "ghs_test-token-value"})
     assert result.failed
     assert result.outputs["failure-reason"] == "tool-error"
-    assert result.errors[0].startswith("ci-tools verify stopped (exit 3): ci-tools verify: error: GitHub API request")
+    assert result.errors[0].startswith("ci-tools verify stopped (exit 3): ci-tools verify: error: cannot connect to "
+                                       "http://127.0.0.1:9 (connection refused)")
     assert "ghs_test-token-value" not in result.stdout + result.stderr + result.summary
 
 
