@@ -142,7 +142,7 @@ def malformed(docs: list[Document]) -> list[Finding]:
         if doc.root is None:
             continue
         for site in iter_uses(doc):
-            found = malformed_uses.finding(doc, site)
+            found = malformed_uses.site_finding(doc, site)
             if found is not None:
                 out.append(found)
     return out
@@ -392,7 +392,7 @@ def _plan_spelling(occ: Occurrence, plan: Plan) -> None:
     if fix is None:
         from ci_tools.checks import non_canonical_uses
 
-        found = non_canonical_uses.finding(occ.doc, _Site(occ.node))
+        found = non_canonical_uses.site_finding(occ.doc, _Site(occ.node))
         if found is not None:
             plan.findings.append(found)
         return

@@ -23,7 +23,7 @@ SEVERITY = Severity.ERROR
 APPLIES_TO = {"workflow", "template", "action"}
 
 
-def finding(doc: Document, site: UsesSite) -> Finding | None:
+def site_finding(doc: Document, site: UsesSite) -> Finding | None:
     """The finding for one ``uses:`` site, or None when its value is well-formed."""
     ref = parse_uses(site.value)
     if ref.kind != INVALID:
@@ -35,6 +35,6 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
     if doc.root is None:
         return
     for site in iter_uses(doc):
-        found = finding(doc, site)
+        found = site_finding(doc, site)
         if found is not None:
             yield found

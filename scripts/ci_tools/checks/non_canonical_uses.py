@@ -23,7 +23,7 @@ SEVERITY = Severity.WARNING
 APPLIES_TO = {"workflow", "template", "action"}
 
 
-def finding(doc: Document, site: UsesSite) -> Finding | None:
+def site_finding(doc: Document, site: UsesSite) -> Finding | None:
     """The finding for one ``uses:`` site, or None when it is spelled canonically (or is not remote)."""
     ref = parse_uses(site.value)
     if ref.kind != REMOTE or not ref.spelling_issues:
@@ -38,6 +38,6 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
     if doc.root is None:
         return
     for site in iter_uses(doc):
-        found = finding(doc, site)
+        found = site_finding(doc, site)
         if found is not None:
             yield found
