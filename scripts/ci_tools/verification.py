@@ -20,7 +20,7 @@ def reference_findings(docs) -> list:
             continue
         for site in iter_uses(doc):
             for module in (malformed_uses, non_canonical_uses):
-                found = module.finding(doc, site)
+                found = module.site_finding(doc, site)
                 if found is not None:
                     findings.append(found)
         findings.extend(unpinned_uses.image_findings(doc))
