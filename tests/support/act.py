@@ -14,7 +14,9 @@ What a run here is made of:
   so in the copy ``$/actions/<name>`` becomes ``org/ci/actions/<name>@<sha>`` and
   ``$/.github/workflows/<file>`` becomes ``org/ci/.github/workflows/<file>@<sha>``, which is what
   GitHub resolves them to (this repository at the very commit the caller pinned). Nothing else in
-  the copy changes (:func:`translate_self_references`).
+  the copy changes (:func:`translate_self_references`), but for one file the tests that build
+  images rewrite: ``actions/build-push/trivy.json`` names the loopback release of the Trivy
+  stand-in and its SHA-256 (``scanner`` in tests/workflows/conftest.py).
 - Stand-ins for third-party actions (``support.act_standins``): one directory per pinned
   ``OWNER/REPO@SHA``, served with ``--local-repository`` at that SHA, whose ``action.yml``
   declares the real action's inputs (with its defaults) and outputs. Its one step hands the call to
