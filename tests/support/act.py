@@ -14,7 +14,9 @@ What a run here is made of:
   so in the copy ``$/actions/<name>`` becomes ``org/ci/actions/<name>@<sha>`` and
   ``$/.github/workflows/<file>`` becomes ``org/ci/.github/workflows/<file>@<sha>``, which is what
   GitHub resolves them to (this repository at the very commit the caller pinned). Nothing else in
-  the copy changes (:func:`translate_self_references`).
+  the copy changes (:func:`translate_self_references`), but for one file the tests that build
+  images rewrite: ``actions/build-push/trivy.json`` names the loopback release of the Trivy
+  stand-in and its SHA-256 (``scanner`` in tests/workflows/conftest.py).
 - Stand-ins for third-party actions (``support.act_standins``): one directory per pinned
   ``OWNER/REPO@SHA``, served with ``--local-repository`` at that SHA, whose ``action.yml``
   declares the real action's inputs (with its defaults) and outputs. Its one step hands the call to
@@ -31,6 +33,11 @@ act's own behaviour, which the assertions account for: a failed job stops the ru
 read from the log); ``permissions:`` and ``environment:`` protection rules are not enforced;
 ``concurrency`` is parsed, not enforced; each job's ``GITHUB_STEP_SUMMARY`` is read after every
 step and logged, which :class:`ActRun` collects per job.
+
+What GitHub checks before a run starts and act does not, the harness checks instead
+(:func:`permission_errors`): a called workflow whose jobs request more ``permissions:`` than the
+calling job grants is an invalid workflow file on GitHub, so the run never starts; here act is not
+started either, and :class:`ActRun` carries GitHub's message in :attr:`ActRun.invalid`.
 """
 
 from __future__ import annotations
@@ -188,6 +195,81 @@ class CallbackServer:
         self._server.server_close()
 
 
+# ------------------------------------------------------------------ what GitHub checks before a run
+
+# The scopes in the order GitHub compares them (actions/runner src/Sdk/WorkflowParser/Permissions.cs,
+# ComparisonKeyMapping), which is the order of its message.
+PERMISSION_SCOPES = ("actions", "artifact-metadata", "attestations", "checks", "contents", "deployments", "discussions",
+                     "issues", "packages", "pages", "pull-requests", "repository-projects", "statuses",
+                     "security-events", "id-token", "models", "vulnerability-alerts")
+_LEVELS = ("none", "read", "write")
+
+
+def _permission_levels(value: Any) -> dict[str, int] | None:
+    """``permissions:`` as GitHub converts it (WorkflowTemplateConverter.ConvertToPermissions): absent is
+    ``None``; ``read-all``/``write-all`` set every scope; a mapping sets the scopes it names, every
+    other scope is ``none`` (``models: write`` is read)."""
+    if value is None:
+        return None
+    if value in ("read-all", "write-all"):
+        return dict.fromkeys(PERMISSION_SCOPES, 1 if value == "read-all" else 2)
+    if not isinstance(value, dict):
+        raise ValueError(f"permissions: {value!r} is neither read-all, write-all nor a mapping")
+    levels = dict.fromkeys(PERMISSION_SCOPES, 0)
+    for scope, level in value.items():
+        if scope not in levels or level not in _LEVELS:
+            raise ValueError(f"permissions: unexpected {scope}: {level}")
+        levels[scope] = min(_LEVELS.index(level), 1) if scope == "models" else _LEVELS.index(level)
+    return levels
+
+
+def permission_errors(caller: Path, served: ServedCI) -> list[str]:
+    """GitHub's check of every ``org/ci`` reusable workflow call in ``caller`` when it loads the run
+    (actions/runner src/Sdk/WorkflowParser/Conversion/WorkflowTemplateConverter.cs with
+    PermissionsHelper.ValidateEmbeddedPermissions): the calling job's ``permissions:`` (else the
+    caller workflow's, which GitHub propagates to each job) is the most the called workflow may
+    request, at its top level and in each of its jobs. A violation makes the caller an invalid
+    workflow file: the run fails at startup, no job runs, and the message names the calling job's
+    line and column. A caller with no ``permissions:`` at all gets the repository's default policy,
+    which a test repository does not have: not checked."""
+    import yaml
+
+    text = caller.read_text(encoding="utf-8")
+    doc = yaml.safe_load(text) or {}
+    root = yaml.compose(text)
+    job_nodes = next((v for k, v in root.value if k.value == "jobs"), None) if root else None
+    marks = {k.value: k.start_mark for k, _ in (job_nodes.value if job_nodes is not None else [])}
+    workflow_max = _permission_levels(doc.get("permissions"))
+    rel = f".github/workflows/{caller.name}"
+    errors = []
+    for job_id, job in (doc.get("jobs") or {}).items():
+        uses = str((job or {}).get("uses") or "")
+        name, _, version = uses.partition("@")
+        if not name.startswith(f"{CI}/.github/workflows/") or version != served.sha:
+            continue
+        allowed = _permission_levels(job.get("permissions")) if "permissions" in job else workflow_max
+        if allowed is None:
+            continue
+        called = yaml.safe_load((served.root / name[len(CI) + 1:]).read_text(encoding="utf-8")) or {}
+        requests = [(None, called.get("permissions"))]
+        requests += [(embedded, (spec or {}).get("permissions")) for embedded, spec in (called.get("jobs") or {}).items()]
+        mark = marks[job_id]
+        for embedded, value in requests:
+            requested = _permission_levels(value)
+            if requested is None:
+                continue
+            over = [s for s in PERMISSION_SCOPES if requested[s] > allowed[s]]
+            if not over:
+                continue
+            asked = ", ".join(f"{s}: {_LEVELS[requested[s]]}" for s in over)
+            given = ", ".join(f"{s}: {_LEVELS[allowed[s]]}" for s in over)
+            what = f"The nested job '{embedded}' is" if embedded else "The workflow is"
+            errors.append(f"The workflow is not valid. {rel} (Line: {mark.line + 1}, Col: {mark.column + 1}): "
+                          f"Error calling workflow '{uses}'. {what} requesting '{asked}', but is only allowed "
+                          f"'{given}'.")
+    return errors
+
+
 # ------------------------------------------------------------------ the caller
 
 
@@ -224,14 +306,15 @@ class ActRun:
     log: list[dict]
     needs: dict[str, Any] | None  # toJSON(needs) of the observer: {job: {result, outputs}}; None when act stopped
     stderr: str
+    invalid: str = ""  # GitHub's startup failure (an invalid workflow file): act never ran
 
     @property
     def succeeded(self) -> bool:
-        return self.returncode == 0
+        return self.returncode == 0 and not self.invalid
 
     @property
     def jobs(self) -> dict[str, str]:
-        """Every job's result by act's job name (``caller-job/Workflow name/job[-N]``)."""
+        """Every job's result by act's job name (``caller-job/Workflow name/job[-N]``); none ran when invalid."""
         return {e["job"]: e["jobResult"] for e in self.log if "jobResult" in e}
 
     def result(self, job: str) -> str:
@@ -291,6 +374,9 @@ class Act:
         ``GITHUB_SERVER_URL``, ``GITHUB_API_URL``, ``GITHUB_REF``, ``SHA_REF`` (github.sha)..."""
         callee_files = self._callees(repo / ".github" / "workflows" / workflow)
         self.served.check_stand_ins(callee_files, self.catalogue)
+        invalid = permission_errors(repo / ".github" / "workflows" / workflow, self.served)
+        if invalid:  # GitHub never starts this run: no job runs
+            return ActRun(1, [], None, "\n".join(invalid), invalid="\n".join(invalid))
         self.runs += 1
         run_dir = self.work / f"run-{self.runs}"
         run_dir.mkdir(parents=True)

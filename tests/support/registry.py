@@ -39,9 +39,13 @@ def _bcrypt(password: str) -> str:
 
 
 class Registry:
-    def __init__(self, work: Path, users: dict[str, str] | None = None) -> None:
+    """``anonymous``: no auth at all, anyone pulls and pushes (a public mirror such as mirror.gcr.io
+    for the readers; the tests push to it as its operator would)."""
+
+    def __init__(self, work: Path, users: dict[str, str] | None = None, anonymous: bool = False) -> None:
         self.work = Path(work)
         self.users = {USER: PASSWORD, **(users or {})}  # htpasswd entries: user -> password
+        self.anonymous = anonymous
         self.port = _free_port()
         self.proc: subprocess.Popen | None = None
 
@@ -53,11 +57,12 @@ class Registry:
         (self.work / "storage").mkdir(parents=True, exist_ok=True)
         (self.work / "htpasswd").write_text("".join(f"{u}:{_bcrypt(p)}\n" for u, p in self.users.items()))
         config = self.work / "config.yml"
+        auth = ("" if self.anonymous else
+                f"auth:\n  htpasswd:\n    realm: test-registry\n    path: {self.work / 'htpasswd'}\n")
         config.write_text(
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
             f"    rootdirectory: {self.work / 'storage'}\n  delete:\n    enabled: true\n"
-            f"http:\n  addr: 127.0.0.1:{self.port}\nauth:\n  htpasswd:\n    realm: test-registry\n"
-            f"    path: {self.work / 'htpasswd'}\n")
+            f"http:\n  addr: 127.0.0.1:{self.port}\n{auth}")
         self.proc = subprocess.Popen(["docker-registry", "serve", str(config)], stdout=subprocess.DEVNULL,
                                      stderr=open(self.work / "registry.log", "wb"))
         deadline = time.monotonic() + 30

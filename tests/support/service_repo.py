@@ -177,6 +177,26 @@ class ServiceRepo:
         self.work.git("add", "-A")
         self.work.commit(f"ci: {workflow} inputs of this service")
 
+    def add_secrets(self, workflow: str, secrets: dict[str, str], job: str) -> None:
+        """Pass ``secrets:`` to the reusable workflow call of ``job`` (added to its ``secrets:``, or a new
+        one before its ``with:``), as a service whose registry is not ghcr.io must."""
+        path = self.path / ".github" / "workflows" / f"{workflow}.yml"
+        text = path.read_text(encoding="utf-8")
+        start = text.index(f"\n  {job}:\n")
+        following = re.compile(r"\n  [A-Za-z0-9_-]+:\n").search(text, start + 1)
+        end = following.start() if following else len(text)
+        lines = "".join(f"      {key}: {value}\n" for key, value in secrets.items())
+        if "\n    secrets:\n" in text[start:end]:
+            at = text.index("\n    secrets:\n", start) + len("\n    secrets:\n")
+        else:
+            at = text.index("\n    with:\n", start) + 1
+            lines = "    secrets:\n" + lines
+        if at > end:
+            raise ValueError(f"{path}: job {job} calls no reusable workflow with `with:`")
+        path.write_text(text[:at] + lines + text[at:], encoding="utf-8")
+        self.work.git("add", "-A")
+        self.work.commit(f"ci: {workflow} secrets of this service")
+
     def replace_input(self, workflow: str, name: str, value: str) -> None:
         """Give input ``name`` of the first reusable workflow call in ``<workflow>.yml`` another value."""
         path = self.path / ".github" / "workflows" / f"{workflow}.yml"

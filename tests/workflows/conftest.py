@@ -1,9 +1,12 @@
 """Session-wide pieces of the act tests (tests/workflows/test_act_*.py), built once and shared:
 the commit under test served as ``org/ci@<sha>``, the stand-in actions, the callback server they
-call, the git server playing ``GITHUB_SERVER_URL``, the runner's tool cache of Pythons."""
+call, the git server playing ``GITHUB_SERVER_URL``, the runner's tool cache of Pythons, and the
+image scanner that container.yml downloads (:func:`scanner`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import sys
@@ -14,10 +17,13 @@ from pathlib import Path
 import pytest
 
 from support import act_standins, wheelhouse
+from support import registry as oci
 from support.act import ACT, Act, CallbackServer, ServedCI, git_redirect, standin_client_source
+from support.github_api import GitHubDouble
 from support.gitserver import GitServer
 
 REPO = Path(__file__).resolve().parents[2]
+BUILD_PUSH_TESTS = REPO / "tests" / "actions" / "build-push"
 SERVICE_PYTHONS = ("3.11", "3.12", "3.13")  # workflow-templates/python-ci.yml's matrix
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -76,3 +82,55 @@ def wheels(act_session: ActSession) -> Path:
 def ci_tools_python() -> str:
     """A Python that has ci-tools' run-time dependencies (this suite's), for pr-hygiene's install step."""
     return os.path.join(os.path.dirname(sys.executable), "python")
+
+
+@dataclass
+class Scanner:
+    """Trivy as build-push installs it under act; :meth:`calls` are the argvs it ran (a session log)."""
+
+    log: Path
+    mirror: oci.Registry
+    release: GitHubDouble
+
+    def calls(self, image: str = "") -> list[list[str]]:
+        """Every trivy argv so far whose target (``--input`` archive or image reference) mentions ``image``."""
+        if not self.log.exists():
+            return []
+        runs = [json.loads(line)["argv"] for line in self.log.read_text(encoding="utf-8").splitlines()]
+        return [argv for argv in runs if image in argv[-1]]
+
+
+@pytest.fixture(scope="session")
+def scanner(act_session: ActSession):
+    """The image scan of build-push, for real but for its download location and its database.
+
+    Real: build-push's install step downloads the pinned Trivy v0.70.0 release tarball over HTTP and
+    checks its SHA-256 against ``trivy.json``, then runs it. The tarball is served by the GitHub
+    double on 127.0.0.1 and holds the Trivy stand-in (tests/actions/build-push/trivy_standin.py), so
+    the served copy's ``trivy.json`` names that URL and that tarball's SHA-256: the one file of the
+    served copy changed besides the ``$/`` translation, as the action's own tests change their copy.
+    The vulnerability database is pushed by the test, as Trivy's DB artifact, to an anonymous
+    registry that plays ``mirror.gcr.io`` (Trivy's default, which container.yml keeps): the stand-in
+    resolves that host to it (``TRIVY_STANDIN_HOSTS``, written into the tarball's wrapper)."""
+    if not oci.available():
+        pytest.fail("docker-registry and skopeo are required (apt-get install docker-registry skopeo; .ci/run does)")
+    sys.path.insert(0, str(BUILD_PUSH_TESTS))
+    import buildpush_standins
+
+    root = act_session.new_dir("trivy")
+    mirror = oci.Registry(root / "mirror", anonymous=True).start()
+    buildpush_standins.push_trivy_db(mirror, repo="aquasec/trivy-db")
+    log = root / "trivy.log"
+    tarball = buildpush_standins.trivy_tarball(root, log=log, hosts={"mirror.gcr.io": mirror.host})
+    release = GitHubDouble()
+    release.start()
+    pin = act_session.act.served.root / "actions" / "build-push" / "trivy.json"
+    table = json.loads(pin.read_text(encoding="utf-8"))
+    asset = table["assets"]["X64"]
+    release.assets[f"aquasecurity/trivy/v{table['version']}/{asset['name']}"] = tarball
+    table["url"] = release.url + "/aquasecurity/trivy/releases/download/v{version}/{name}"
+    asset["sha256"] = hashlib.sha256(tarball).hexdigest()
+    pin.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
+    yield Scanner(log=log, mirror=mirror, release=release)
+    release.stop()
+    mirror.stop()

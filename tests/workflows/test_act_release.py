@@ -2,12 +2,14 @@
 
 Real: act, git (the service ``org/svc`` released up to v1.2.0, served by ``git http-backend`` on
 127.0.0.1 as ``github.server_url``, wanting the job's token; the
-floating tag moved by a real push), release-please itself (npm) computing the release pull
-request and the release from the history, the release-please action's scripts at the commit
-under test. Stand-in: googleapis/release-please-action, the one the action's own tests use
+floating tag moved by a real push), release-please itself (npm, 16.14.1: the version
+release-please-action v4.1.4 bundles) computing the release pull request and the release from the
+history, the release-please action's scripts at the commit under test. Stand-in:
+googleapis/release-please-action, the one the action's own tests use
 (tests/actions/release-please/rp_action_standin.py: real release-please, GitHub's writes played
-against the real origin and a loopback API). The world is theirs (``World`` of
-test_release_please_action.py), with the starter template added as the service's workflow.
+by support.release_github against the real origin and a loopback API; a draft release gets no tag,
+as on GitHub). The world is theirs (``World`` of test_release_please_action.py), with the starter
+template added as the service's workflow.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ RELEASE_TESTS = load_script(HERE.parent / "actions" / "release-please" / "test_r
 JOB = "release/Release/release-please"
 
 
-@pytest.fixture(scope="module")
-def world(act_session):
+def adopted(act_session, package: dict | None = None):
+    """The release world of the action's tests, its service having adopted the starter workflow."""
     from support.act import add_observer
 
-    w = RELEASE_TESTS.World(act_session.new_dir("release"))
+    w = RELEASE_TESTS.World(act_session.new_dir("release"), package)
     workflow = w.origin.work.path / ".github" / "workflows" / "release.yml"
     workflow.parent.mkdir(parents=True)
     workflow.write_text(template("release", act_session.act.served.sha), encoding="utf-8")
@@ -40,6 +42,19 @@ def world(act_session):
     w.origin.work.git("add", "-A")
     w.origin.work.commit("ci: release with org/ci's starter workflow")
     w.origin.push_all()
+    return w
+
+
+@pytest.fixture(scope="module")
+def world(act_session):
+    w = adopted(act_session)
+    yield w
+    w.stop()
+
+
+@pytest.fixture(scope="module")
+def draft_world(act_session):
+    w = adopted(act_session, {"draft": True})
     yield w
     w.stop()
 
@@ -63,7 +78,7 @@ def test_release_pull_request_then_the_release_with_its_outputs_and_moved_major_
     first = release(act_session, world)
     assert first.succeeded, first.text()[-8000:]
     assert first.needs["release"] == {"result": "success", "outputs": {
-        "release-created": "false", "tag": "", "version": "", "sha": ""}}
+        "release-created": "false", "tag": "", "version": "", "sha": "", "draft": "false"}}
     [pull] = world.github.pulls
     assert pull["title"] == "chore(main): release 1.3.0"
     assert "export endpoint" in pull["body"] and "handle empty input" in pull["body"]
@@ -74,9 +89,26 @@ def test_release_pull_request_then_the_release_with_its_outputs_and_moved_major_
     second = release(act_session, world)
     assert second.succeeded, second.text()[-8000:]
     assert second.needs["release"] == {"result": "success", "outputs": {
-        "release-created": "true", "tag": "v1.3.0", "version": "1.3.0", "sha": merge}}
+        "release-created": "true", "tag": "v1.3.0", "version": "1.3.0", "sha": merge, "draft": "false"}}
     tags = world.origin.tags()
     assert tags["v1.3.0"] == tags["v1"] == merge  # move-major-tag: true in the template
     assert tags["v1.2"] == before["v1.2"]  # move-minor-tag stays off
     assert world.github.gh_releases[-1]["tagName"] == "v1.3.0"
     assert any(auth for auth in world.git_server.auth)  # the tag went up with the job's token
+
+
+def test_a_draft_release_is_created_without_a_tag_and_moves_no_floating_tag(act_session, draft_world):
+    """release-please's ``draft: true``: GitHub creates the tag only when the draft is published, so the
+    caller sees the release with ``draft: true`` and no tag moved, instead of a tag-mismatch failure."""
+    first = release(act_session, draft_world)
+    assert first.succeeded, first.text()[-8000:]
+    [pull] = draft_world.github.pulls
+    merge = draft_world.merge_release("1.3.0", pull["number"])
+    before = draft_world.origin.tags()
+    second = release(act_session, draft_world)
+    assert second.succeeded, second.text()[-8000:]
+    assert second.needs["release"] == {"result": "success", "outputs": {
+        "release-created": "true", "tag": "v1.3.0", "version": "1.3.0", "sha": merge, "draft": "true"}}
+    assert draft_world.origin.tags() == before  # no v1.3.0 until the draft is published; v1 stays
+    assert draft_world.github.gh_releases[-1]["draft"] is True
+    assert "as a **draft** (GitHub creates its tag when the draft is published)" in second.summary(JOB)

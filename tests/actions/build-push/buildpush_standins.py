@@ -229,20 +229,25 @@ CLEAN = {"musl": "1.2.4-r2", "busybox": "1.36.1-r5"}
 VULNERABLE = {"musl": "1.2.4-r2", "openssl": "3.1.0-r0", "zlib": "1.2.13-r0", "busybox": "1.36.1-r0"}
 
 
-def trivy_wrapper(directory: Path, body: str | None = None, log: Path | None = None) -> Path:
+def trivy_wrapper(directory: Path, body: str | None = None, log: Path | None = None,
+                  hosts: dict[str, str] | None = None) -> Path:
     """An executable ``trivy`` that runs the stand-in (or ``body``, a shell script, for the failure tests).
-    The action runs Trivy with a reduced environment, so the log's path is written into the wrapper."""
+    The action runs Trivy with a reduced environment, so the log's path (and the stand-in's name
+    resolution, ``hosts``: registry host -> loopback address) is written into the wrapper."""
     directory.mkdir(parents=True, exist_ok=True)
     exe = directory / "trivy"
     record = f"TRIVY_STANDIN_LOG='{log}' " if log else ""
+    if hosts:
+        record += "TRIVY_STANDIN_HOSTS='" + ",".join(f"{k}={v}" for k, v in hosts.items()) + "' "
     exe.write_text(body if body is not None else f'#!/bin/sh\n{record}exec {sys.executable} {TRIVY_STANDIN} "$@"\n')
     exe.chmod(0o755)
     return exe
 
 
-def trivy_tarball(work: Path, body: str | None = None, log: Path | None = None) -> bytes:
+def trivy_tarball(work: Path, body: str | None = None, log: Path | None = None,
+                  hosts: dict[str, str] | None = None) -> bytes:
     """A release tarball like trivy_0.70.0_Linux-64bit.tar.gz: the ``trivy`` binary at its top."""
-    exe = trivy_wrapper(work / "tarball", body, log)
+    exe = trivy_wrapper(work / "tarball", body, log, hosts)
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         tar.add(exe, arcname="trivy")

@@ -28,6 +28,10 @@ the test supplies, and answers as Trivy v0.70.0 does. Read from aquasecurity/tri
 
 The stand-in's ``trivy.db`` is JSON, not BoltDB: ``{"advisories": {"<package>": [{"id", "vulnerable":
 [versions], "fixed", "severity", "title"}]}}``. Every argv is appended to ``$TRIVY_STANDIN_LOG``.
+``$TRIVY_STANDIN_HOSTS`` (``mirror.gcr.io=127.0.0.1:5000,...``) plays name resolution for the DB
+download: a host so named is reached at that loopback address instead, as a runner's network
+would reach ``mirror.gcr.io``; the repository, the tag and the reference Trivy reports stay the
+ones it was given (for runs whose DB repository is Trivy's default, tests/workflows).
 """
 
 from __future__ import annotations
@@ -147,13 +151,22 @@ def load_db(opts: dict) -> tuple[dict, dict]:
     return table, meta
 
 
+def resolve(host: str) -> str:
+    """Where ``host`` is reached: ``$TRIVY_STANDIN_HOSTS`` maps a registry host to a loopback one."""
+    for entry in os.environ.get("TRIVY_STANDIN_HOSTS", "").split(","):
+        name, _, address = entry.strip().partition("=")
+        if name == host and address:
+            return address
+    return host
+
+
 def download_db(opts: dict, db_dir: Path) -> None:
     errors = []
     for repo in [r.strip() for r in str(opts["db-repository"]).split(",") if r.strip()]:
         log("INFO", f"[vulndb] Downloading vulnerability DB... repository=\"{repo}\"")
         try:
             host, name, ident = ocidist.split_reference(repo)
-            client = ocidist.Client(host, timeout=20)
+            client = ocidist.Client(resolve(host), timeout=20)
             got = client.get_manifest(name, ident)
             if got is None:
                 raise ocidist.RegistryError(f"{repo}: MANIFEST_UNKNOWN", 404)
@@ -458,7 +471,7 @@ def main(argv: list[str]) -> int:
         with open(log_file, "a", encoding="utf-8") as handle:
             handle.write(json.dumps({"argv": argv, "cwd": os.getcwd(),
                                      "trivy_env": sorted(k for k in os.environ if k.startswith("TRIVY_")
-                                                         and k != "TRIVY_STANDIN_LOG"),
+                                                         and not k.startswith("TRIVY_STANDIN_")),
                                      "env": sorted(os.environ)}) + "\n")
     if argv[:1] == ["--version"] or argv[:1] == ["version"]:
         print(f"Version: {VERSION}")

@@ -14,14 +14,15 @@ def steps() -> list[dict]:
 
 def test_a_cancelled_job_finishes_the_rollback_before_the_kubeconfig_goes():
     """The runner runs ``if: cancelled()`` steps after a cancel or a job timeout: the rollback there reaches
-    the cluster (the kubeconfig is removed after it) with the very inputs of the canary step."""
+    the cluster (the kubeconfig is removed after it) with the very inputs of the canary step, the
+    plugin's mirror and checksum included (it installs the plugin again when the canary step did not)."""
     names = [s.get("id") or s["name"] for s in steps()]
     canary, rollback, remove = (next(s for s in steps() if s.get("id") == "canary"),
                                 next(s for s in steps() if s.get("if") == "cancelled()"),
                                 steps()[-1])
     assert rollback["uses"] == canary["uses"] == "$/actions/canary"
-    assert rollback["with"] == {**{k: canary["with"][k] for k in ("rollout", "namespace", "container", "image")},
-                                "mode": "rollback"}
+    kept = ("rollout", "namespace", "container", "image", "plugin-sha256", "download-url")
+    assert rollback["with"] == {**{k: canary["with"][k] for k in kept}, "mode": "rollback"}
     assert names.index("canary") < steps().index(rollback) < len(names) - 1
     assert remove["if"] == "always()" and "rm -f" in remove["run"]
 
