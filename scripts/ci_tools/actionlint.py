@@ -176,23 +176,38 @@ def to_findings(raw: list[dict], cwd: Path, docs: dict) -> list[Finding]:
 
 
 _QUOTED = re.compile(r'"([^"]{3,})"')
+# a key whose value is a block scalar: ``run: |``, ``script: >-``, ``- run: |2`` (a comment may follow)
+_BLOCK_KEY = re.compile(r"^(?P<lead>\s*(?:-\s+)*)[^\s#][^:#]*:\s+[|>][-+0-9]*\s*(?:#.*)?$")
 
 
 def _correct(doc, message: str, line: int, col: int, end_line: int, end_col: int) -> tuple[int, int, int, int]:
     """Upstream actionlint places expressions of block scalars (``run: |``) on the key's line.
 
-    When the message quotes the offending text and that text is not where actionlint says, the
-    first occurrence at or after the reported line (within the same block) is the real place.
+    When the message quotes the offending text and that text is not where actionlint says, it is
+    looked for further along the reported line, then, only when that line opens a block scalar,
+    in the scalar's own lines (those indented deeper than its key). Nothing else moves: a message
+    about a key (``"image" is missing in "container" section``) names a word that may well occur
+    in another job, and belongs where actionlint put it.
     """
     m = _QUOTED.match(message)
     if not m:
         return line, col, end_line, end_col
     token = m.group(1)
-    if doc.line_text(line)[col - 1 : col - 1 + len(token)] == token:
+    text = doc.line_text(line)
+    if text[col - 1 : col - 1 + len(token)] == token:
         return line, col, end_line, end_col
-    last = len(doc.line_starts)
-    for candidate in range(line, min(line + 400, last) + 1):
-        idx = doc.line_text(candidate).find(token)
+    idx = text.find(token, max(col - 1, 0))
+    if idx >= 0:
+        return line, idx + 1, line, idx + 1 + len(token)
+    block = _BLOCK_KEY.match(text)
+    if block is None:
+        return line, col, end_line, end_col
+    key_indent = len(block["lead"])
+    for candidate in range(line + 1, len(doc.line_starts) + 1):
+        body = doc.line_text(candidate)
+        if body.strip() and len(body) - len(body.lstrip(" ")) <= key_indent:
+            break  # the block scalar ended: a sibling key, the next step or another job
+        idx = body.find(token)
         if idx >= 0:
             return candidate, idx + 1, candidate, idx + 1 + len(token)
     return line, col, end_line, end_col
