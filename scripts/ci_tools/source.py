@@ -46,6 +46,24 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
 
+class _RedefiningLoader(yaml.SafeLoader):
+    """The pure-Python composer, for the rare file that defines an anchor twice.
+
+    YAML allows redefining an anchor (an alias refers to the latest definition) and GitHub accepts
+    such a file, but PyYAML's composers, the C one included, stop with "found duplicate anchor".
+    This composer forgets the earlier definition when a new one comes; everything else is PyYAML's.
+    """
+
+    resolve = _Loader.resolve
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and not isinstance(event, yaml.AliasEvent):
+            self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+
 __all__ = [
     "Document",
     "MappingNode",
@@ -344,7 +362,14 @@ def _parse_yaml(doc: Document) -> None:
         return
     loader = _Loader(doc.text)
     try:
-        root = loader.get_single_node()
+        try:
+            root = loader.get_single_node()
+        except yaml.composer.ComposerError as exc:
+            if "found duplicate anchor" not in (exc.context or ""):
+                raise
+            loader.dispose()
+            loader = _RedefiningLoader(doc.text)
+            root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
