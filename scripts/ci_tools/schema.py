@@ -22,6 +22,8 @@ VENDOR = {
     "dependabot": "dependabot.json",
 }
 OWN = {
+    "pre-commit": "pre-commit-config.schema.json",
+    "zizmor": "zizmor-config.schema.json",
     "org-action": "org-action.schema.json",
     "template-properties": "workflow-template-properties.schema.json",
     "config": "ci-tools-config.schema.json",

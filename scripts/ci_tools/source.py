@@ -104,7 +104,12 @@ KIND_ACTION = "action"
 KIND_TEMPLATE = "template"
 KIND_DEPENDABOT = "dependabot"
 KIND_PROPERTIES = "properties"
+KIND_PRE_COMMIT = "pre-commit"
+KIND_ZIZMOR = "zizmor"
 KIND_OTHER = "other"
+
+NOT_CHECKED = ("not a workflow or action (nor a Dependabot, pre-commit or zizmor configuration), so it was not "
+               "checked; name only the files to check, or exclude this one")
 
 
 class SourceError(Exception):
@@ -248,21 +253,59 @@ def location_of(doc: Document, node: Node) -> Location:
 
 
 # ----------------------------------------------------------------------- loading
-def classify(path: Path) -> str:
+def classify(path: Path, text: str | None = None) -> str:
+    """The kind of a file: by its place and name first, then, for a YAML file anywhere else, by its
+    top-level keys (``text``, or the file's first 256 KB): ``on:``/``jobs:`` make a workflow,
+    ``runs:`` an action, ``version:`` with ``updates:`` a Dependabot configuration, ``repos:`` a
+    pre-commit configuration. Anything else is :data:`KIND_OTHER` and is not checked.
+    """
     name = path.name
     parts = path.parts
     if name.endswith(".properties.json"):
         return KIND_PROPERTIES
     if name in ("action.yml", "action.yaml"):
         return KIND_ACTION
-    if name in ("dependabot.yml", "dependabot.yaml") and len(parts) >= 2 and parts[-2] == ".github":
-        return KIND_DEPENDABOT
-    if len(parts) >= 2 and parts[-2] == "workflow-templates":
+    if len(parts) >= 2 and parts[-2] == "workflow-templates" and path.suffix in (".yml", ".yaml"):
         return KIND_TEMPLATE
     if len(parts) >= 3 and parts[-2] == "workflows" and parts[-3] == ".github":
         return KIND_WORKFLOW
-    if path.suffix in (".yml", ".yaml"):
+    if name in ("dependabot.yml", "dependabot.yaml") and len(parts) >= 2 and parts[-2] == ".github":
+        return KIND_DEPENDABOT
+    if name in (".pre-commit-config.yaml", ".pre-commit-config.yml"):
+        return KIND_PRE_COMMIT
+    if name in ("zizmor.yml", "zizmor.yaml", ".zizmor.yml", ".zizmor.yaml"):
+        return KIND_ZIZMOR
+    if path.suffix not in (".yml", ".yaml"):
+        return KIND_OTHER
+    if text is None:
+        key = os.path.abspath(path)
+        kind = _SNIFFED.get(key)
+        if kind is None:
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(256 * 1024).decode("utf-8", errors="replace")
+            except OSError:
+                return KIND_WORKFLOW  # unreadable: load() reports why, as for a workflow
+            kind = _SNIFFED[key] = _sniff(head, name)
+        return kind
+    return _sniff(text, name)
+
+
+_SNIFFED: dict[str, str] = {}
+_TOP_KEY = re.compile(r"""^(?:"(?P<dq>[^"\n]+)"|'(?P<sq>[^'\n]+)'|(?P<plain>[A-Za-z_][\w-]*))[ \t]*:(?:[ \t]|$)""",
+                      re.M)
+
+
+def _sniff(text: str, name: str) -> str:
+    keys = {m["dq"] or m["sq"] or m["plain"] for m in _TOP_KEY.finditer(text.lstrip(_BOM))}
+    if keys & {"on", "jobs", "true"}:
         return KIND_WORKFLOW
+    if "runs" in keys:
+        return KIND_ACTION
+    if {"version", "updates"} <= keys or name in ("dependabot.yml", "dependabot.yaml"):
+        return KIND_DEPENDABOT
+    if "repos" in keys:
+        return KIND_PRE_COMMIT
     return KIND_OTHER
 
 
@@ -282,6 +325,9 @@ def load(path: Path, *, root: Path | None = None, display: str | None = None,
     display = display or display_path(path)
     kind = kind or classify(path)
     doc = Document(path=path, display=display, kind=kind, text="")
+    if kind == KIND_OTHER:
+        doc.findings.append(doc.finding("syntax", NOT_CHECKED, severity=Severity.WARNING))
+        return doc
     try:
         if path.is_symlink() and root is not None:
             target = path.resolve()
