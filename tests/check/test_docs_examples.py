@@ -19,7 +19,9 @@ from ci_tools.source import load
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
 # The configuration the examples are written for; docs/checks.md says so in its introduction.
 CONFIG = Config(repository="org/ci", organisation_owners=["org"], allowed_owners=["actions"])
-EXAMPLE = re.compile(r"^### (Before|After)\n+```yaml\n(.*?)^```", re.M | re.S)
+EXAMPLE = re.compile(r"^### (Before|After)\n+```yaml(?: file=(\S+))?\n(.*?)^```", re.M | re.S)
+# The file an example is written to, unless its block names another (```yaml file=.github/dependabot.yml)
+DEFAULT_FILE = ".github/workflows/example.yml"
 # Further files of an example (docs-drift reads a markdown file beside the workflow): a fenced block
 # of the Before or After part whose info string names the file, as in ```markdown file=docs/x.md
 BESIDE = re.compile(r"^```\w+ file=(\S+)\n(.*?)^```", re.M | re.S)
@@ -29,7 +31,7 @@ def _examples():
     text = DOCS.read_text(encoding="utf-8")
     parts = re.split(r"^## `([a-z0-9-]+)`\s*$", text, flags=re.M)
     for i in range(1, len(parts) - 1, 2):
-        found = {kind: body for kind, body in EXAMPLE.findall(parts[i + 1])}
+        found = {kind: (body, name or DEFAULT_FILE) for kind, name, body in EXAMPLE.findall(parts[i + 1])}
         yield parts[i], found
 
 
@@ -51,9 +53,11 @@ EXAMPLES = list(_examples())
 BESIDE_FILES = _beside()
 
 
-def _findings(check_id: str, yaml_text: str, tmp_path: Path, cli, beside: dict[str, str] | None = None) -> list[str]:
+def _findings(check_id: str, example: tuple[str, str], tmp_path: Path, cli,
+              beside: dict[str, str] | None = None) -> list[str]:
+    yaml_text, name = example
     repo = tmp_path / "repo"
-    target = repo / ".github" / "workflows" / "example.yml"
+    target = repo / name
     target.parent.mkdir(parents=True)
     target.write_text(yaml_text, encoding="utf-8")
     for name, text in (beside or {}).items():
@@ -64,7 +68,7 @@ def _findings(check_id: str, yaml_text: str, tmp_path: Path, cli, beside: dict[s
         out = cli("check", "--format", "json", "--select", "actionlint", cwd=repo)
         assert out.returncode in (0, 1), out.stderr
         return [f["check"] for f in json.loads(out.stdout)["findings"]]
-    docs = [load(target, root=repo, display=".github/workflows/example.yml")]
+    docs = [load(target, root=repo, display=name)]
     only = set() if check_id in ("syntax", "invalid-ignore") else {check_id}
     findings = engine.run_checks(docs, Context(root=repo, config=CONFIG, documents=docs), only)
     findings = engine.apply_ignores(engine.configure(findings, CONFIG), docs)

@@ -131,7 +131,7 @@ def sinks(ctx) -> dict[str, dict[str, Sink]]:
 def check(doc: Document, ctx) -> Iterator[Finding]:
     if doc.root is None or "${{" not in doc.text:
         return
-    scope = _Scope(doc)
+    scope = Scope(doc)
     table = None
     for step in iter_steps(doc):
         run = mapping_get(step.node, "run")
@@ -154,7 +154,7 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
                     yield from _scan(doc, scope, step, value, shown)
 
 
-def _scan(doc: Document, scope: _Scope, step: Step, node: ScalarNode, sink: Sink | None) -> Iterator[Finding]:
+def _scan(doc: Document, scope: Scope, step: Step, node: ScalarNode, sink: Sink | None) -> Iterator[Finding]:
     if "${{" not in node.value:
         return
     try:
@@ -187,7 +187,7 @@ def _message(path: str, why: str, sink: Sink | None) -> str:
     return f'"{path}" {why}{sep} and is expanded into {where}; {fix}'
 
 
-class _Scope:
+class Scope:
     """Resolves a context path to the reason it carries attacker text, or None."""
 
     def __init__(self, doc: Document) -> None:
@@ -250,7 +250,7 @@ class _Scope:
         none = Step(job_id, -1, MappingNode("tag:yaml.org,2002:map", []))
         if isinstance(matrix, ScalarNode):
             found = self._node_source(matrix, none, depth + 1)
-            return f'is a value of the matrix built from "{found[0]}"{_writable(found[0])}' if found else None
+            return f'is a value of the matrix built from "{found[0]}"{writable(found[0])}' if found else None
         for key, value in mapping_items(matrix):
             lowered = key.value.lower()
             if lowered == "exclude":
@@ -272,7 +272,7 @@ class _Scope:
                 found = self._node_source(candidate, none, depth + 1)
                 if found is not None:
                     where = "include" if lowered == "include" else key.value
-                    return f'is set by the matrix ("{where}:") from "{found[0]}"{_writable(found[0])}'
+                    return f'is set by the matrix ("{where}:") from "{found[0]}"{writable(found[0])}'
         return None
 
     def _input(self, parts: list[str]) -> str | None:
@@ -399,9 +399,10 @@ class _Scope:
         return None
 
 
-def _writable(path: str) -> str:
+def writable(path: str) -> str:
     """", which an attacker can write" after a path of the event; nothing after a derived one."""
-    return "" if path.startswith(("env.", "steps.", "needs.", "inputs.", "matrix.")) else ", which an attacker can write"
+    derived = path.startswith(("env.", "steps.", "needs.", "inputs.", "matrix.", "$"))
+    return "" if derived else ", which an attacker can write"
 
 
 def _env_map(node) -> dict[str, ScalarNode]:
