@@ -7,7 +7,8 @@ such as ``if: github.actor == 'dependabot[bot]'`` that grants a merge, an approv
 be passed by an attacker.
 
 Reported: a comparison (``==``, or ``contains()``, ``startsWith()``, ``endsWith()``) of one of those
-values with a bot's login (a literal ending in ``[bot]``). An error in workflows started by events
+values with a bot's login (a literal ending in ``[bot]``), unless the same condition also requires
+the pull request's author (``github.event.pull_request.user.login``), which cannot be spoofed. An error in workflows started by events
 that run with secrets or a write token for outsiders (``pull_request_target``, ``workflow_run``,
 ``issue_comment``, reviews), a warning otherwise.
 """
@@ -31,6 +32,7 @@ SPOOFABLE = {"github.actor", "github.triggering_actor", "github.event.sender.log
 PRIVILEGED = {"pull_request_target", "workflow_run", "issue_comment", "pull_request_review",
               "pull_request_review_comment"}
 _CALLS = {"contains", "startswith", "endswith"}
+_AUTHOR = "github.event.pull_request.user.login"
 
 
 def check(doc: Document, ctx) -> Iterator[Finding]:
@@ -42,6 +44,8 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
         tokens = tokens_of(site)
         if tokens is None:
             continue
+        if _AUTHOR in site.body.lower() and "||" not in site.body:
+            continue  # the author is tested too, and both must hold: the actor adds nothing spoofable
         for start, end, path, bot in _bot_tests(tokens):
             loc = locate(doc, site.node, start, end)
             names = re.findall(r"[\w.-]+\[bot\]", bot)

@@ -10,7 +10,7 @@ A job publishes when the workflow is started by a release, a tag push or a packa
 one of its steps publishes: a known release or upload action (``pypa/gh-action-pypi-publish``,
 ``softprops/action-gh-release``, ``docker/build-push-action`` with ``push: true``, ...) or a command
 (``npm publish``, ``twine upload``, ``docker push``, ``gh release create`` or ``edit``,
-``git push --tags``, ...). In such a job,
+``git push --tags``, ...; not with ``--dry-run``). In such a job,
 reported at the step: ``actions/cache`` (and ``actions/cache/restore``), setup actions with their
 cache turned on (``cache:`` of setup-python, setup-node, setup-java, setup-dotnet; setup-go and
 setup-uv, whose cache is on unless turned off; ``bundler-cache`` of setup-ruby;
@@ -66,6 +66,7 @@ _PUBLISH_COMMAND = re.compile(
     r"gem\s+push|docker\s+(?:image\s+)?push|podman\s+push|skopeo\s+copy|crane\s+push|"
     r"gh\s+release\s+(?:create|upload|edit)|git\s+push\b[^\n]*--tags|goreleaser\s+release|mvn\b[^\n]*\bdeploy|gradlew?\b[^\n]*\bpublish|"
     r"helm\s+push|oras\s+push|dotnet\s+nuget\s+push)\b")
+_DRY_RUN = re.compile(r"--dry[-_]run\b|\s-n\b(?=.*\bpublish\b)")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
 _REF_CONDITION = re.compile(r"github\.(?:ref|ref_name|ref_type|event_name|event\.release|head_ref|base_ref)\b|"
@@ -116,9 +117,9 @@ def _publishing_step(steps: list[MappingNode]) -> str | None:
                 if push.strip().lower() in _TRUE:
                     return f'pushes an image with "{ref.action}"'
         run = scalar_text(mapping_get(step, "run"))
-        if run:
-            m = _PUBLISH_COMMAND.search(run)
-            if m:
+        for line in (run or "").splitlines():
+            m = _PUBLISH_COMMAND.search(line)
+            if m and not _DRY_RUN.search(line):
                 return f'publishes with "{" ".join(m.group(0).split()[:3])}"'
     return None
 
