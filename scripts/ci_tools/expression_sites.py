@@ -31,10 +31,22 @@ class Site:
 
 
 def iter_sites(doc: Document, needle: str | None = None) -> Iterator[Site]:
-    """Every expression of the document, in file order; ``needle`` (lower case) skips scalars whose
-    text does not contain it (the common case: no expression mentions ``secrets``)."""
+    """Every expression of the document, in file order; ``needle`` (lower case) skips expressions
+    whose text does not contain it. The walk is done once per document and kept with its tree."""
     if doc.root is None:
         return
+    cache = doc._walks
+    if cache is None or cache[0] is not doc.root:
+        cache = doc._walks = (doc.root, {})
+    sites = cache[1].get("expression_sites")
+    if sites is None:
+        sites = cache[1]["expression_sites"] = [(site, site.body.lower()) for site in _walk(doc)]
+    for site, lowered in sites:
+        if needle is None or needle in lowered:
+            yield site
+
+
+def _walk(doc: Document) -> list[Site]:
     stack: list[tuple[Node, str | None]] = [(doc.root, None)]
     found: list[Site] = []
     seen: set[int] = set()
@@ -50,8 +62,6 @@ def iter_sites(doc: Document, needle: str | None = None) -> Iterator[Site]:
             stack.extend((item, None) for item in node.value)
         elif isinstance(node, ScalarNode):
             value = node.value
-            if needle is not None and needle not in value.lower():
-                continue
             if "${{" in value:
                 try:
                     expressions = find_expressions(value)
@@ -61,7 +71,7 @@ def iter_sites(doc: Document, needle: str | None = None) -> Iterator[Site]:
             elif (key or "").lower() == "if" and value.strip():
                 found.append(Site(node, value, 0, key))
     found.sort(key=lambda s: (s.node.start_mark.index, s.start))
-    yield from found
+    return found
 
 
 def tokens_of(site: Site) -> list[Token] | None:

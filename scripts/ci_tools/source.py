@@ -137,6 +137,14 @@ class Document:
     _plain: Any = None
     _lines: list[str] | None = None
     _walks: tuple | None = None  # (root, {traversal name: results}) cached per tree
+    _lower: str | None = None
+
+    @property
+    def lower_text(self) -> str:
+        """The text in lower case, made once: the checks' quick "could this file hold it" tests."""
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
 
     # ----------------------------------------------------------------- positions
     @property
@@ -297,11 +305,14 @@ _TOP_KEY = re.compile(r"""^(?:"(?P<dq>[^"\n]+)"|'(?P<sq>[^'\n]+)'|(?P<plain>[A-Z
 
 
 def _sniff(text: str, name: str) -> str:
-    keys = {m["dq"] or m["sq"] or m["plain"] for m in _TOP_KEY.finditer(text.lstrip(_BOM))}
-    if keys & {"on", "jobs", "true"}:
-        return KIND_WORKFLOW
-    if "runs" in keys:
-        return KIND_ACTION
+    keys = set()
+    for m in _TOP_KEY.finditer(text.lstrip(_BOM)):
+        key = m["dq"] or m["sq"] or m["plain"]
+        if key in ("on", "jobs", "true"):
+            return KIND_WORKFLOW
+        if key == "runs":
+            return KIND_ACTION
+        keys.add(key)
     if {"version", "updates"} <= keys or name in ("dependabot.yml", "dependabot.yaml"):
         return KIND_DEPENDABOT
     if "repos" in keys:

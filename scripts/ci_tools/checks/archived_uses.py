@@ -40,6 +40,9 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
     table = archived()
     extra = {name.lower() for name in ctx.config.check(ID).options.get("extra", ())} if ctx is not None else set()
     for site in iter_uses(doc):
+        head = site.value.split("@", 1)[0].lower().split("/")
+        if len(head) < 2 or f"{head[0].strip()}/{head[1]}" not in table and f"{head[0].strip()}/{head[1]}" not in extra:
+            continue  # the cheap test first: most uses are of no archived repository
         ref = parse_uses(site.value)
         if ref.kind != REMOTE:
             continue

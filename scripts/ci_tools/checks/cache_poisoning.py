@@ -61,6 +61,7 @@ PUBLISHING_ACTIONS = {
     "goreleaser/goreleaser-action", "js-devtools/npm-publish", "actions/deploy-pages",
 }
 PUSHING_BUILDS = {"docker/build-push-action", "docker/bake-action"}
+_PUBLISHERS = PUBLISHING_ACTIONS | PUSHING_BUILDS
 _PUBLISH_COMMAND = re.compile(
     r"\b(?:(?:npm|yarn|pnpm)\s+publish|twine\s+upload|uv\s+publish|poetry\s+publish|cargo\s+publish|"
     r"gem\s+push|docker\s+(?:image\s+)?push|podman\s+push|skopeo\s+copy|crane\s+push|"
@@ -73,8 +74,13 @@ _REF_CONDITION = re.compile(r"github\.(?:ref|ref_name|ref_type|event_name|event\
                             r"refs/tags", re.I)
 
 
+_CACHE_WORDS = ("cache", "setup-go", "setup-uv")
+_PUBLISH_WORDS = ("publish", "release", "upload", "deploy-pages", "push", "registry_package", "tags")
+
+
 def check(doc: Document, ctx) -> Iterator[Finding]:
-    if doc.root is None or "cache" not in doc.text.lower():
+    low = doc.lower_text if doc.root is not None else ""
+    if not any(w in low for w in _CACHE_WORDS) or not any(w in low for w in _PUBLISH_WORDS):
         return
     trigger = _publishing_trigger(doc)
     for job_id, _, job in iter_jobs(doc):
@@ -107,7 +113,7 @@ def _publishing_trigger(doc: Document) -> str | None:
 def _publishing_step(steps: list[MappingNode]) -> str | None:
     for step in steps:
         uses = scalar_text(mapping_get(step, "uses"))
-        if uses:
+        if uses and uses.split("@", 1)[0].lower() in _PUBLISHERS:
             ref = parse_uses(uses)
             action = ref.action.lower() if ref.kind == REMOTE else ""
             if action in PUBLISHING_ACTIONS:
@@ -116,8 +122,10 @@ def _publishing_step(steps: list[MappingNode]) -> str | None:
                 push = scalar_text(mapping_get(mapping_get(step, "with"), "push")) or ""
                 if push.strip().lower() in _TRUE:
                     return f'pushes an image with "{ref.action}"'
-        run = scalar_text(mapping_get(step, "run"))
-        for line in (run or "").splitlines():
+        run = scalar_text(mapping_get(step, "run")) or ""
+        if not any(w in run for w in ("publish", "upload", "push", "release", "deploy", "copy")):
+            continue
+        for line in run.splitlines():
             m = _PUBLISH_COMMAND.search(line)
             if m and not _DRY_RUN.search(line):
                 return f'publishes with "{" ".join(m.group(0).split()[:3])}"'

@@ -31,7 +31,7 @@ _TRUE = {"true", "yes", "on", "1"}
 
 
 def check(doc: Document, ctx) -> Iterator[Finding]:
-    if doc.root is None or "app-token" not in doc.text.lower():
+    if doc.root is None or "app-token" not in doc.lower_text:
         return
     for step in iter_steps(doc):
         uses_node = mapping_get(step.node, "uses")

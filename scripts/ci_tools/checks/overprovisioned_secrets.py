@@ -22,8 +22,22 @@ SEVERITY = Severity.ERROR
 APPLIES_TO = {"workflow", "template", "action"}
 
 
+def _maybe(low: str) -> bool:
+    """Whether ``secrets`` appears anywhere but as ``secrets.NAME`` or a ``secrets:`` key."""
+    i = low.find("secrets")
+    while i >= 0:
+        j = i + 7
+        while j < len(low) and low[j] in " \t":
+            j += 1
+        if j >= len(low) or low[j] not in ".:" and not (low[j].isalnum() or low[j] in "_-"):
+            if i == 0 or not (low[i - 1].isalnum() or low[i - 1] in "_.-"):
+                return True
+        i = low.find("secrets", i + 7)
+    return False
+
+
 def check(doc: Document, ctx) -> Iterator[Finding]:
-    if doc.root is None or "secrets" not in doc.text:
+    if doc.root is None or "secrets" not in doc.lower_text or not _maybe(doc.lower_text):
         return
     for site in iter_sites(doc, "secrets"):
         tokens = tokens_of(site)

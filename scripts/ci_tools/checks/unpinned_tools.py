@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ci_tools.model import Finding, Severity
-from ci_tools.source import Document, iter_steps, mapping_get, mapping_items, scalar_text
+from ci_tools.source import Document, iter_uses, mapping_get, mapping_items, scalar_text
 from ci_tools.uses import REMOTE, parse_uses
 
 ID = "unpinned-tools"
@@ -41,12 +41,10 @@ TOOLS: dict[str, tuple[str, bool, frozenset[str]]] = {
 def check(doc: Document, ctx) -> Iterator[Finding]:
     if doc.root is None:
         return
-    for step in iter_steps(doc):
-        uses_node = mapping_get(step.node, "uses")
-        uses = scalar_text(uses_node)
-        if not uses:
-            continue
-        ref = parse_uses(uses)
+    for site in iter_uses(doc):
+        if site.step is None or site.value.split("@", 1)[0].lower() not in TOOLS:
+            continue  # the cheap test first: few steps use one of these actions
+        step, uses_node, ref = site.step, site.node, parse_uses(site.value)
         spec = TOOLS.get(ref.action.lower()) if ref.kind == REMOTE else None
         if spec is None:
             continue

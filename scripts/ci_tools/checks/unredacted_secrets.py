@@ -8,6 +8,7 @@ clear text. Reported at each such expression.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ci_tools.expression_sites import call_arguments, iter_sites, tokens_of
@@ -21,8 +22,11 @@ SEVERITY = Severity.ERROR
 APPLIES_TO = {"workflow", "template", "action"}
 
 
+_MAYBE = re.compile(r"fromjson\s*\(\s*secrets")
+
+
 def check(doc: Document, ctx) -> Iterator[Finding]:
-    if doc.root is None or "secrets" not in doc.text:
+    if doc.root is None or "fromjson" not in doc.lower_text or not _MAYBE.search(doc.lower_text):
         return
     for site in iter_sites(doc, "fromjson"):
         tokens = tokens_of(site)

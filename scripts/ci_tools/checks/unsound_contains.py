@@ -9,6 +9,7 @@ the first argument is a string literal and the second is a context value (not a 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from ci_tools.expression_sites import call_arguments, iter_sites, tokens_of
@@ -22,8 +23,11 @@ SEVERITY = Severity.ERROR
 APPLIES_TO = {"workflow", "template", "action"}
 
 
+_MAYBE = re.compile(r"contains\s*\(\s*'")
+
+
 def check(doc: Document, ctx) -> Iterator[Finding]:
-    if doc.root is None or "contains" not in doc.text.lower():
+    if doc.root is None or "contains" not in doc.lower_text or not _MAYBE.search(doc.lower_text):
         return
     for site in iter_sites(doc, "contains"):
         tokens = tokens_of(site)
