@@ -7,7 +7,8 @@ such as ``if: github.actor == 'dependabot[bot]'`` that grants a merge, an approv
 be passed by an attacker.
 
 Reported: a comparison (``==``, or ``contains()``, ``startsWith()``, ``endsWith()``) of one of those
-values with a bot's login (a literal ending in ``[bot]``), unless the same condition also requires
+values with a bot's login (a literal ending in ``[bot]``), or of ``github.actor_id`` and its kin
+with a number, unless the same condition also requires
 the pull request's author (``github.event.pull_request.user.login``), which cannot be spoofed. An error in workflows started by events
 that run with secrets or a write token for outsiders (``pull_request_target``, ``workflow_run``,
 ``issue_comment``, reviews), a warning otherwise.
@@ -29,6 +30,7 @@ SEVERITY = Severity.ERROR
 APPLIES_TO = {"workflow", "template"}
 
 SPOOFABLE = {"github.actor", "github.triggering_actor", "github.event.sender.login"}
+SPOOFABLE_IDS = {"github.actor_id", "github.triggering_actor_id", "github.event.sender.id"}
 PRIVILEGED = {"pull_request_target", "workflow_run", "issue_comment", "pull_request_review",
               "pull_request_review_comment"}
 _CALLS = {"contains", "startswith", "endswith"}
@@ -36,33 +38,68 @@ _AUTHOR = "github.event.pull_request.user.login"
 
 
 def check(doc: Document, ctx) -> Iterator[Finding]:
-    if doc.root is None or "[bot]" not in doc.text:
+    low = doc.lower_text if doc.root is not None else ""
+    if "actor" not in low and "sender" not in low:
+        return
+    if "[bot]" not in low and "actor_id" not in low:
         return
     events = on_events(doc)
     severity = SEVERITY if PRIVILEGED & set(events) else Severity.WARNING
-    for site in iter_sites(doc, "[bot]"):
+    for site in iter_sites(doc):
+        lowered = site.body.lower()
+        if "[bot]" not in lowered and "actor_id" not in lowered:
+            continue
         tokens = tokens_of(site)
         if tokens is None:
             continue
-        if _AUTHOR in site.body.lower() and "||" not in site.body:
+        if _AUTHOR in lowered and "||" not in site.body:
             continue  # the author is tested too, and both must hold: the actor adds nothing spoofable
         for start, end, path, bot in _bot_tests(tokens):
             loc = locate(doc, site.node, start, end)
             names = re.findall(r"[\w.-]+\[bot\]", bot)
-            shown = f'"{names[0]}"' if names else "a bot's login"
+            shown = f'"{names[0]}"' if names else (f"the account {bot}" if bot.isdigit() else "a bot's login")
             yield doc.finding(ID, f'"{path}" is whoever caused the latest event, which an attacker can make '
                                   f"{shown} (by getting the bot to update their pull request); test the pull "
                                   'request\'s author, "github.event.pull_request.user.login", instead', loc, severity)
 
 
+def _chains(tokens) -> tuple[dict[int, tuple[str, int]], dict[int, tuple[str, int]]]:
+    """Context chains by the index of their first token and by the index just after their last."""
+    by_start: dict[int, tuple[str, int]] = {}
+    by_end: dict[int, tuple[str, int]] = {}
+    i = 0
+    while i < len(tokens):
+        if is_chain_start(tokens, i):
+            path, after, _ = chain_at(tokens, i)
+            by_start[i] = (path.lower(), after)
+            by_end[after] = (path.lower(), i)
+            i = after
+            continue
+        i += 1
+    return by_start, by_end
+
+
+def _literal(tok) -> str | None:
+    return tok.text if tok.kind in ("string", "number") else None
+
+
+def _is_bot(path: str, literal: str) -> bool:
+    if path in SPOOFABLE:
+        return literal.endswith("[bot]")
+    return path in SPOOFABLE_IDS and literal.strip().isdigit()
+
+
 def _bot_tests(tokens) -> Iterator[tuple[int, int, str, str]]:
+    by_start, by_end = _chains(tokens)
     for i, tok in enumerate(tokens):
         if tok.kind == "op" and tok.text == "==":
-            left = _operand_before(tokens, i)
-            right = _operand_after(tokens, i)
-            for chain, literal in ((left, right), (right, left)):
-                if chain and literal and chain[0] in SPOOFABLE and literal[0].endswith("[bot]"):
-                    yield min(chain[1], literal[1]), max(chain[2], literal[2]), chain[0], literal[0]
+            left = by_end.get(i)
+            right = by_start.get(i + 1)
+            if left and i + 1 < len(tokens) and _literal(tokens[i + 1]) is not None \
+                    and _is_bot(left[0], _literal(tokens[i + 1])):
+                yield tokens[left[1]].start, tokens[i + 1].end, left[0], _literal(tokens[i + 1])
+            elif right and i > 0 and _literal(tokens[i - 1]) is not None and _is_bot(right[0], _literal(tokens[i - 1])):
+                yield tokens[i - 1].start, tokens[right[1] - 1].end, right[0], _literal(tokens[i - 1])
         elif tok.kind == "ident" and tok.text.lower() in _CALLS and i + 1 < len(tokens) and tokens[i + 1].text == "(" \
                 and not (i > 0 and tokens[i - 1].kind == "op" and tokens[i - 1].text == "!"):  # !contains excludes
             args, close = call_arguments(tokens, i + 1)
@@ -71,32 +108,3 @@ def _bot_tests(tokens) -> Iterator[tuple[int, int, str, str]]:
             actor = next((p for p in paths if p in SPOOFABLE), None)
             if actor and bots:
                 yield tok.start, tokens[close].end, actor, bots[0]
-
-
-def _operand_before(tokens, i):
-    """(lower-case path or literal text, start, end) of the operand that ends just before ``tokens[i]``."""
-    j = i - 1
-    if j < 0:
-        return None
-    if tokens[j].kind == "string":
-        return tokens[j].text, tokens[j].start, tokens[j].end
-    k = j
-    while k > 0 and (tokens[k - 1].kind in ("ident", "star") or tokens[k - 1].text == "."):
-        k -= 1
-    if is_chain_start(tokens, k):
-        path, after, _ = chain_at(tokens, k)
-        if after == i:
-            return path.lower(), tokens[k].start, tokens[j].end
-    return None
-
-
-def _operand_after(tokens, i):
-    j = i + 1
-    if j >= len(tokens):
-        return None
-    if tokens[j].kind == "string":
-        return tokens[j].text, tokens[j].start, tokens[j].end
-    if is_chain_start(tokens, j):
-        path, after, _ = chain_at(tokens, j)
-        return path.lower(), tokens[j].start, tokens[after - 1].end
-    return None

@@ -11,18 +11,18 @@ one of its steps publishes: a known release or upload action (``pypa/gh-action-p
 ``softprops/action-gh-release``, ``docker/build-push-action`` with ``push: true``, ...) or a command
 (``npm publish``, ``twine upload``, ``docker push``, ``gh release create`` or ``edit``,
 ``git push --tags``, ...; not with ``--dry-run``). In such a job,
-reported at the step: ``actions/cache`` (and ``actions/cache/restore``), setup actions with their
-cache turned on (``cache:`` of setup-python, setup-node, setup-java, setup-dotnet; setup-go and
-setup-uv, whose cache is on unless turned off; ``bundler-cache`` of setup-ruby;
-``Swatinem/rust-cache``), and builds reading ``cache-from: type=gha``. A step whose cache input is
-an expression, or whose ``if:`` looks at the event or ref, is taken to turn the cache off for
-releases and is not reported; ``lookup-only: true`` restores nothing.
+reported at the step: the actions of :data:`CACHE_INPUTS` with their cache on, setup-buildx asked
+for a version (its binary cache), and builds reading ``cache-from: type=gha``. A cache input that
+is an expression is reported when it is true exactly for tags or releases, and taken to be off for
+them otherwise; a step whose ``if:`` looks at the event or ref is skipped unless it selects tags or
+releases; ``lookup-only: true`` restores nothing.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ci_tools.model import Finding, Severity
 from ci_tools.source import (
@@ -31,29 +31,44 @@ from ci_tools.source import (
     iter_jobs,
     mapping_get,
     mapping_items,
+    mapping_pair,
     on_events,
     scalar_text,
     sequence_items,
 )
-from ci_tools.uses import REMOTE, parse_uses
+from ci_tools.uses import REMOTE, comment_version, parse_uses, semver_key
 
 ID = "cache-poisoning"
 SUMMARY = "a job that publishes (release, tag, package, image) does not restore a cache other runs can write"
 SEVERITY = Severity.ERROR
 APPLIES_TO = {"workflow", "template"}
 
-# action (lower case) -> (the input that controls the cache, its default: on or off)
-CACHE_INPUTS: dict[str, tuple[str, bool]] = {
-    "actions/setup-python": ("cache", False),
-    "actions/setup-node": ("cache", False),
-    "actions/setup-java": ("cache", False),
-    "actions/setup-dotnet": ("cache", False),
-    "actions/setup-go": ("cache", True),
-    "astral-sh/setup-uv": ("enable-cache", True),
-    "ruby/setup-ruby": ("bundler-cache", False),
-    "swatinem/rust-cache": ("", True),
-    "actions/cache": ("", True),
-    "actions/cache/restore": ("", True),
+@dataclass(frozen=True)
+class CacheInput:
+    """The input that turns an action's cache on or off."""
+
+    name: str  # "" when the action always caches
+    default: bool  # the cache is on when the input is not given
+    inverted: bool = False  # the input turns the cache off (ignore-cache: true)
+    default_off_from: int | None = None  # from this major version on, the default is off for releases
+
+
+# action (lower case) -> its cache input
+CACHE_INPUTS: dict[str, tuple[CacheInput, ...]] = {
+    "actions/setup-python": (CacheInput("cache", False),),
+    "actions/setup-node": (CacheInput("cache", False), CacheInput("package-manager-cache", False)),
+    "actions/setup-java": (CacheInput("cache", False),),
+    "actions/setup-dotnet": (CacheInput("cache", False),),
+    "actions/setup-go": (CacheInput("cache", True),),
+    # setup-uv 10 turns its default cache off for release events by itself
+    "astral-sh/setup-uv": (CacheInput("enable-cache", True, default_off_from=10),),
+    "ruby/setup-ruby": (CacheInput("bundler-cache", False),),
+    "pyo3/maturin-action": (CacheInput("sccache", False),),
+    "ramsey/composer-install": (CacheInput("ignore-cache", True, inverted=True),),
+    "swatinem/rust-cache": (CacheInput("", True),),
+    "mozilla-actions/sccache-action": (CacheInput("", True),),
+    "actions/cache": (CacheInput("", True),),
+    "actions/cache/restore": (CacheInput("", True),),
 }
 PUBLISHING_ACTIONS = {
     "pypa/gh-action-pypi-publish", "softprops/action-gh-release", "ncipollo/release-action",
@@ -72,9 +87,19 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
 _REF_CONDITION = re.compile(r"github\.(?:ref|ref_name|ref_type|event_name|event\.release|head_ref|base_ref)\b|"
                             r"refs/tags", re.I)
+_RELEASE_TEST = re.compile(r"refs/tags|ref_type|'release'|'published'|event\.release", re.I)
+_NEGATED = re.compile(r"!\s*(?:startswith|contains|endswith|\()|!=", re.I)
 
 
-_CACHE_WORDS = ("cache", "setup-go", "setup-uv")
+def _selects_releases(text: str) -> bool | None:
+    """Whether a condition is true for releases and tag pushes (True), false for them (False), or
+    says nothing about them (None)."""
+    if not _RELEASE_TEST.search(text):
+        return None
+    return not _NEGATED.search(text)
+
+
+_CACHE_WORDS = ("cache", "setup-go", "setup-uv", "setup-buildx", "composer-install")
 _PUBLISH_WORDS = ("publish", "release", "upload", "deploy-pages", "push", "registry_package", "tags")
 
 
@@ -89,7 +114,7 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
         if why is None:
             continue
         for step in steps:
-            found = _restores(step)
+            found = _restores(doc, step)
             if found is None:
                 continue
             node, what = found
@@ -105,7 +130,7 @@ def _publishing_trigger(doc: Document) -> str | None:
     if "registry_package" in events:
         return "runs on package events"
     push = events.get("push")
-    if "push" in events and mapping_get(push, "tags") is not None and mapping_get(push, "branches") is None:
+    if "push" in events and mapping_get(push, "tags") is not None:
         return "runs on tag pushes"
     return None
 
@@ -132,10 +157,10 @@ def _publishing_step(steps: list[MappingNode]) -> str | None:
     return None
 
 
-def _restores(step: MappingNode):
-    """(node to point at, description) when the step restores a cache in every run; else None."""
+def _restores(doc: Document, step: MappingNode):
+    """(node to point at, description) when the step restores a cache when it publishes; else None."""
     condition = scalar_text(mapping_get(step, "if")) or ""
-    if _REF_CONDITION.search(condition):
+    if _REF_CONDITION.search(condition) and not _selects_releases(condition):
         return None  # the step chooses by event or ref: taken to skip the cache when publishing
     uses_node = mapping_get(step, "uses")
     uses = scalar_text(uses_node)
@@ -152,21 +177,43 @@ def _restores(step: MappingNode):
         if "type=gha" in text and "${{" not in text:
             return cache_from, f'"{ref.action}" with "cache-from: type=gha"'
         return None
-    spec = CACHE_INPUTS.get(action)
-    if spec is None:
+    if action == "docker/setup-buildx-action":
+        # the buildx binary is cached when a version is asked for, unless cache-binary is false
+        version, binary = mapping_pair(with_, "version"), scalar_text(mapping_get(with_, "cache-binary"))
+        if version is not None and (binary or "true").strip().lower() not in _FALSE and "${{" not in (binary or ""):
+            return version[0], f'"{ref.action}" with "version:" (it caches the buildx binary)'
         return None
-    name, default = spec
     lookup = scalar_text(mapping_get(with_, "lookup-only")) or ""
     if lookup.strip().lower() in _TRUE or "${{" in lookup:
         return None
-    if not name:
-        return uses_node, f'"{ref.action}"'
-    for key, value in mapping_items(with_):
-        if key.value.lower() != name:
+    for spec in CACHE_INPUTS.get(action, ()):
+        if not spec.name:
+            return uses_node, f'"{ref.action}"'
+        pair = next(((k, v) for k, v in mapping_items(with_) if k.value.lower() == spec.name), None)
+        if pair is None:
+            if spec.default and not _newer(doc, uses_node, ref.ref, spec.default_off_from):
+                return uses_node, f'"{ref.action}" (its cache is on by default)'
             continue
+        key, value = pair
         text = scalar_text(value)
-        if text is None or "${{" in text:
-            return None  # decided at run time: taken to be off for releases
+        if text is None:
+            continue
+        if "${{" in text:
+            if _selects_releases(text) is True:  # on exactly for releases and tags
+                return value, f'"{ref.action}" with "{key.value}: {text}"'
+            continue  # decided at run time from something else: taken to be off for releases
         on = text.strip().lower() not in _FALSE
-        return (value, f'"{ref.action}" with "{key.value}: {text}"') if on else None
-    return (uses_node, f'"{ref.action}" (its cache is on by default)') if default else None
+        if on != spec.inverted:
+            return value, f'"{ref.action}" with "{key.value}: {text}"'
+    return None
+
+
+def _newer(doc: Document, node, ref: str, major: int | None) -> bool:
+    """Whether the action's version (its tag, or the version comment after a pinned SHA) is at least ``major``."""
+    if major is None:
+        return False
+    version = ref
+    if len(ref) >= 40:  # a pinned SHA: its version comment says which release it is
+        version = comment_version(doc.comment_after(node)) or ""
+    key = semver_key(version)
+    return key is not None and key[0] >= major

@@ -111,6 +111,11 @@ SCRIPT_SINKS: tuple[Sink, ...] = (
       for name in ("title_template", "body_template", "head_template", "labels_template")),
     # src/client.ts runs the input through eval()
     Sink("8398a7/action-slack", "custom_payload", "JavaScript", _ENV_JS),
+    # entrypoint.sh runs the input with the container's shell (-c) and splits options unquoted into
+    # the "docker run" command line of the runner (--entrypoint, -v /:/host, --privileged)
+    Sink("addnab/docker-run-action", "run", "a shell in the container", _ENV_SHELL),
+    Sink("addnab/docker-run-action", "options", "the options of \"docker run\" on the runner",
+         "keep event text out of the options; pass it to the container with -e and read it there"),
 )
 
 
