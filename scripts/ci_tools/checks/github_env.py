@@ -37,10 +37,11 @@ APPLIES_TO = {"workflow", "template", "action"}
 
 PRIVILEGED = {"pull_request_target", "workflow_run"}
 # a write to one of the files: bash/sh redirections and tee, PowerShell's cmdlets and redirections
-_TARGET = r"""["']?\$(?:\{)?(?:env:)?(?P<file>GITHUB_ENV|GITHUB_PATH)\}?["']?"""
+_TARGET = r"""["']?(?:\$(?:\{)?(?:env:)?|%)(?P<file>GITHUB_ENV|GITHUB_PATH)(?:\}|%)?["']?"""
 _WRITE = re.compile(rf"(?:>>?\s*|\btee\s+(?:-a\s+|--append\s+)*|-(?:File)?Path\s+|Out-File\s+(?:-FilePath\s+)?){_TARGET}",
                     re.I)
-_VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)[^}]*\}|(?:env:)?(?P<plain>[A-Za-z_][A-Za-z0-9_]*))")
+_VAR = re.compile(r"\$(?:\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)[^}]*\}|(?:env:)?(?P<plain>[A-Za-z_][A-Za-z0-9_]*))|"
+                  r"%(?P<cmd>[A-Za-z_][A-Za-z0-9_]*)%")
 _ASSIGN = re.compile(r"^\s*(?:export\s+|local\s+|readonly\s+|declare\s+(?:-\w+\s+)*)?"
                      r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?P<value>.*)$")
 # variables the runner sets, and values made here: never an attacker's text
@@ -122,7 +123,7 @@ def _attacker_source(scope: Scope, step: Step, written: str, assigned: dict[str,
                 if why is not None:
                     return ref.path, why
     for m in _VAR.finditer(written):
-        name = m["braced"] or m["plain"]
+        name = m["braced"] or m["plain"] or m["cmd"]
         if name in assigned:
             inner = _attacker_source(scope, step, assigned[name], {k: v for k, v in assigned.items() if k != name},
                                      depth + 1)
@@ -156,7 +157,7 @@ def _plain(written: str, assigned: dict[str, str], depth: int = 0) -> bool:
             last = expr.end
         written = "".join(pieces) + written[last:]
     for m in _VAR.finditer(written):
-        name = m["braced"] or m["plain"]
+        name = m["braced"] or m["plain"] or m["cmd"]
         if _RUNNER.match(name):
             continue
         if name in assigned and _plain(assigned[name], {k: v for k, v in assigned.items() if k != name}, depth + 1):

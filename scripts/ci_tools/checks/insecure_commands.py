@@ -4,7 +4,8 @@ GitHub disabled the ``::set-env::`` and ``::add-path::`` workflow commands in 20
 that prints to the log could set environment variables (``LD_PRELOAD``, ``NODE_OPTIONS``) or put
 its directory first on ``PATH`` for every later step. ``ACTIONS_ALLOW_UNSECURE_COMMANDS`` turns them
 back on. Reported wherever it is set to anything but false: ``env:`` of the workflow, a job or a
-step, a composite action's step, or a write of it to ``$GITHUB_ENV`` in a script.
+step, a composite action's step, a row of a matrix (which ``env: ${{ matrix.env }}`` hands to the
+environment), or a write of it to ``$GITHUB_ENV`` in a script.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 
 from ci_tools.model import Finding, Severity
 from ci_tools.scalars import locate
-from ci_tools.source import Document, ScalarNode, iter_jobs, iter_steps, mapping_get, mapping_items
+from ci_tools.source import Document, MappingNode, ScalarNode, SequenceNode, iter_steps, mapping_get
 
 ID = "insecure-commands"
 SUMMARY = "the disabled set-env and add-path workflow commands stay off (ACTIONS_ALLOW_UNSECURE_COMMANDS)"
@@ -32,18 +33,27 @@ _MESSAGE = (f'"{NAME}" turns on the set-env and add-path workflow commands, with
 def check(doc: Document, ctx) -> Iterator[Finding]:
     if doc.root is None or NAME not in doc.text.upper():
         return
-    envs = [mapping_get(doc.root, "env")] + [mapping_get(job, "env") for _, _, job in iter_jobs(doc)]
     for step in iter_steps(doc):
-        envs.append(mapping_get(step.node, "env"))
         run = mapping_get(step.node, "run")
         if isinstance(run, ScalarNode) and "GITHUB_ENV" in run.value:
             for m in _IN_SCRIPT.finditer(run.value):
                 if m["value"].lower() not in _FALSE:
                     yield doc.finding(ID, _MESSAGE, locate(doc, run, m.start(), m.end()), SEVERITY)
-    for env in envs:
-        for key, value in mapping_items(env):
-            if key.value.upper() != NAME:
-                continue
-            text = value.value.strip().lower() if isinstance(value, ScalarNode) else "?"
-            if text not in _FALSE:
-                yield doc.finding(ID, _MESSAGE, key, SEVERITY)
+    # the key anywhere: env: of the workflow, a job or a step, and the rows of a matrix that an
+    # "env: ${{ matrix.env }}" hands to the environment
+    stack = [doc.root]
+    seen: set[int] = set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            for key, value in node.value:
+                if isinstance(key, ScalarNode) and key.value.upper() == NAME:
+                    text = value.value.strip().lower() if isinstance(value, ScalarNode) else "?"
+                    if text not in _FALSE:
+                        yield doc.finding(ID, _MESSAGE, key, SEVERITY)
+                stack.append(value)
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)

@@ -3,7 +3,9 @@
 The runner masks a secret's whole value in the logs, not the parts of it. When a secret holds a
 JSON document and a workflow reads one of its fields (``fromJSON(secrets.AWS).key_id``), the field's
 value is a new string that the runner does not know to mask: printed by any step, it appears in
-clear text. Reported at each such expression.
+clear text. The same holds for ``fromJSON(secrets.X)`` used whole where it becomes text again (an
+``env:`` value, an input, a script): the object is written out anew, not as the secret's own text.
+Only registry ``credentials:`` take the object as it is. Reported at each such expression.
 """
 
 from __future__ import annotations
@@ -41,7 +43,16 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
                 continue
             after = tokens[close + 1] if close + 1 < len(tokens) else None
             if after is None or after.kind != "punct" or after.text not in ".[":
-                continue  # the whole document is passed on, as masked as the secret itself
+                whole = site.node.value.strip()
+                if (site.key or "").lower() == "credentials" and whole.startswith("${{") and whole.endswith("}}"):
+                    continue  # a registry login takes the object's fields; nothing is printed
+                shown = site.node.value[tok.start:tokens[close].end]
+                yield doc.finding(ID, f'"{shown}" turns a JSON secret into an object, and where it becomes text again '
+                                      "(an environment variable, an input, a script) it is written out anew, "
+                                      "which the runner does not recognise as the secret and does not mask; pass "
+                                      "the secret itself, or store each field as a secret of its own",
+                                  locate(doc, site.node, tok.start, tokens[close].end), SEVERITY)
+                continue
             end = tokens[close + 2].end if close + 2 < len(tokens) else after.end
             if after.text == "[":
                 end = next((t.end for t in tokens[close + 1:] if t.text == "]"), end)
