@@ -1,7 +1,7 @@
 """Benchmark of `ci-tools check --no-shellcheck` against `zizmor --offline` and actionlint alone.
 
 First the findings per check id on every workflow and action file of ../shared/corpus, before (the
-ci-tools of a base revision, ``CHECK_BENCH_BASE``, default ``main``, taken from git into a
+ci-tools of a base revision, ``CHECK_BENCH_BASE``, by default where this branch left ``main``, taken from git into a
 temporary directory) and after (this tree). Then medians of 5 interleaved runs of each tool on the
 same files, and their ratios; then the same check over the corpus replicated 10 times, with peak
 RSS (ci-tools and the actionlint it starts). Figures only: nothing here asserts.
@@ -54,8 +54,14 @@ def counts(argv: list[str], env: dict[str, str] | None = None) -> collections.Co
         return None
 
 
+def merge_base() -> str:
+    """Where this branch left main (main itself on main): the "before" of the findings."""
+    out = subprocess.run(["git", "-C", str(REPO), "merge-base", "HEAD", "main"], capture_output=True, text=True)
+    return out.stdout.strip()[:12] if out.returncode == 0 and out.stdout.strip() else "main"
+
+
 def findings_per_check(files: list[str]) -> None:
-    base = os.environ.get("CHECK_BENCH_BASE", "main")
+    base = os.environ.get("CHECK_BENCH_BASE") or merge_base()
     args = ["check", "--no-shellcheck", "--format", "json", *files]
     after = counts([str(BIN / "ci-tools"), *args])
     before = None

@@ -10,7 +10,7 @@ finding can point at the body's own line and column with :func:`ci_tools.scalars
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ci_tools.expressions import ExpressionError, Token, find_expressions, tokenize
 from ci_tools.source import Document, MappingNode, Node, ScalarNode, SequenceNode
@@ -18,8 +18,7 @@ from ci_tools.source import Document, MappingNode, Node, ScalarNode, SequenceNod
 __all__ = ["Site", "iter_sites", "tokens_of", "chain_at", "is_chain_start", "call_arguments"]
 
 
-@dataclass(frozen=True)
-class Site:
+class Site(NamedTuple):
     node: ScalarNode
     body: str
     start: int  # offset of the body in node.value

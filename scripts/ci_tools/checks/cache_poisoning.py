@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ci_tools.model import Finding, Severity
 from ci_tools.source import (
@@ -43,8 +43,7 @@ SUMMARY = "a job that publishes (release, tag, package, image) does not restore 
 SEVERITY = Severity.ERROR
 APPLIES_TO = {"workflow", "template"}
 
-@dataclass(frozen=True)
-class CacheInput:
+class CacheInput(NamedTuple):
     """The input that turns an action's cache on or off."""
 
     name: str  # "" when the action always caches

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from ci_tools.expressions import ExpressionError, find_expressions
 from ci_tools.model import Finding, Severity
@@ -71,8 +71,7 @@ TAINTED_ACTION_OUTPUTS: dict[str, object] = {
 _SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
-@dataclass(frozen=True)
-class Sink:
+class Sink(NamedTuple):
     """An input of an action that the action runs as code: an expression in it is code too."""
 
     action: str  # owner/repo[/path], compared without regard to case
@@ -119,8 +118,22 @@ SCRIPT_SINKS: tuple[Sink, ...] = (
 )
 
 
+_TABLES: dict[int, tuple[object, dict[str, dict[str, Sink]]]] = {}
+
+
 def sinks(ctx) -> dict[str, dict[str, Sink]]:
-    """The table above plus ``checks.template-injection.script-sinks`` of the configuration."""
+    """The table above plus ``checks.template-injection.script-sinks`` of the configuration, made
+    once per configuration."""
+    config = getattr(ctx, "config", None)
+    cached = _TABLES.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    table = _sinks(ctx)
+    _TABLES[id(config)] = (config, table)
+    return table
+
+
+def _sinks(ctx) -> dict[str, dict[str, Sink]]:
     table: dict[str, dict[str, Sink]] = {}
     extra = []
     config = getattr(ctx, "config", None)
@@ -143,19 +156,23 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
         if isinstance(run, ScalarNode):
             yield from _scan(doc, scope, step, run, None)
         uses = scalar_text(mapping_get(step.node, "uses"))
+        if not uses:
+            continue
+        table = sinks(ctx) if table is None else table
+        if uses.split("@", 1)[0].strip().lower() not in table:
+            continue  # the cheap test first: most actions run none of their inputs
         with_ = mapping_get(step.node, "with")
-        if uses and with_ is not None:
+        if with_ is not None:
             ref = parse_uses(uses)
             if ref.kind != REMOTE:
                 continue
-            table = sinks(ctx) if table is None else table
             inputs = table.get(ref.action.lower())
             if not inputs:
                 continue
             for key, value in mapping_items(with_):
                 sink = inputs.get(key.value.lower())
                 if sink is not None and isinstance(value, ScalarNode):
-                    shown = replace(sink, action=ref.action, input=key.value)  # as the workflow writes them
+                    shown = sink._replace(action=ref.action, input=key.value)  # as the workflow writes them
                     yield from _scan(doc, scope, step, value, shown)
 
 
