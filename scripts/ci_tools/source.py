@@ -291,10 +291,14 @@ def classify(path: Path, text: str | None = None) -> str:
         if kind is None:
             try:
                 with open(path, "rb") as handle:
-                    head = handle.read(256 * 1024).decode("utf-8", errors="replace")
+                    head = handle.read(16 * 1024)
+                    kind = _sniff(head.decode("utf-8", errors="replace"), name)
+                    if kind == KIND_OTHER and len(head) == 16 * 1024:  # a long file: look further
+                        head += handle.read(240 * 1024)
+                        kind = _sniff(head.decode("utf-8", errors="replace"), name)
             except OSError:
                 return KIND_WORKFLOW  # unreadable: load() reports why, as for a workflow
-            kind = _SNIFFED[key] = _sniff(head, name)
+            _SNIFFED[key] = kind
         return kind
     return _sniff(text, name)
 
