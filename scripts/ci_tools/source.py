@@ -338,9 +338,10 @@ def load(path: Path, *, root: Path | None = None, display: str | None = None,
          kind: str | None = None) -> Document:
     """Read and parse one file. Problems become ``syntax`` findings on the document, never raise."""
     display = display or display_path(path)
+    classified = kind is None
     kind = kind or classify(path)
     doc = Document(path=path, display=display, kind=kind, text="")
-    if kind == KIND_OTHER:
+    if classified and kind == KIND_OTHER:  # a caller that names the kind (a lock file) still gets it parsed
         doc.findings.append(doc.finding("syntax", NOT_CHECKED, severity=Severity.WARNING))
         return doc
     try:
