@@ -1,14 +1,18 @@
 """Benchmark of `ci-tools check --no-shellcheck` against `zizmor --offline` and actionlint alone.
 
-Over every workflow and action file of ../shared/corpus: medians of 5 interleaved runs of each
-tool on the same files, and their ratios; then the same check over the corpus replicated 10
-times, with peak RSS (ci-tools and the actionlint it starts). Figures only: nothing here asserts.
+First the findings per check id on every workflow and action file of ../shared/corpus, before (the
+ci-tools of a base revision, ``CHECK_BENCH_BASE``, by default where this branch left ``main``, taken from git into a
+temporary directory) and after (this tree). Then medians of 5 interleaved runs of each tool on the
+same files, and their ratios; then the same check over the corpus replicated 10 times, with peak
+RSS (ci-tools and the actionlint it starts). Figures only: nothing here asserts.
 
-Goals (issue 2): check <= 0.8 x zizmor; at 10x, time <= 11 x the 1x time and peak RSS < 500 MB.
+Goals (issues 2 and 15): check <= 0.8 x zizmor; at 10x, time <= 11 x the 1x time and peak RSS < 500 MB.
 """
 
 from __future__ import annotations
 
+import collections
+import json
 import os
 import shutil
 import statistics
@@ -40,6 +44,48 @@ def timed(argv: list[str], cwd: Path) -> tuple[float, int, int]:
     return float(wall), int(rc), int(rss)
 
 
+def counts(argv: list[str], env: dict[str, str] | None = None) -> collections.Counter | None:
+    """Findings per check id of one ``ci-tools check --format json`` run over the corpus."""
+    out = subprocess.run(argv, cwd=CORPUS, capture_output=True, text=True, env=env)
+    try:
+        return collections.Counter(f["check"] for f in json.loads(out.stdout)["findings"])
+    except (json.JSONDecodeError, KeyError):
+        print(f"  (no findings from {argv[0]}: {out.stderr.strip().splitlines()[-1:] or out.returncode})")
+        return None
+
+
+def merge_base() -> str:
+    """Where this branch left main (main itself on main): the "before" of the findings."""
+    out = subprocess.run(["git", "-C", str(REPO), "merge-base", "HEAD", "main"], capture_output=True, text=True)
+    return out.stdout.strip()[:12] if out.returncode == 0 and out.stdout.strip() else "main"
+
+
+def findings_per_check(files: list[str]) -> None:
+    base = os.environ.get("CHECK_BENCH_BASE") or merge_base()
+    args = ["check", "--no-shellcheck", "--format", "json", *files]
+    after = counts([str(BIN / "ci-tools"), *args])
+    before = None
+    with tempfile.TemporaryDirectory(prefix="ci-tools-base-") as tmp:
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", base, "scripts/ci_tools", "docs/checks.md"],
+                                 capture_output=True)
+        if archive.returncode == 0:
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive.stdout, check=True)
+            env = {**os.environ, "PYTHONPATH": str(Path(tmp) / "scripts")}
+            before = counts([sys.executable, "-m", "ci_tools", *args], env)
+        else:
+            print(f"  base {base!r} not found in git: no 'before' column")
+    if after is None:
+        return
+    print(f"findings per check id on the corpus (--no-shellcheck), before = {base}, after = this tree:")
+    print(f"  {'check':26} {'before':>7} {'after':>7} {'change':>7}")
+    for check in sorted(set(after) | set(before or {})):
+        was = (before or {}).get(check, 0)
+        shown = f"{was:7}" if before is not None else f"{'-':>7}"
+        print(f"  {check:26} {shown} {after.get(check, 0):7} {after.get(check, 0) - was:+7}")
+    total = sum(after.values())
+    print(f"  {'total':26} {sum((before or {}).values()) if before is not None else '-':>7} {total:7}")
+
+
 def main() -> int:
     if not CORPUS.is_dir():
         print(f"corpus not found beside the repository ({CORPUS.name}); nothing to measure")
@@ -48,6 +94,7 @@ def main() -> int:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "scripts" / "ci_tools")],
                    check=True, stdout=subprocess.DEVNULL)
     files = corpus_files(CORPUS)
+    findings_per_check(files)
     tools = {
         "ci-tools check --no-shellcheck": [str(BIN / "ci-tools"), "check", "--no-shellcheck", "--format", "json", *files],
         "zizmor --offline": [str(BIN / "zizmor"), "--offline", "--format", "json", *files],

@@ -281,7 +281,9 @@ def plan() -> None:
         "push": str(push).lower(), "event": event, "tag-rules": tag_rules(env("INPUT_TAGS"), env("GITHUB_REF")),
         "flavor": check_flavor(env("INPUT_FLAVOR")), "provenance": str(provenance).lower(),
         "sbom": str(sbom).lower(),
-        "cache-from": f"type=gha,scope={cache_scope(path)}" if cache else "",
+        # a build that publishes never reads the cache: any run of the branch can write an entry,
+        # and its layers would go into the published image (it still writes one for pull requests)
+        "cache-from": f"type=gha,scope={cache_scope(path)}" if cache and not push else "",
         "cache-to": f"type=gha,mode=max,scope={cache_scope(path)}" if cache else "",
         "sign": str(signing).lower(), "sign-mode": mode, "cosign-version": version,
         "unsigned-reason": not_signed,

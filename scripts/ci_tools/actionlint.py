@@ -19,6 +19,7 @@ import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ci_tools.model import Finding, Location, Severity
 
@@ -80,7 +81,7 @@ def command(linter: Linter, files: list[str], shellcheck: str | None) -> list[st
 class Run:
     """actionlint started in a thread; :meth:`result` joins it."""
 
-    def __init__(self, linter: Linter, files: list[tuple[str, str]], cwd: Path, shellcheck: str | None) -> None:
+    def __init__(self, linter: Linter, files: list[tuple[str, Any]], cwd: Path, shellcheck: str | None) -> None:
         self.linter = linter
         self.cwd = cwd
         self.files = files
@@ -102,7 +103,9 @@ class Run:
         # upstream reads every file it is given as a workflow; jactionlint knows actions and Dependabot
         kinds = {"workflow", "template"} if self.linter.dialect == GO else {"workflow", "template", "action",
                                                                               "dependabot"}
-        chosen = [path for path, kind in self.files if kind in kinds]
+        # a kind may be given as a function of no argument: classifying reads the file, which
+        # this thread does while the checks run
+        chosen = [path for path, kind in self.files if (kind() if callable(kind) else kind) in kinds]
         if not chosen:
             return
         self.argv = command(self.linter, chosen, self.shellcheck)
@@ -129,8 +132,9 @@ class Run:
         return data if isinstance(data, list) else []
 
 
-def start(files: list[tuple[str, str]], cwd: Path, *, shellcheck: bool = True) -> Run | None:
-    """Start the linter on ``(path, kind)`` pairs; None when no linter is installed."""
+def start(files: list[tuple[str, Any]], cwd: Path, *, shellcheck: bool = True) -> Run | None:
+    """Start the linter on ``(path, kind)`` pairs (a kind, or a function returning it); None when no
+    linter is installed."""
     linter = find_linter()
     if linter is None or not files:
         return None
@@ -149,14 +153,28 @@ _OVERLAP = {
 }
 
 
-def to_findings(raw: list[dict], cwd: Path, docs: dict) -> list[Finding]:
-    """Map actionlint's JSON to findings. ``docs`` maps resolved paths to our documents, whose
-    display paths are used and whose text corrects positions actionlint gets wrong."""
+def to_findings(raw: list[dict], cwd: Path, docs) -> list[Finding]:
+    """Map actionlint's JSON to findings. ``docs`` (our documents, or a mapping of resolved paths to
+    them) gives the display paths and the text that corrects positions actionlint gets wrong.
+
+    actionlint reports the absolute paths it was given, so a document is found by its absolute path
+    first; resolving symbolic links (a system call per path component) is left for the rare miss.
+    """
+    if isinstance(docs, dict):
+        by_resolved, by_absolute = docs, {}
+    else:
+        by_resolved, by_absolute = None, {os.path.abspath(d.path): d for d in docs}
     out: list[Finding] = []
     for item in raw:
         filepath = str(item.get("filepath", ""))
-        resolved = str((cwd / filepath).resolve())
-        doc = docs.get(resolved)
+        absolute = os.path.abspath(os.path.join(cwd, filepath))
+        doc = by_absolute.get(absolute)
+        resolved = absolute
+        if doc is None:
+            if by_resolved is None:
+                by_resolved = {str(d.path.resolve()): d for d in docs}
+            resolved = str(Path(absolute).resolve())
+            doc = by_resolved.get(resolved)
         path = doc.display if doc is not None else _relative(resolved)
         line = int(item.get("line") or 1)
         col = int(item.get("column") or 1)
@@ -190,22 +208,38 @@ def shellcheck_severity(message: str, default: Severity) -> Severity:
     m = _SHELLCHECK_LEVEL.search(message)
     return _SHELLCHECK_SEVERITY[m[1]] if m else default
 
+# a key whose value is a block scalar: ``run: |``, ``script: >-``, ``- run: |2`` (a comment may follow)
+_BLOCK_KEY = re.compile(r"^(?P<lead>\s*(?:-\s+)*)[^\s#][^:#]*:\s+[|>][-+0-9]*\s*(?:#.*)?$")
+
 
 def _correct(doc, message: str, line: int, col: int, end_line: int, end_col: int) -> tuple[int, int, int, int]:
     """Upstream actionlint places expressions of block scalars (``run: |``) on the key's line.
 
-    When the message quotes the offending text and that text is not where actionlint says, the
-    first occurrence at or after the reported line (within the same block) is the real place.
+    When the message quotes the offending text and that text is not where actionlint says, it is
+    looked for further along the reported line, then, only when that line opens a block scalar,
+    in the scalar's own lines (those indented deeper than its key). Nothing else moves: a message
+    about a key (``"image" is missing in "container" section``) names a word that may well occur
+    in another job, and belongs where actionlint put it.
     """
     m = _QUOTED.match(message)
     if not m:
         return line, col, end_line, end_col
     token = m.group(1)
-    if doc.line_text(line)[col - 1 : col - 1 + len(token)] == token:
+    text = doc.line_text(line)
+    if text[col - 1 : col - 1 + len(token)] == token:
         return line, col, end_line, end_col
-    last = len(doc.line_starts)
-    for candidate in range(line, min(line + 400, last) + 1):
-        idx = doc.line_text(candidate).find(token)
+    idx = text.find(token, max(col - 1, 0))
+    if idx >= 0:
+        return line, idx + 1, line, idx + 1 + len(token)
+    block = _BLOCK_KEY.match(text)
+    if block is None:
+        return line, col, end_line, end_col
+    key_indent = len(block["lead"])
+    for candidate in range(line + 1, len(doc.line_starts) + 1):
+        body = doc.line_text(candidate)
+        if body.strip() and len(body) - len(body.lstrip(" ")) <= key_indent:
+            break  # the block scalar ended: a sibling key, the next step or another job
+        idx = body.find(token)
         if idx >= 0:
             return candidate, idx + 1, candidate, idx + 1 + len(token)
     return line, col, end_line, end_col

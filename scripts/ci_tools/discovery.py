@@ -6,6 +6,8 @@ import fnmatch
 import os
 from pathlib import Path
 
+from ci_tools.source import KIND_OTHER, classify
+
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".pytest_cache"}
 YAML_SUFFIXES = (".yml", ".yaml")
 
@@ -74,7 +76,9 @@ def expand(paths: list[Path], root: Path) -> list[Path]:
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
                 for name in sorted(filenames):
                     if name.endswith(YAML_SUFFIXES) or name.endswith(".properties.json"):
-                        files.append(Path(dirpath) / name)
+                        found = Path(dirpath) / name
+                        if classify(found) != KIND_OTHER:  # other YAML in a directory is not ours to check
+                            files.append(found)
         elif path.exists() or path.is_symlink():
             files.append(path)
         else:

@@ -22,6 +22,8 @@ VENDOR = {
     "dependabot": "dependabot.json",
 }
 OWN = {
+    "pre-commit": "pre-commit-config.schema.json",
+    "zizmor": "zizmor-config.schema.json",
     "org-action": "org-action.schema.json",
     "template-properties": "workflow-template-properties.schema.json",
     "config": "ci-tools-config.schema.json",
@@ -46,8 +48,53 @@ def vendor_dir() -> Path:
 @cache
 def schema(name: str) -> dict:
     if name in VENDOR:
-        return json.loads((vendor_dir() / VENDOR[name]).read_text("utf-8"))
+        loaded = json.loads((vendor_dir() / VENDOR[name]).read_text("utf-8"))
+        return amend_workflow(loaded) if name == "workflow" else loaded
     return json.loads(resources.files("ci_tools.schemas").joinpath(OWN[name]).read_text("utf-8"))
+
+
+_EXPRESSION = {"$ref": "#/definitions/expressionSyntax"}
+
+
+def amend_workflow(doc: dict) -> dict:
+    """Corrections of SchemaStore's workflow schema where it rejects what GitHub runs.
+
+    Each one is a form GitHub accepts and documents (or that its parser takes): without them a
+    valid workflow gets schema errors. ``tests/check/test_schema_amendments.py`` holds a workflow
+    per amendment and a wrong form next to it that must still fail.
+    """
+    defs = doc["definitions"]
+    on_map = doc["properties"]["on"]["oneOf"][2]["properties"]
+    # 1. the image_version event (custom runner images), by name and with names/versions filters
+    if "image_version" not in defs["event"]["enum"]:
+        defs["event"]["enum"].append("image_version")
+        on_map["image_version"] = {"oneOf": [{"type": "null"}, {
+            "type": "object", "additionalProperties": False,
+            "properties": {"names": {"$ref": "#/definitions/globs"}, "versions": {"$ref": "#/definitions/globs"}}}]}
+    # 2. a snapshot version "2.*" (the vendored pattern wants "2*", which GitHub rejects), and the
+    #    snapshot's own "if:" condition (actionlint's parser takes it too)
+    for form in defs["snapshot"].get("oneOf", []):
+        version = form.get("properties", {}).get("version")
+        if version is not None:
+            version["pattern"] = r"^\d+(\.(\d+|\*))?$"
+            form["properties"]["if"] = {"type": ["boolean", "number", "string"]}
+    # 3. one filter pattern as a plain string (branches: main, paths: src/**, workflows: build)
+    defs["globs"] = {"oneOf": [dict(defs["globs"]), {"type": "string", "minLength": 1}]}
+    workflow_run = on_map["workflow_run"]["oneOf"][1]["properties"]
+    workflow_run["workflows"] = {"oneOf": [workflow_run["workflows"], {"type": "string", "minLength": 1}]}
+    # 4. a declared reusable-workflow secret with nothing under it
+    secrets = on_map["workflow_call"]["oneOf"][1]["properties"]["secrets"]["patternProperties"]
+    for pattern, spec in list(secrets.items()):
+        secrets[pattern] = {"oneOf": [{"type": "null"}, spec]}
+    # 5. "container: null" (the steps run on the host) and containers, services and credentials as expressions
+    job = defs["normalJob"]["properties"]
+    job["container"] = {**job["container"], "oneOf": [*job["container"]["oneOf"], {"type": "null"}]}
+    job["services"] = {"oneOf": [{k: v for k, v in job["services"].items() if k not in ("$comment", "description")},
+                                 _EXPRESSION]}
+    for name in ("jobContainer", "serviceContainer"):
+        credentials = defs[name]["properties"]["credentials"]
+        defs[name]["properties"]["credentials"] = {"oneOf": [credentials, _EXPRESSION]}
+    return doc
 
 
 @cache

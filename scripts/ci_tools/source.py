@@ -47,6 +47,24 @@ class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
         return _SEQ_TAG if kind is SequenceNode else _MAP_TAG
 
 
+class _RedefiningLoader(yaml.SafeLoader):
+    """The pure-Python composer, for the rare file that defines an anchor twice.
+
+    YAML allows redefining an anchor (an alias refers to the latest definition) and GitHub accepts
+    such a file, but PyYAML's composers, the C one included, stop with "found duplicate anchor".
+    This composer forgets the earlier definition when a new one comes; everything else is PyYAML's.
+    """
+
+    resolve = _Loader.resolve
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+        event = self.peek_event()
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None and not isinstance(event, yaml.AliasEvent):
+            self.anchors.pop(anchor, None)
+        return super().compose_node(parent, index)
+
+
 __all__ = [
     "Document",
     "MappingNode",
@@ -87,7 +105,12 @@ KIND_ACTION = "action"
 KIND_TEMPLATE = "template"
 KIND_DEPENDABOT = "dependabot"
 KIND_PROPERTIES = "properties"
+KIND_PRE_COMMIT = "pre-commit"
+KIND_ZIZMOR = "zizmor"
 KIND_OTHER = "other"
+
+NOT_CHECKED = ("not a workflow or action (nor a Dependabot, pre-commit or zizmor configuration), so it was not "
+               "checked; name only the files to check, or exclude this one")
 
 
 class SourceError(Exception):
@@ -115,6 +138,14 @@ class Document:
     _plain: Any = None
     _lines: list[str] | None = None
     _walks: tuple | None = None  # (root, {traversal name: results}) cached per tree
+    _lower: str | None = None
+
+    @property
+    def lower_text(self) -> str:
+        """The text in lower case, made once: the checks' quick "could this file hold it" tests."""
+        if self._lower is None:
+            self._lower = self.text.lower()
+        return self._lower
 
     # ----------------------------------------------------------------- positions
     @property
@@ -231,21 +262,66 @@ def location_of(doc: Document, node: Node) -> Location:
 
 
 # ----------------------------------------------------------------------- loading
-def classify(path: Path) -> str:
+def classify(path: Path, text: str | None = None) -> str:
+    """The kind of a file: by its place and name first, then, for a YAML file anywhere else, by its
+    top-level keys (``text``, or the file's first 256 KB): ``on:``/``jobs:`` make a workflow,
+    ``runs:`` an action, ``version:`` with ``updates:`` a Dependabot configuration, ``repos:`` a
+    pre-commit configuration. Anything else is :data:`KIND_OTHER` and is not checked.
+    """
     name = path.name
     parts = path.parts
     if name.endswith(".properties.json"):
         return KIND_PROPERTIES
     if name in ("action.yml", "action.yaml"):
         return KIND_ACTION
-    if name in ("dependabot.yml", "dependabot.yaml") and len(parts) >= 2 and parts[-2] == ".github":
-        return KIND_DEPENDABOT
-    if len(parts) >= 2 and parts[-2] == "workflow-templates":
+    if len(parts) >= 2 and parts[-2] == "workflow-templates" and path.suffix in (".yml", ".yaml"):
         return KIND_TEMPLATE
     if len(parts) >= 3 and parts[-2] == "workflows" and parts[-3] == ".github":
         return KIND_WORKFLOW
-    if path.suffix in (".yml", ".yaml"):
-        return KIND_WORKFLOW
+    if name in ("dependabot.yml", "dependabot.yaml") and len(parts) >= 2 and parts[-2] == ".github":
+        return KIND_DEPENDABOT
+    if name in (".pre-commit-config.yaml", ".pre-commit-config.yml"):
+        return KIND_PRE_COMMIT
+    if name in ("zizmor.yml", "zizmor.yaml", ".zizmor.yml", ".zizmor.yaml"):
+        return KIND_ZIZMOR
+    if path.suffix not in (".yml", ".yaml"):
+        return KIND_OTHER
+    if text is None:
+        key = os.path.abspath(path)
+        kind = _SNIFFED.get(key)
+        if kind is None:
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(16 * 1024)
+                    kind = _sniff(head.decode("utf-8", errors="replace"), name)
+                    if kind == KIND_OTHER and len(head) == 16 * 1024:  # a long file: look further
+                        head += handle.read(240 * 1024)
+                        kind = _sniff(head.decode("utf-8", errors="replace"), name)
+            except OSError:
+                return KIND_WORKFLOW  # unreadable: load() reports why, as for a workflow
+            _SNIFFED[key] = kind
+        return kind
+    return _sniff(text, name)
+
+
+_SNIFFED: dict[str, str] = {}
+_TOP_KEY = re.compile(r"""^(?:"(?P<dq>[^"\n]+)"|'(?P<sq>[^'\n]+)'|(?P<plain>[A-Za-z_][\w-]*))[ \t]*:(?:[ \t]|$)""",
+                      re.M)
+
+
+def _sniff(text: str, name: str) -> str:
+    keys = set()
+    for m in _TOP_KEY.finditer(text.lstrip(_BOM)):
+        key = m["dq"] or m["sq"] or m["plain"]
+        if key in ("on", "jobs", "true"):
+            return KIND_WORKFLOW
+        if key == "runs":
+            return KIND_ACTION
+        keys.add(key)
+    if {"version", "updates"} <= keys or name in ("dependabot.yml", "dependabot.yaml"):
+        return KIND_DEPENDABOT
+    if "repos" in keys:
+        return KIND_PRE_COMMIT
     return KIND_OTHER
 
 
@@ -263,8 +339,12 @@ def load(path: Path, *, root: Path | None = None, display: str | None = None,
          kind: str | None = None) -> Document:
     """Read and parse one file. Problems become ``syntax`` findings on the document, never raise."""
     display = display or display_path(path)
+    classified = kind is None
     kind = kind or classify(path)
     doc = Document(path=path, display=display, kind=kind, text="")
+    if classified and kind == KIND_OTHER:  # a caller that names the kind (a lock file) still gets it parsed
+        doc.findings.append(doc.finding("syntax", NOT_CHECKED, severity=Severity.WARNING))
+        return doc
     try:
         if path.is_symlink() and root is not None:
             try:
@@ -352,7 +432,14 @@ def _parse_yaml(doc: Document) -> None:
         return
     loader = _Loader(doc.text)
     try:
-        root = loader.get_single_node()
+        try:
+            root = loader.get_single_node()
+        except yaml.composer.ComposerError as exc:
+            if "found duplicate anchor" not in (exc.context or ""):
+                raise
+            loader.dispose()
+            loader = _RedefiningLoader(doc.text)
+            root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"

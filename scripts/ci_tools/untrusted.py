@@ -233,6 +233,8 @@ class _Parser:
         tok = self.take()
         chain: list[str] | None = None
         refs: list[Ref] = []
+        # segments read after a parenthesised group: ``(a || b).number`` reads ``a.number`` or ``b.number``
+        after_group: list[str] | None = None
         start, end = tok.start, tok.end
         if tok.kind in ("string", "number"):
             pass
@@ -257,6 +259,7 @@ class _Parser:
         elif tok.kind == "punct" and tok.text == "(":
             refs = self.or_expr()
             self.expect("punct", ")")
+            after_group = []
         else:
             raise ExpressionError("unexpected token", tok.start)
         while True:
@@ -268,6 +271,8 @@ class _Parser:
                     raise ExpressionError("expected a property name", prop.start)
                 if chain is not None:
                     chain.append(prop.text)
+                elif after_group is not None:
+                    after_group.append(prop.text)
                 end = prop.end
                 continue
             if nxt.kind == "punct" and nxt.text == "[":
@@ -285,11 +290,15 @@ class _Parser:
                     raise ExpressionError('expected "]"', close.start)
                 if chain is not None:
                     chain.append("*" if key.isdigit() else key)
+                elif after_group is not None:
+                    after_group.append("*" if key.isdigit() else key)
                 end = close.end
                 continue
             break
         if chain is not None:
             refs = [Ref(".".join(chain), start, end)]
+        elif after_group:
+            refs = [Ref(".".join([ref.path, *after_group]), ref.start, end) for ref in refs]
         return refs
 
 

@@ -143,3 +143,75 @@ def test_shellcheck_severities_map_info_and_style_to_note(repo_dir, cli):
     path.write_text(path.read_text().replace("      - run: ls `pwd`\n", ""))
     out = cli("check", "--select", "actionlint", cwd=repo_dir)
     assert out.returncode == 0 and ": note: shellcheck reported issue in this script: SC2086:info:" in out.stdout
+
+
+# A real case: actionlint reports `"image" is missing in "container" section` at the `container:` key
+# of job "a"; the position correction once moved it to the `image:` line of job "b". Likewise
+# `"type" is missing at "x" input` moved to the `type:` of the next input.
+MISPLACED = """\
+on:
+  workflow_call:
+    inputs:
+      first:
+        description: no type
+      second:
+        description: typed
+        type: string
+permissions: {}
+jobs:
+  a:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    container:
+      options: --cpus 1
+    steps:
+      - run: echo a
+  b:
+    runs-on: ubuntu-latest
+    timeout-minutes: 5
+    container:
+      image: node:24
+    steps:
+      - run: echo b
+"""
+
+
+@pytest.mark.parametrize("linter", ["actionlint", "jactionlint"])
+def test_a_message_stays_in_its_job_and_is_not_moved_to_the_next_occurrence_of_its_word(linter, repo_dir, cli):
+    path = repo_dir / ".github" / "workflows" / "misplaced.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(MISPLACED)
+    out = cli("check", "--format", "json", "--select", "actionlint", "--no-shellcheck", cwd=repo_dir,
+              env={"ACTIONLINT": linter})
+    got = findings(out)
+    image = [(f["line"], f["col"]) for f in got if f["message"].startswith('"image" is missing')]
+    assert image == [(14, 5)], got
+    typed = [(f["line"], f["col"]) for f in got if f["message"].startswith('"type" is missing')]
+    assert typed == [(4, 7)], got
+
+
+def test_correction_searches_only_the_block_scalar_of_the_reported_key():
+    from ci_tools.actionlint import _correct
+    from ci_tools.source import load_text
+
+    doc = load_text(
+        "jobs:\n"
+        "  a:\n"
+        "    steps:\n"
+        "      - run: |\n"
+        "          echo one\n"
+        "          echo \"${{ github.event.issue.title }}\"\n"
+        "        shell: bash\n"
+        "        env:\n"
+        "          T: ${{ github.event.issue.body }}\n"
+        "  b:\n"
+        "    container:\n"
+        "      options: x\n"
+        "    services:\n"
+        "      image: y\n")
+    title = '"github.event.issue.title" is potentially untrusted'
+    assert _correct(doc, title, 4, 9, 4, 12) == (6, 21, 6, 45)  # inside the block: found
+    body = '"github.event.issue.body" is potentially untrusted'
+    assert _correct(doc, body, 4, 9, 4, 12) == (4, 9, 4, 12)  # past the block's end: left alone
+    image = '"image" is missing in "container" section'
+    assert _correct(doc, image, 11, 5, 11, 14) == (11, 5, 11, 14)  # not a block scalar: left alone

@@ -172,3 +172,34 @@ def test_invalid_toml_names_the_file_by_its_path(repo_dir, cli):
     put(repo_dir, ".github/ci-tools.toml", "checks = [\n")
     out = cli("check", "--no-actionlint", cwd=repo_dir)
     assert out.returncode == 2 and out.stderr.startswith("ci-tools check: .github/ci-tools.toml: invalid TOML")
+
+
+def test_files_named_that_are_not_workflows_are_classified_by_place_and_content(repo_dir, cli):
+    """A hostile or careless command line: configuration files of other tools given as workflows."""
+    put(repo_dir, "mkdocs.yml", "site_name: docs\nnav:\n  - index.md\n")
+    put(repo_dir, "config/dependabot.yml", "version: 2\nupdates:\n  - package-ecosystem: pip\n    directory: /\n"
+                                           "    schedule:\n      interval: weekly\n    cooldown:\n      default-days: 7\n")
+    put(repo_dir, ".pre-commit-config.yaml", "repos:\n  - repo: local\n    hooks:\n      - id: x\n        name: x\n"
+                                             "        entry: make\n        language: system\n")
+    put(repo_dir, "zizmor.yml", "rules:\n  template-injection:\n    disable: true\n")
+    put(repo_dir, "elsewhere/ci.yml", BAD)  # a workflow by its content, wherever it is
+    out = cli("check", "--no-actionlint", "--format", "json", "mkdocs.yml", "config/dependabot.yml",
+              ".pre-commit-config.yaml", "zizmor.yml", "elsewhere/ci.yml", cwd=repo_dir)
+    found = json.loads(out.stdout)["findings"]
+    by_path: dict[str, list[str]] = {}
+    for f in found:
+        by_path.setdefault(f["path"], []).append(f'{f["check"]}:{f["severity"]}:{f["message"]}')
+    assert by_path.pop("mkdocs.yml") == [
+        "syntax:warning:not a workflow or action (nor a Dependabot, pre-commit or zizmor configuration), so it was "
+        "not checked; name only the files to check, or exclude this one"]
+    assert [m.split(":")[0] for m in by_path.pop("elsewhere/ci.yml")] == ["schema"]
+    assert by_path == {}, by_path  # the configurations are valid under their own schemas: no bogus findings
+
+
+def test_a_directory_walk_skips_yaml_that_is_none_of_ours(repo_dir, cli):
+    put(repo_dir, "tree/mkdocs.yml", "site_name: docs\n")
+    put(repo_dir, "tree/.github/ISSUE_TEMPLATE/bug.yml", "name: Bug\nbody:\n  - type: textarea\n")
+    put(repo_dir, "tree/.github/workflows/ci.yml", CLEAN)
+    out = cli("check", "--no-actionlint", "--format", "json", "tree", cwd=repo_dir)
+    assert out.returncode == 0, out.stdout
+    assert json.loads(out.stdout)["findings"] == []

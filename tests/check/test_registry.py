@@ -39,7 +39,8 @@ def test_module_ids_follow_module_names_and_export_the_interface():
     for module in modules():
         assert module.ID == module.__name__.rsplit(".", 1)[1].replace("_", "-")
         assert module.SUMMARY and module.SUMMARY == module.SUMMARY.strip()
-        assert module.APPLIES_TO <= {"workflow", "template", "action", "dependabot", "properties"}
+        assert module.APPLIES_TO <= {"workflow", "template", "action", "dependabot", "properties", "pre-commit",
+                                     "zizmor"}
         assert hasattr(module, "check") or hasattr(module, "check_all")
     ids = _registry_ids()
     assert not ids & set(ENGINE_IDS) and not ids & set(COMMAND_IDS)

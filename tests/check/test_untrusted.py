@@ -31,6 +31,13 @@ from ci_tools.untrusted import HEAD_REF_PATHS, untrusted_match, value_refs
     ("matrix[inputs.key]", ["matrix.*"]),
     ("(github.event.issue.title)", ["github.event.issue.title"]),
     ("'literal' || 3", []),
+    # a property read after parentheses reads that property of each side
+    ("(github.event.pull_request || github.event.issue).number",
+     ["github.event.pull_request.number", "github.event.issue.number"]),
+    ("(github.event.pull_request || github.event.issue).title",
+     ["github.event.pull_request.title", "github.event.issue.title"]),
+    ("(github.event.pull_request || github.event.issue)['body']",
+     ["github.event.pull_request.body", "github.event.issue.body"]),
 ])
 def test_value_refs(expression: str, paths: list[str]):
     assert [r.path for r in value_refs(expression)] == paths
@@ -106,3 +113,22 @@ def test_severities_of_the_warning_and_note_findings(tmp_path):
     got = {(f.check, f.severity) for f in findings}
     assert got == {("missing-timeout", Severity.WARNING), ("unpinned-uses", Severity.NOTE),
                    ("excessive-permissions", Severity.WARNING)}
+
+
+def test_a_number_read_after_parentheses_is_not_reported():
+    """`(a || b).number` is a number whichever side it comes from (a false alarm before)."""
+    doc = load_text(
+        "on: issue_comment\n"
+        "jobs:\n"
+        "  j:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: echo ${{ (github.event.pull_request || github.event.issue).number }}\n"
+        "      - run: echo ${{ (github.event.pull_request || github.event.issue).title }}\n",
+        display="w.yml")
+    from ci_tools.checks import Context, template_injection
+    from ci_tools.config import Config
+
+    found = list(template_injection.check(doc, Context(root=doc.path.parent, config=Config())))
+    assert [f.location.line for f in found] == [7]
+    assert '"github.event.pull_request.title"' in found[0].message

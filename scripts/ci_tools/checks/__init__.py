@@ -49,6 +49,17 @@ REGISTRY: tuple[str, ...] = (
     "known_compromised",
     "docs_drift",
     "unfilled_placeholder",
+    "cache_poisoning",
+    "github_env",
+    "bot_conditions",
+    "overprovisioned_secrets",
+    "unredacted_secrets",
+    "insecure_commands",
+    "unsound_contains",
+    "github_app",
+    "archived_uses",
+    "unpinned_tools",
+    "dependabot_cooldown",
 )
 
 # Ids of findings that commands other than `check` produce (pin, verify, update, commits, ...).

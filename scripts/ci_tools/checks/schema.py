@@ -2,7 +2,8 @@
 
 Workflows and starter templates against SchemaStore's workflow schema, actions against its action
 schema plus the organisation's conventions (``org-action.schema.json``), Dependabot files against
-Dependabot's, and ``workflow-templates/*.properties.json`` against ours. Each error points at the
+Dependabot's, ``workflow-templates/*.properties.json``, ``.pre-commit-config.yaml`` and zizmor's
+configuration against ours. Each error points at the
 offending key or value.
 """
 
@@ -17,7 +18,7 @@ from ci_tools.source import Document, node_at_path
 ID = "schema"
 SUMMARY = "files validate against GitHub's schemas and the organisation's own"
 SEVERITY = Severity.ERROR
-APPLIES_TO = {"workflow", "template", "action", "dependabot", "properties"}
+APPLIES_TO = {"workflow", "template", "action", "dependabot", "properties", "pre-commit", "zizmor"}
 
 _NAMES = {
     "workflow": ("workflow",),
@@ -25,6 +26,8 @@ _NAMES = {
     "action": ("action", "org-action"),
     "dependabot": ("dependabot",),
     "properties": ("template-properties",),
+    "pre-commit": ("pre-commit",),
+    "zizmor": ("zizmor",),
 }
 _LABEL = {"org-action": "organisation convention: "}
 

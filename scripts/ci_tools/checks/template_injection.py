@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from ci_tools.expressions import ExpressionError, find_expressions
 from ci_tools.model import Finding, Severity
@@ -70,24 +71,112 @@ TAINTED_ACTION_OUTPUTS: dict[str, object] = {
 _SHELL_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
+class Sink(NamedTuple):
+    """An input of an action that the action runs as code: an expression in it is code too."""
+
+    action: str  # owner/repo[/path], compared without regard to case
+    input: str
+    language: str
+    fix: str  # what to do instead, after "; "
+
+
+_ENV = 'pass it through "env:" and read it '
+_ENV_SHELL = _ENV + "as a shell variable"
+_ENV_PS = _ENV + 'from "$env:"'
+_ENV_JS = _ENV + 'from "process.env"'
+# Script inputs of third-party actions, each checked in the action's own source (the head of its
+# default branch, read in December 2026): the input reaches an interpreter as code.
+SCRIPT_SINKS: tuple[Sink, ...] = (
+    # the input is the body of an async JavaScript function
+    Sink("actions/github-script", "script", "JavaScript", _ENV_JS),
+    # src/main.ts writes the input into a script file that bash runs in the azure-cli container
+    Sink("azure/cli", "inlineScript", "Bash", _ENV_SHELL),
+    # src/ScriptRunner.ts writes the input into a .ps1 file that pwsh runs
+    Sink("azure/powershell", "inlineScript", "PowerShell", _ENV_PS),
+    # github-action/entrypoint.sh runs eval "$1" on the input
+    Sink("mikefarah/yq", "cmd", "sh", _ENV_SHELL),
+    # entrypoint.sh runs eval $INPUT_CMD
+    Sink("sergeysova/jq-action", "cmd", "Bash", _ENV_SHELL),
+    # action.ps1 writes the input into a file and runs it with Invoke-Expression
+    Sink("amadevus/pwsh-script", "script", "PowerShell", _ENV_PS),
+    # index.mjs writes the input into a file that python runs
+    Sink("jannekem/run-python-script-action", "script", "Python", _ENV + 'from "os.environ"'),
+    # the composite action hands the input to the remote host's shell
+    Sink("appleboy/ssh-action", "script", "a shell on the remote host",
+         'pass it through "env:", list it in "envs:" and read it as a shell variable there'),
+    # src/index.ts compiles each template with lodash's template(), whose <% %> blocks are JavaScript
+    *(Sink("tibdex/backport", name, "a lodash template (JavaScript)",
+           'use the template\'s own variables (such as "<%= title %>") instead of an expression')
+      for name in ("title_template", "body_template", "head_template", "labels_template")),
+    # src/client.ts runs the input through eval()
+    Sink("8398a7/action-slack", "custom_payload", "JavaScript", _ENV_JS),
+    # entrypoint.sh runs the input with the container's shell (-c) and splits options unquoted into
+    # the "docker run" command line of the runner (--entrypoint, -v /:/host, --privileged)
+    Sink("addnab/docker-run-action", "run", "a shell in the container", _ENV_SHELL),
+    Sink("addnab/docker-run-action", "options", "the options of \"docker run\" on the runner",
+         "keep event text out of the options; pass it to the container with -e and read it there"),
+)
+
+
+_TABLES: dict[int, tuple[object, dict[str, dict[str, Sink]]]] = {}
+
+
+def sinks(ctx) -> dict[str, dict[str, Sink]]:
+    """The table above plus ``checks.template-injection.script-sinks`` of the configuration, made
+    once per configuration."""
+    config = getattr(ctx, "config", None)
+    cached = _TABLES.get(id(config))
+    if cached is not None and cached[0] is config:
+        return cached[1]
+    table = _sinks(ctx)
+    _TABLES[id(config)] = (config, table)
+    return table
+
+
+def _sinks(ctx) -> dict[str, dict[str, Sink]]:
+    table: dict[str, dict[str, Sink]] = {}
+    extra = []
+    config = getattr(ctx, "config", None)
+    if config is not None:
+        for entry in config.check(ID).options.get("script-sinks", ()):
+            extra.append(Sink(entry["action"], entry["input"], entry.get("language", "code"),
+                              entry.get("fix", _ENV + "from the environment there")))
+    for sink in (*SCRIPT_SINKS, *extra):
+        table.setdefault(sink.action.lower(), {})[sink.input.lower()] = sink
+    return table
+
+
 def check(doc: Document, ctx) -> Iterator[Finding]:
     if doc.root is None or "${{" not in doc.text:
         return
-    scope = _Scope(doc)
+    scope = Scope(doc)
+    table = None
     for step in iter_steps(doc):
         run = mapping_get(step.node, "run")
         if isinstance(run, ScalarNode):
-            yield from _scan(doc, scope, step, run, "run")
+            yield from _scan(doc, scope, step, run, None)
         uses = scalar_text(mapping_get(step.node, "uses"))
-        if uses:
+        if not uses:
+            continue
+        table = sinks(ctx) if table is None else table
+        if uses.split("@", 1)[0].strip().lower() not in table:
+            continue  # the cheap test first: most actions run none of their inputs
+        with_ = mapping_get(step.node, "with")
+        if with_ is not None:
             ref = parse_uses(uses)
-            if ref.kind == REMOTE and ref.action.lower() == "actions/github-script":
-                script = mapping_get(mapping_get(step.node, "with"), "script")
-                if isinstance(script, ScalarNode):
-                    yield from _scan(doc, scope, step, script, "script")
+            if ref.kind != REMOTE:
+                continue
+            inputs = table.get(ref.action.lower())
+            if not inputs:
+                continue
+            for key, value in mapping_items(with_):
+                sink = inputs.get(key.value.lower())
+                if sink is not None and isinstance(value, ScalarNode):
+                    shown = sink._replace(action=ref.action, input=key.value)  # as the workflow writes them
+                    yield from _scan(doc, scope, step, value, shown)
 
 
-def _scan(doc: Document, scope: _Scope, step: Step, node: ScalarNode, sink: str) -> Iterator[Finding]:
+def _scan(doc: Document, scope: Scope, step: Step, node: ScalarNode, sink: Sink | None) -> Iterator[Finding]:
     if "${{" not in node.value:
         return
     try:
@@ -104,20 +193,23 @@ def _scan(doc: Document, scope: _Scope, step: Step, node: ScalarNode, sink: str)
             break  # one finding per expression
 
 
-def _message(path: str, why: str, sink: str) -> str:
+def _message(path: str, why: str, sink: Sink | None) -> str:
     is_env = path.lower().startswith("env.")
-    if sink == "run":
+    if sink is None:
         where = 'a "run:" script, where it can run commands'
         fix = f'use "${path[4:]}" instead' if is_env else 'pass it through "env:" and read it as a shell variable'
-    else:
+    elif sink.action.lower() == "actions/github-script":
         where = 'the script of "actions/github-script", where it can run code'
         fix = f'use "process.env.{path[4:]}" instead' if is_env \
             else 'pass it through "env:" and read it from "process.env"'
+    else:
+        where = f'the "{sink.input}" input of "{sink.action}", which runs it as {sink.language}'
+        fix = f'read the environment variable "{path[4:]}" there instead' if is_env else sink.fix
     sep = "," if ", which" in why else ""
     return f'"{path}" {why}{sep} and is expanded into {where}; {fix}'
 
 
-class _Scope:
+class Scope:
     """Resolves a context path to the reason it carries attacker text, or None."""
 
     def __init__(self, doc: Document) -> None:
@@ -163,6 +255,46 @@ class _Scope:
             return self._step_output(step.job_id, parts[1], parts[3] if len(parts) > 3 else None, depth)
         if head == "needs" and len(parts) >= 2 and not self.is_action:
             return self._needs(parts[1], parts[3] if len(parts) > 3 else None, depth)
+        if head == "matrix" and step is not None and not self.is_action:
+            return self._matrix(step.job_id, parts[1] if len(parts) > 1 else "*", depth)
+        return None
+
+    def _matrix(self, job_id: str | None, name: str, depth: int) -> str | None:
+        """``matrix.<name>`` of a job whose matrix takes attacker text: the whole matrix or its
+        ``include:`` built by ``fromJSON()`` of it, a value list of that key, or an ``include:``
+        entry that sets that key from it."""
+        job = self.jobs.get(job_id) if job_id is not None else None
+        matrix = mapping_get(mapping_get(job, "strategy"), "matrix")
+        if matrix is None:
+            return None
+        whole = name in ("*", "")
+        # the job's own context: the matrix is evaluated before its steps, with no step outputs
+        none = Step(job_id, -1, MappingNode("tag:yaml.org,2002:map", []))
+        if isinstance(matrix, ScalarNode):
+            found = self._node_source(matrix, none, depth + 1)
+            return f'is a value of the matrix built from "{found[0]}"{writable(found[0])}' if found else None
+        for key, value in mapping_items(matrix):
+            lowered = key.value.lower()
+            if lowered == "exclude":
+                continue
+            if lowered == "include":
+                candidates = [value] if isinstance(value, ScalarNode) else []
+                for entry in sequence_items(value):
+                    if isinstance(entry, ScalarNode):
+                        candidates.append(entry)
+                    for entry_key, entry_value in mapping_items(entry):
+                        if (whole or entry_key.value.lower() == name.lower()) and isinstance(entry_value, ScalarNode):
+                            candidates.append(entry_value)
+            elif whole or lowered == name.lower():
+                candidates = [value] if isinstance(value, ScalarNode) else \
+                    [item for item in sequence_items(value) if isinstance(item, ScalarNode)]
+            else:
+                continue
+            for candidate in candidates:
+                found = self._node_source(candidate, none, depth + 1)
+                if found is not None:
+                    where = "include" if lowered == "include" else key.value
+                    return f'is set by the matrix ("{where}:") from "{found[0]}"{writable(found[0])}'
         return None
 
     def _input(self, parts: list[str]) -> str | None:
@@ -287,6 +419,12 @@ class _Scope:
             if found is not None:
                 return f'is set by job "{job_id}" from "{found[0]}"'
         return None
+
+
+def writable(path: str) -> str:
+    """", which an attacker can write" after a path of the event; nothing after a derived one."""
+    derived = path.startswith(("env.", "steps.", "needs.", "inputs.", "matrix.", "$"))
+    return "" if derived else ", which an attacker can write"
 
 
 def _env_map(node) -> dict[str, ScalarNode]:

@@ -101,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
 
+    from functools import partial
+
     from ci_tools import parallel
     from ci_tools.source import classify
 
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     lint_run = None
     if linting:
         try:
-            lint_run = actionlint.start([(str(f.absolute()), classify(f)) for f in files], root,
+            lint_run = actionlint.start([(str(f.absolute()), partial(classify, f)) for f in files], root,
                                         shellcheck=not args.no_shellcheck)
         except actionlint.ActionlintError as exc:
             raise FatalError(str(exc)) from None
@@ -138,9 +140,8 @@ def run(args: argparse.Namespace) -> int:
             raw = lint_run.result()
         except actionlint.ActionlintError as exc:
             raise FatalError(str(exc)) from None
-        by_path = {str(d.path.resolve()): d for d in docs}
         ours = list(findings)
-        findings.extend(actionlint.deduplicate(actionlint.to_findings(raw, root, by_path), ours))
+        findings.extend(actionlint.deduplicate(actionlint.to_findings(raw, root, docs), ours))
     findings = engine.configure(findings, config)
     findings = engine.apply_ignores(findings, docs)
     findings = engine.sort_findings(findings)
