@@ -32,7 +32,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
+# python3 -I puts neither this directory nor the working directory on sys.path: name both of ours
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "_lib")]
 import actionkit  # noqa: E402
 import scanning  # noqa: E402 (beside this file)
 from actionkit import ActionFailure, env, env_bool, set_output  # noqa: E402
