@@ -52,11 +52,11 @@ def copy_corpus(target: Path) -> list[Path]:
 
 def scan(files: list[Path], root: Path):
     """Occurrences of remote uses: and what each repository needs to serve."""
-    from ci_tools import pinning
-    from ci_tools.engine import load_documents
+    from ci_tools.lint.engine import load_documents
+    from ci_tools.pin.occurrences import collect
 
     docs = load_documents(files, root)
-    occurrences = pinning.collect(docs)
+    occurrences = collect(docs)
     needs: dict[str, dict] = {}
     for occ in occurrences:
         entry = needs.setdefault(occ.repo.lower(), {"name": occ.repo, "refs": set(), "pinned": {}})

@@ -29,9 +29,9 @@ RUNS = 5
 
 
 def offline() -> None:
-    from ci_tools import engine, inventory
-    from ci_tools.checks import known_compromised
-    from ci_tools.report import inventory as render
+    from ci_tools.gha import advisories
+    from ci_tools.lint import engine
+    from ci_tools.review import inventory, render
 
     files = sorted(p for p in CORPUS.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
     load_times, report_times = [], []
@@ -41,7 +41,7 @@ def offline() -> None:
         t1 = time.perf_counter()
         inv = inventory.build(docs, ["org"], "org/ci")
         for doc in docs:
-            inv.findings.extend(known_compromised.findings(doc))
+            inv.findings.extend(advisories.findings(doc))
         for fmt in ("markdown", "json"):
             render.RENDERERS[fmt](inv, io.StringIO())
         t2 = time.perf_counter()

@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from ci_tools.redact import redact
+    from ci_tools.core.redact import redact
 
     parser = build_parser()
     args, unknown = parser.parse_known_args(argv)

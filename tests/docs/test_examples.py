@@ -18,7 +18,7 @@ fragment into the file it belongs in, and reads the markers) must
 Every TOML example of ``[tool.ci-tools...]`` is read as configuration, so a renamed or removed key
 fails here too.
 
-docs/checks.md's before/after examples are run one by one by tests/check/test_docs_examples.py
+docs/checks.md's before/after examples are run one by one by tests/lint/test_docs_examples.py
 (each plays ``.github/workflows/example.yml``, with the page's own configuration); its other
 blocks are checked here.
 """
@@ -152,7 +152,7 @@ def test_examples_are_found():
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_example_parses(example: Example):
-    from ci_tools.source import load_text
+    from ci_tools.gha.source import load_text
 
     doc = load_text(example.text, example.id)
     problems = [f"line {f.location.line}: {f.message}" for f in doc.findings if f.check == "syntax"]
@@ -179,7 +179,7 @@ def test_example_uses_our_actions_and_workflows_as_they_are(example: Example, co
 
 
 def test_markers_name_known_checks():
-    from ci_tools.checks import known_ids
+    from ci_tools.lint.checks import known_ids
 
     for example in EXAMPLES:
         unknown = example.expect - known_ids()
@@ -197,7 +197,7 @@ def _toml_examples() -> list:
 def test_configuration_examples_are_valid_configuration(path, text, tmp_path):
     """A TOML example of [tool.ci-tools...] is read by ci-tools as it is written, unknown keys and
     bad values being errors there as they would be in a repository."""
-    from ci_tools.config import ConfigError, load_config
+    from ci_tools.core.config import ConfigError, load_config
 
     (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
     try:

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from ci_tools.checks import known_ids
-from ci_tools.docs_reference import sections
+from ci_tools.lint.checks import known_ids
+from ci_tools.lint.reference import sections
 from support.paths import REPO
 
 PACKAGE = REPO / "scripts" / "ci_tools"
@@ -116,7 +116,7 @@ def test_the_scan_finds_the_ids_of_every_kind_of_emitter():
 
 def test_every_emitted_id_is_registered():
     unknown = {i: where for i, where in EMITTED.items() if i not in known_ids()}
-    assert not unknown, f"ids emitted but not in ci_tools.checks (ENGINE_IDS, COMMAND_IDS or a check): {unknown}"
+    assert not unknown, f"ids emitted but not in ci_tools.lint.checks (ENGINE_IDS, COMMAND_IDS or a check): {unknown}"
 
 
 @pytest.mark.parametrize("finding_id", sorted(known_ids() | set(EMITTED)))

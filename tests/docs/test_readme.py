@@ -32,7 +32,7 @@ def _first_column(text: str) -> set[str]:
 
 
 def _workflows() -> tuple[set[str], set[str]]:
-    from ci_tools.source import load, on_events
+    from ci_tools.gha.source import load, on_events
 
     reusable, own = set(), set()
     for path in sorted((REPO / ".github" / "workflows").glob("*.y*ml")):
@@ -73,7 +73,7 @@ def test_starter_workflows():
 
 def _tables() -> list[tuple[str, list[str], list[str]]]:
     """``(table name, its keys, its sub-tables)`` of every table of the configuration schema."""
-    from ci_tools.config import config_schema
+    from ci_tools.core.config import config_schema
 
     out: list[tuple[str, list[str], list[str]]] = []
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_tools.conventional import Rules, check_message, compute_bump
+from ci_tools.hygiene.conventional import Rules, check_message, compute_bump
 from support.npm_release_please import release_please_dir
 
 ORACLE = Path(__file__).with_name("release_please_oracle.js")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ci_tools import conventional
-from ci_tools.conventional import Rules, check_message, compute_bump
-from ci_tools.model import Severity
+from ci_tools.core.findings import Severity
+from ci_tools.hygiene import conventional
+from ci_tools.hygiene.conventional import Rules, check_message, compute_bump
 
 RULES = Rules()
 

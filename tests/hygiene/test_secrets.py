@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from ci_tools.secrets_scan import parse_added_lines, unquote
+from ci_tools.hygiene.secrets import parse_added_lines, unquote
 from support.fake_credentials import AWS_KEY, HIGH_ENTROPY, PLANTED, PRIVATE_KEY
 
 

@@ -200,7 +200,7 @@ def _many(repo, files: int, lines: int) -> None:
 
 
 def test_the_parallel_scan_finds_what_the_serial_one_finds(cli, pr):
-    from ci_tools.secrets_scan import CHUNK_LINES, PARALLEL_LINES
+    from ci_tools.hygiene.secrets import CHUNK_LINES, PARALLEL_LINES
 
     _many(pr, 9, (PARALLEL_LINES // 9) + CHUNK_LINES)  # files larger than a chunk: split across processes
     serial = scan(cli, pr, env={"CI_TOOLS_JOBS": "1"})[1]
@@ -213,7 +213,7 @@ def test_the_pool_is_used_from_the_threshold_on(pr, monkeypatch):
     """In process, to see the pool: the work goes through it, and the result is the serial one."""
     import multiprocessing.pool
 
-    from ci_tools import secrets_scan
+    from ci_tools.hygiene import secrets as secrets_scan
 
     _many(pr, 2, secrets_scan.PARALLEL_LINES)
     calls = []
@@ -270,7 +270,7 @@ def _tty_run(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str,
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_progress_on_a_terminal(pr, jobs):
-    from ci_tools.secrets_scan import CHUNK_LINES
+    from ci_tools.hygiene.secrets import CHUNK_LINES
 
     _many(pr, 3, CHUNK_LINES + 10)
     total = 3 * (CHUNK_LINES + 10)
@@ -283,7 +283,7 @@ def test_progress_on_a_terminal(pr, jobs):
 
 @pytest.mark.parametrize("env", [{"CI": "true"}, {"GITHUB_ACTIONS": "true"}])
 def test_no_progress_in_ci_nor_into_a_pipe(cli, pr, env):
-    from ci_tools.secrets_scan import CHUNK_LINES
+    from ci_tools.hygiene.secrets import CHUNK_LINES
 
     _many(pr, 2, CHUNK_LINES + 10)
     code, out, err = _tty_run(["secrets", "main", "--format", "text"], pr.path, env)

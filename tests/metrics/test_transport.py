@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from ci_tools.resolve.base import ResolveError
-from ci_tools.resolve.github import GitHubResolver
+from ci_tools.gha.resolve.base import ResolveError
+from ci_tools.gha.resolve.github import GitHubResolver
 from support.github_api import GitHubDouble
 
 

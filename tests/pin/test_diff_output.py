@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from ci_tools.pinning import unified_diff
+from ci_tools.pin.rewrite import unified_diff
 from support.pinworld import write
 
 HEAD = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"

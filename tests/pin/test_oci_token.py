@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ci_tools.resolve.base import NotFound
-from ci_tools.resolve.oci import RegistryClient, parse_image
+from ci_tools.gha.resolve.base import NotFound
+from ci_tools.gha.resolve.oci import RegistryClient, parse_image
 
 DIGEST = "sha256:" + "ab" * 32
 TOKEN = "registry-token-value-1234"

@@ -4,7 +4,7 @@ Every file is staged first, then renamed; a failure at any point (a directory th
 a rename that fails, Ctrl-C) puts back what was already replaced, and the message says what became
 of the tree. The permission errors are real: a read-only directory (``chmod``, or ``chattr +i`` when
 the tests run as root, whom permissions do not stop); the failures of a rename, which a test cannot
-provoke on a healthy file system, are injected into :mod:`ci_tools.fsutil`.
+provoke on a healthy file system, are injected into :mod:`ci_tools.core.fsutil`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_tools import fsutil
+from ci_tools.core import fsutil
 from support.pinworld import write
 
 HEAD = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"

@@ -1,6 +1,6 @@
 """Running one check over a fixture the way `ci-tools check --select ID` does, for the fixture tests.
 
-A fixture is ``tests/fixtures/<check-id>/{ok,bad}/<name>``: a single YAML or JSON file, or a
+A fixture is ``tests/lint/fixtures/<check-id>/{ok,bad}/<name>``: a single YAML or JSON file, or a
 directory holding a small repository tree (``actions/x/action.yml``, ``workflow-templates/...``)
 when the check needs a file's place in a repository. Each bad fixture has ``<name>.expected``
 beside it with the text output lines ``path:line:col: message [check-id]``, paths relative to the
@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ci_tools import engine
-from ci_tools.checks import Context
-from ci_tools.config import Config, load_config
-from ci_tools.discovery import expand
-from ci_tools.source import load
+from ci_tools.core.config import Config, load_config
+from ci_tools.gha.discovery import expand
+from ci_tools.gha.source import load
+from ci_tools.lint import engine
+from ci_tools.lint.checks import Context
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "lint" / "fixtures"
 DEFAULT_CONFIG = {"repository": "org/ci", "organisation_owners": ["org"]}
 
 

@@ -8,7 +8,7 @@ import re
 
 import jsonschema
 
-from ci_tools.source import load, on_events, to_plain
+from ci_tools.gha.source import load, on_events, to_plain
 from support.paths import REPO
 
 WORKFLOW = REPO / ".github" / "workflows" / "pipeline-metrics.yml"
@@ -83,7 +83,7 @@ def test_the_starter_runs_weekly_with_the_permissions_the_workflow_needs():
                         job["uses"].split(" ")[0])
     assert job["permissions"] == {"actions": "read", "issues": "write"}
     assert wf["permissions"] == {}
-    schema = json.loads((REPO / "scripts/ci_tools/schemas/workflow-template-properties.schema.json").read_text())
+    schema = json.loads((REPO / "scripts/ci_tools/gha/schemas/workflow-template-properties.schema.json").read_text())
     props = json.loads((REPO / "workflow-templates/pipeline-metrics.properties.json").read_text())
     jsonschema.validate(props, schema)
     assert props["iconName"].startswith("octicon ")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ci_tools.source import load, on_events, to_plain
+from ci_tools.gha.source import load, on_events, to_plain
 from support.paths import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -110,6 +110,6 @@ def test_each_starter_calls_its_reusable_workflow_with_the_default_branch(name):
 def test_properties_validate_against_our_schema():
     import jsonschema
 
-    schema = json.loads((REPO / "scripts/ci_tools/schemas/workflow-template-properties.schema.json").read_text())
+    schema = json.loads((REPO / "scripts/ci_tools/gha/schemas/workflow-template-properties.schema.json").read_text())
     for path in sorted(TEMPLATES.glob("*.properties.json")):
         jsonschema.validate(json.loads(path.read_text()), schema)

@@ -45,7 +45,7 @@ _PREFIX_HINTS = {"features": "feature", "bugfix": "fix", "bug": "fix", "fixes": 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ci_tools.hygiene import add_common_arguments
+    from ci_tools.commands._common import add_common_arguments
 
     parser.add_argument("name", nargs="?", metavar="NAME",
                         help="branch name (default: $GITHUB_HEAD_REF, else the current branch)")
@@ -98,8 +98,8 @@ def _suggestion(name: str, patterns: list[tuple[str, str]]) -> str | None:
 
 
 def check_name(name: str, patterns: list[tuple[str, str]]):
-    """A :class:`~ci_tools.conventional.Problem` when ``name`` matches no pattern, else None."""
-    from ci_tools.conventional import Problem
+    """A :class:`~ci_tools.hygiene.conventional.Problem` when ``name`` matches no pattern, else None."""
+    from ci_tools.hygiene.conventional import Problem
 
     if _matches(name, patterns):
         return None
@@ -119,17 +119,20 @@ def check_name(name: str, patterns: list[tuple[str, str]]):
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from ci_tools import hygiene
     from ci_tools.cli import UsageError
-    from ci_tools.config import load_settings
-    from ci_tools.model import Finding, Location
+    from ci_tools.core.config import load_settings
+    from ci_tools.core.findings import Finding, Location
+    from ci_tools.core.git import GitError, git
+    from ci_tools.core.output import TextSource, emit
+    from ci_tools.core.output.summary import append_summary
+    from ci_tools.lint.engine import configure
 
     root, config = load_settings(args)
     name = args.name or os.environ.get("GITHUB_HEAD_REF") or ""
     if not name:
         try:
-            name = hygiene.git(["symbolic-ref", "--quiet", "--short", "HEAD"], root).decode().strip()
-        except hygiene.GitError:
+            name = git(["symbolic-ref", "--quiet", "--short", "HEAD"], root).decode().strip()
+        except GitError:
             raise UsageError("no branch name given and HEAD is detached; pass NAME") from None
     name = name.removeprefix("refs/heads/")
     patterns = patterns_from(config.raw.get("branches") or {})
@@ -138,9 +141,9 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         findings.append(Finding(CHECK_ID, problem.severity, problem.message,
                                 Location("branch", 1, problem.col, 1, problem.end_col)))
-    findings = hygiene.configure(findings, config)
-    source = hygiene.TextSource("branch", name)
+    findings = configure(findings, config)
+    source = TextSource("branch", name)
     if args.summary:
-        hygiene.append_summary(args.summary, "Branch name", findings, source=lambda p, n: source.line_text(n),
+        append_summary(args.summary, "Branch name", findings, source=lambda p, n: source.line_text(n),
                                ok_text=f'"{name}" matches the allowed patterns')
-    return hygiene.emit(findings, args, [source])
+    return emit(findings, args, [source])

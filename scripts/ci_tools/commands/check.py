@@ -43,10 +43,10 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
 
 def emit(findings, args, docs=()) -> int:
     """Render findings in the chosen format and return the exit code for ``--fail-level``."""
-    from ci_tools import report
-    from ci_tools.engine import source_lines
-    from ci_tools.model import Severity
-    from ci_tools.redact import redact
+    from ci_tools.core import output as report
+    from ci_tools.core.findings import Severity
+    from ci_tools.core.redact import redact
+    from ci_tools.lint.engine import source_lines
 
     fmt = args.format or default_format()
     render = report.get(fmt)
@@ -57,7 +57,7 @@ def emit(findings, args, docs=()) -> int:
     render(findings, buffer, lookup)
     text = redact(buffer.getvalue())
     if args.output:
-        from ci_tools.fsutil import atomic_write_text
+        from ci_tools.core.fsutil import atomic_write_text
 
         atomic_write_text(args.output, text)
     else:
@@ -67,11 +67,11 @@ def emit(findings, args, docs=()) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools import actionlint, checks, engine
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.config import load_settings
-    from ci_tools.discovery import DiscoveryError
-    from ci_tools.docs_reference import section
+    from ci_tools.core.config import load_settings
+    from ci_tools.gha.discovery import DiscoveryError
+    from ci_tools.lint import actionlint, checks, engine
+    from ci_tools.lint.reference import section
 
     if args.list:
         for check_id, summary in sorted(checks.summaries().items()):
@@ -103,8 +103,8 @@ def run(args: argparse.Namespace) -> int:
 
     from functools import partial
 
-    from ci_tools import parallel
-    from ci_tools.source import classify
+    from ci_tools.gha.source import classify
+    from ci_tools.lint import parallel
 
     docs: list = []
     ctx = checks.Context(root=root, config=config, documents=docs)

@@ -7,7 +7,7 @@ Three sources, which may be combined in one call:
   from BASE, read with ``git log`` in the repository. **Merge commits are skipped**
   (``--no-merges``): GitHub and ``git merge`` write their headers ("Merge pull request #1 from ...",
   "Merge branch 'main' into ...") and release-please ignores them too. The range also prints the
-  semver bump release-please would propose (see :mod:`ci_tools.conventional`);
+  semver bump release-please would propose (see :mod:`ci_tools.hygiene.conventional`);
 - ``--message-file FILE``: a message being committed, for the ``commit-msg`` pre-commit hook.
   Comment lines (``core.commentChar``, ``#`` by default) and everything below git's scissors line
   are ignored, as git does with ``--cleanup=strip``; a merge message is accepted as it is.
@@ -27,7 +27,8 @@ CHECK_ID = "commit-message"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ci_tools.hygiene import add_common_arguments
+
+    from ci_tools.commands._common import add_common_arguments
 
     parser.add_argument("range", nargs="?", metavar="BASE..HEAD",
                         help="commits to check: BASE..HEAD, or BASE for BASE..HEAD (merge commits are skipped)")
@@ -47,10 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools import conventional, hygiene
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.config import load_settings
-    from ci_tools.model import Finding, Location
+    from ci_tools.core.config import load_settings
+    from ci_tools.core.findings import Finding, Location
+    from ci_tools.core.git import GitError, git, verify_revision
+    from ci_tools.core.output import TextSource, emit
+    from ci_tools.core.output.summary import append_summary
+    from ci_tools.hygiene import conventional
+    from ci_tools.lint.engine import configure
 
     if not (args.range or args.title is not None or args.message_file):
         raise UsageError("nothing to check; give BASE..HEAD, --title TEXT or --message-file FILE")
@@ -66,12 +71,12 @@ def run(args: argparse.Namespace) -> int:
     )
 
     findings: list[Finding] = []
-    sources: list[hygiene.TextSource] = []
+    sources: list[TextSource] = []
 
     def add(display: str, text: str, comment_char: str | None, pseudo: bool = True,
             allow_merge: bool = True) -> conventional.Message:
         msg, problems = conventional.check_message(text, rules, comment_char, allow_merge)
-        sources.append(hygiene.TextSource(display, text, pseudo))
+        sources.append(TextSource(display, text, pseudo))
         for p in problems:
             findings.append(Finding(CHECK_ID, p.severity, p.message, Location(display, p.line, p.col, p.line, p.end_col)))
         return msg
@@ -97,16 +102,16 @@ def run(args: argparse.Namespace) -> int:
     if args.range:
         base, head = _split_range(args.range)
         try:
-            hygiene.verify_revision(base, root)
-            hygiene.verify_revision(head, root)
-            if not hygiene.git(["merge-base", base, head], root, check=False).strip():
-                raise hygiene.GitError(f'"{base}" and "{head}" share no history in this clone, so the range would '
+            verify_revision(base, root)
+            verify_revision(head, root)
+            if not git(["merge-base", base, head], root, check=False).strip():
+                raise GitError(f'"{base}" and "{head}" share no history in this clone, so the range would '
                                        "take in commits of the base; fetch the whole history (actions/checkout "
                                        "with fetch-depth: 0)")
             spec = f"{base}..{head}"
-            raw = hygiene.git(["log", "--no-merges", "-z", "--format=%H%n%B", spec, "--"], root)
-            merges = int(hygiene.git(["rev-list", "--count", "--merges", spec, "--"], root).decode().strip() or 0)
-        except hygiene.GitError as exc:
+            raw = git(["log", "--no-merges", "-z", "--format=%H%n%B", spec, "--"], root)
+            merges = int(git(["rev-list", "--count", "--merges", spec, "--"], root).decode().strip() or 0)
+        except GitError as exc:
             raise FatalError(str(exc)) from None
         commits = []
         for record in raw.decode("utf-8", "replace").split("\0"):
@@ -133,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
             with open(args.bump_output, "a", encoding="utf-8") as handle:
                 handle.write(f"bump={bump.level}\nnext-version={bump.next or ''}\n")
 
-    findings = hygiene.configure(findings, config)
+    findings = configure(findings, config)
     if args.summary:
         by_name = {s.display: s for s in sources}
 
@@ -147,11 +152,11 @@ def run(args: argparse.Namespace) -> int:
             "the message" if args.message_file else "") if part)
         heading = ("Pull request title" if not (args.range or args.message_file)
                    else "Commit message" if not (args.range or args.title is not None) else "Commit messages")
-        hygiene.append_summary(args.summary, heading, findings, source=lookup,
+        append_summary(args.summary, heading, findings, source=lookup,
                                ok_text=f"{checked} follow{'s' if ' and ' not in checked and checked.startswith(('the ', '1 ')) else ''} "
                                        "Conventional Commits",
                                extra=f"**{bump_text}**" if bump_text else "")
-    return hygiene.emit(findings, args, sources, extra=extra, extra_text=bump_text)
+    return emit(findings, args, sources, extra=extra, extra_text=bump_text)
 
 
 def _split_range(text: str) -> tuple[str, str]:
@@ -186,11 +191,11 @@ def _display(path: Path) -> str:
 
 def _comment_char(root: Path) -> str:
     """``core.commentChar`` of the repository (``#`` when unset or ``auto``)."""
-    from ci_tools import hygiene
+    from ci_tools.core.git import GitError, git
 
     try:
-        value = hygiene.git(["config", "--get", "core.commentChar"], root, check=False).decode().strip()
-    except hygiene.GitError:
+        value = git(["config", "--get", "core.commentChar"], root, check=False).decode().strip()
+    except GitError:
         return "#"
     return value if value and value != "auto" else "#"
 

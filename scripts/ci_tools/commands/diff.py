@@ -16,7 +16,7 @@ Reported:
   alike, without reading the file), not UTF-8, or not YAML, on either side. They are listed as
   *skipped* with the reason, and neither their pins nor their interface count as removed or added.
 - for this repository's own reusable workflows and actions, the interface changes a caller must act
-  on, each breaking or compatible with the semver bump it implies (:mod:`ci_tools.interface`),
+  on, each breaking or compatible with the semver bump it implies (:mod:`ci_tools.gha.interface`),
   rendered as release notes.
 
 Formats: ``markdown`` (default) and ``json``.
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ci_tools.source import Document
+    from ci_tools.gha.source import Document
 
 NAME = "diff"
 HELP = "pins and caller-facing interface changes between two git revisions, as release notes"
@@ -95,7 +95,7 @@ class Revision:
 
 
 def _too_large(size: int) -> tuple[str, str]:
-    from ci_tools.source import MAX_FILE_BYTES
+    from ci_tools.gha.source import MAX_FILE_BYTES
 
     return "too large", f"{size} bytes, over the {MAX_FILE_BYTES}-byte limit"
 
@@ -116,10 +116,10 @@ def read_revision(root: Path, rev: str | None, exclude: list[str]) -> Revision:
     """The workflows, templates and actions at ``rev`` (None: the working tree).
 
     Both sides are read the same way, as bytes, with the same size limit as ``check``
-    (:data:`ci_tools.source.MAX_FILE_BYTES`): a file over it is not read at all, a file that is not
+    (:data:`ci_tools.gha.source.MAX_FILE_BYTES`): a file over it is not read at all, a file that is not
     UTF-8 or not YAML is not parsed further; either is *skipped*, never taken for a removal.
     """
-    from ci_tools.source import MAX_FILE_BYTES, Document, classify, load, load_bytes
+    from ci_tools.gha.source import MAX_FILE_BYTES, Document, classify, load, load_bytes
 
     side = Revision()
     if rev is None:
@@ -192,8 +192,16 @@ class Occurrence:
 
 def occurrences(docs: list[Document]) -> list[Occurrence]:
     """Every use of an action, reusable workflow or image, where it stands."""
-    from ci_tools.inventory import build
-    from ci_tools.source import ScalarNode, iter_images, iter_jobs, iter_uses, mapping_get, mapping_items, scalar_text
+    from ci_tools.gha.source import (
+        ScalarNode,
+        iter_images,
+        iter_jobs,
+        iter_uses,
+        mapping_get,
+        mapping_items,
+        scalar_text,
+    )
+    from ci_tools.review.inventory import build
 
     places: dict[tuple[str, int, int], tuple[str, str | None, str | None]] = {}
     for doc in docs:
@@ -418,10 +426,10 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from ci_tools import interface
     from ci_tools.cli import UsageError
-    from ci_tools.config import load_settings
-    from ci_tools.redact import redact
+    from ci_tools.core.config import load_settings
+    from ci_tools.core.redact import redact
+    from ci_tools.gha import interface
 
     root, config = load_settings(args)
     revs = {}
@@ -480,7 +488,7 @@ def run(args: argparse.Namespace) -> int:
         render_markdown(result, buffer)
     text = redact(buffer.getvalue())
     if args.output:
-        from ci_tools.fsutil import atomic_write_text
+        from ci_tools.core.fsutil import atomic_write_text
 
         atomic_write_text(args.output, text)
     else:

@@ -1,7 +1,7 @@
 """``ci-tools docs``: (re)generate the inputs, secrets and outputs tables of actions and reusable workflows.
 
 The tables sit between ``<!-- ci-tools-docs:KIND [PATH] -->`` markers in markdown files
-(:mod:`ci_tools.docsgen` describes them). With no PATHS every markdown file of the repository that
+(:mod:`ci_tools.gha.docsgen` describes them). With no PATHS every markdown file of the repository that
 holds a marker is regenerated, every action under ``actions/`` must have a ``README.md`` with its
 inputs and outputs markers, and once markers name some reusable workflow of
 ``.github/workflows/``, every reusable workflow there must be named by one. A PATH may be a directory, a markdown file, an action file (its
@@ -53,10 +53,10 @@ class _Plan:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools import docsgen
-    from ci_tools.config import load_settings
-    from ci_tools.discovery import excluded
-    from ci_tools.source import display_path, load
+    from ci_tools.core.config import load_settings
+    from ci_tools.gha import docsgen
+    from ci_tools.gha.discovery import excluded
+    from ci_tools.gha.source import display_path, load
 
     root, config = load_settings(args)
 
@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             pending.append((path, result.text.encode("utf-8"), show(path)))
     if pending:  # every table or none (a failure puts back what was written and says so)
         from ci_tools.cli import FatalError
-        from ci_tools.fsutil import WriteError, write_all
+        from ci_tools.core.fsutil import WriteError, write_all
 
         try:
             write_all(pending)
@@ -131,15 +131,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _choose(paths: list[Path], root: Path, skip) -> _Plan:
-    from ci_tools import docsgen
     from ci_tools.cli import UsageError
-    from ci_tools.discovery import default_files, expand
-    from ci_tools.source import classify, display_path, load
+    from ci_tools.gha import docsgen
+    from ci_tools.gha.discovery import default_files, expand
+    from ci_tools.gha.source import classify, display_path, load
 
     plan = _Plan()
     if not paths:
         paths = [root]
-    from ci_tools.discovery import DiscoveryError, check_path
+    from ci_tools.gha.discovery import DiscoveryError, check_path
 
     for path in paths:
         try:
@@ -177,9 +177,9 @@ def _choose(paths: list[Path], root: Path, skip) -> _Plan:
 
 def _undocumented(plan: _Plan, root: Path, skip) -> list[str]:
     """The repository's reusable workflows no marker names, once markers name some of them."""
-    from ci_tools import docsgen
-    from ci_tools.discovery import YAML_SUFFIXES
-    from ci_tools.source import display_path, load
+    from ci_tools.gha import docsgen
+    from ci_tools.gha.discovery import YAML_SUFFIXES
+    from ci_tools.gha.source import display_path, load
 
     parsed = []
     for path in plan.markdown.values():
@@ -204,7 +204,7 @@ def _undocumented(plan: _Plan, root: Path, skip) -> list[str]:
 
 def _names(markdown: Path, target: Path, root: Path) -> bool:
     """Whether a markdown file has a marker naming ``target``."""
-    from ci_tools import docsgen
+    from ci_tools.gha import docsgen
 
     try:
         parsed = docsgen.read_markdown(markdown)

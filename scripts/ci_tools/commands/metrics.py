@@ -61,10 +61,10 @@ def run(args: argparse.Namespace) -> int:
 
     from ci_tools import metrics
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.fsutil import atomic_write_text
+    from ci_tools.core.fsutil import atomic_write_text
+    from ci_tools.core.redact import redact
+    from ci_tools.gha.resolve.base import NotFound, ResolveError
     from ci_tools.metrics.markdown import plain
-    from ci_tools.redact import redact
-    from ci_tools.resolve.base import NotFound, ResolveError
 
     settings = metrics.Settings(
         repos=args.repos, org=args.org, since=args.since, until=args.until, workflows=args.workflow,

@@ -8,9 +8,9 @@ ambiguous, private, moved tags) are findings and stay as they are. Exit 0 when n
 and no finding reached ``--fail-level``; 1 when files were changed (``--diff``: would be) or findings
 were reported; 2 usage error; 3 fatal error (nothing written).
 
-Options default to ``[tool.ci-tools.pin]`` (:func:`ci_tools._pincommon.settle`); repositories matching its
+Options default to ``[tool.ci-tools.pin]`` (:func:`ci_tools.commands._pin.settle`); repositories matching its
 ``exclude`` patterns are left as they are, unresolved. Image digests are cached like tags
-(:class:`ci_tools.resolve.cache.CachingRegistry`).
+(:class:`ci_tools.gha.resolve.cache.CachingRegistry`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ HELP = "pin remote actions and reusable workflows to commit SHAs with a version 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ci_tools import _pincommon, resolve
+
+    from ci_tools.commands import _pin as _pincommon
     from ci_tools.commands.check import add_output_arguments
+    from ci_tools.gha import resolve
 
     parser.epilog = _pincommon.FIXING_EXIT.format(dry="with --diff")
     _pincommon.add_file_arguments(parser)
@@ -40,17 +42,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools import _pincommon, pinning, resolve
     from ci_tools.cli import FatalError
-    from ci_tools.fsutil import WriteError
+    from ci_tools.commands import _pin as _pincommon
+    from ci_tools.core.fsutil import WriteError
+    from ci_tools.gha import resolve
+    from ci_tools.pin.occurrences import collect, collect_images, malformed
+    from ci_tools.pin.plan import plan_pins, prefetch
+    from ci_tools.pin.rewrite import write
 
     root, config, docs = _pincommon.load(args)
-    findings = [f for d in docs for f in d.findings] + pinning.malformed(docs)
-    occurrences = [o for o in pinning.collect(docs) if not config.pin.excludes(o.repo)]
+    findings = [f for d in docs for f in d.findings] + malformed(docs)
+    occurrences = [o for o in collect(docs) if not config.pin.excludes(o.repo)]
     resolver = resolve.from_args(args)
     try:
-        resolved = pinning.prefetch(resolver, occurrences, args.jobs)
-        plan = pinning.plan_pins(occurrences, resolved, resolver, allow_branches=args.allow_branches)
+        resolved = prefetch(resolver, occurrences, args.jobs)
+        plan = plan_pins(occurrences, resolved, resolver, allow_branches=args.allow_branches)
         if args.images:
             plan_images(docs, plan, args.jobs, resolve.registry_from_args(args))
     except resolve.ResolveError as exc:
@@ -59,13 +65,13 @@ def run(args: argparse.Namespace) -> int:
         resolver.close()
     findings.extend(plan.findings)
     try:
-        changed = pinning.write(docs, plan, diff=args.diff)
+        changed = write(docs, plan, diff=args.diff)
     except WriteError as exc:
         raise FatalError(str(exc)) from None
     if not args.images:  # images are pinned only when asked: say so when some are not
-        from ci_tools.uses import image_is_pinned
+        from ci_tools.gha.uses import image_is_pinned
 
-        loose = [o for o in pinning.collect_images(docs) if not image_is_pinned(o.image)]
+        loose = [o for o in collect_images(docs) if not image_is_pinned(o.image)]
         if loose:
             _pincommon.note(f"{len(loose)} container image{'s are' if len(loose) != 1 else ' is'} not pinned to a "
                             "digest; `ci-tools pin --images` pins them")
@@ -80,17 +86,19 @@ def run(args: argparse.Namespace) -> int:
 def plan_images(docs, plan, jobs: int, client=None) -> None:
     """Add digest fixes for every image without one (resolved concurrently, one request set per image).
 
-    ``client`` answers ``digest(image)``: :func:`ci_tools.resolve.registry_from_args` gives the cached one.
+    ``client`` answers ``digest(image)``: :func:`ci_tools.gha.resolve.registry_from_args` gives the cached one.
     """
     from concurrent.futures import ThreadPoolExecutor
 
-    from ci_tools import pinning
-    from ci_tools.resolve import NotFound
-    from ci_tools.resolve.oci import RegistryClient, parse_image
-    from ci_tools.uses import image_is_pinned
+    from ci_tools.core.progress import Progress
+    from ci_tools.gha.resolve import NotFound
+    from ci_tools.gha.resolve.oci import RegistryClient, parse_image
+    from ci_tools.gha.uses import image_is_pinned
+    from ci_tools.pin.occurrences import collect_images
+    from ci_tools.pin.plan import image_fix
 
     client = client if client is not None else RegistryClient()
-    todo = [o for o in pinning.collect_images(docs) if not image_is_pinned(o.image)]
+    todo = [o for o in collect_images(docs) if not image_is_pinned(o.image)]
     unique = sorted({o.image.strip() for o in todo})
     digests: dict[str, str | Exception] = {}
 
@@ -101,7 +109,7 @@ def plan_images(docs, plan, jobs: int, client=None) -> None:
         except (NotFound, ValueError) as exc:
             digests[image] = exc
 
-    progress = pinning.Progress(len(unique), "resolving images")
+    progress = Progress(len(unique), "resolving images")
     try:
         with ThreadPoolExecutor(max_workers=max(1, min(jobs, len(unique) or 1))) as pool:
             for future in [pool.submit(work, image) for image in unique]:
@@ -115,7 +123,7 @@ def plan_images(docs, plan, jobs: int, client=None) -> None:
             plan.findings.append(occ.doc.finding("unresolved-ref", f'cannot pin image "{occ.image}": {found}; '
                                                  "it was left unchanged", occ.node))
             continue
-        fix = pinning.image_fix(occ, found)
+        fix = image_fix(occ, found)
         if fix is not None:
             plan.add(occ.doc, [fix])
             plan.changes.append({"path": occ.doc.display, "line": occ.line, "action": occ.image,

@@ -22,7 +22,7 @@ CHECK_ID = "policy-change"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ci_tools.hygiene import add_common_arguments
+    from ci_tools.commands._common import add_common_arguments
 
     parser.add_argument("base", metavar="BASE", help="the pull request's base (branch or commit)")
     parser.add_argument("head", nargs="?", default="HEAD", metavar="HEAD", help="its head (default: HEAD)")
@@ -32,25 +32,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ci_tools import hygiene, policy
     from ci_tools.cli import FatalError
-    from ci_tools.discovery import find_root
-    from ci_tools.model import Finding, Location, Severity
+    from ci_tools.core.findings import Finding, Location, Severity
+    from ci_tools.core.git import GitError, verify_revision
+    from ci_tools.core.output import emit
+    from ci_tools.core.output.summary import append_summary
+    from ci_tools.gha.discovery import find_root
+    from ci_tools.hygiene import policy
 
     # the repository root only: no configuration is applied to these notes (an unreadable one is itself
     # a change to report, not a reason to stop)
     root = (args.root or find_root(Path.cwd())).resolve()
     try:
-        hygiene.verify_revision(args.base, root)
-        head = hygiene.verify_revision(args.head, root)
+        verify_revision(args.base, root)
+        head = verify_revision(args.head, root)
         changes = policy.changes(root, args.base, head)
-    except hygiene.GitError as exc:
+    except GitError as exc:
         raise FatalError(str(exc)) from None
     findings = [Finding(CHECK_ID, Severity.NOTE, c.message, Location(c.path, c.line, c.col, c.line, c.end_col))
                 for c in changes]
     done = (f"{len(findings)} change{'s' * (len(findings) != 1)} to the gates' policy" if findings else
             "no change to the gates' policy (ci-tools configuration, secrets baseline, ignore and allowlist comments)")
     if args.summary:
-        hygiene.append_summary(args.summary, "Policy changes", findings, ok_text=done,
+        append_summary(args.summary, "Policy changes", findings, ok_text=done,
                                extra="A reviewer should confirm each change before approving." if findings else "")
-    return hygiene.emit(findings, args, (), extra={"changes": len(findings)}, extra_text=done, github_notice=False)
+    return emit(findings, args, (), extra={"changes": len(findings)}, extra_text=done, github_notice=False)

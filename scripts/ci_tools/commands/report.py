@@ -25,7 +25,7 @@ FORMATS = ("markdown", "json", "sarif", "text")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ci_tools import resolve
+    from ci_tools.gha import resolve
 
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="files or directories (default: the files `ci-tools check` reads)")
@@ -47,15 +47,15 @@ def run(args: argparse.Namespace) -> int:
     import io
     import sys
 
-    from ci_tools import engine, inventory
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.config import load_settings
-    from ci_tools.discovery import DiscoveryError
-    from ci_tools.redact import redact
-    from ci_tools.report import inventory as render
+    from ci_tools.core.config import load_settings
+    from ci_tools.core.redact import redact
+    from ci_tools.gha.discovery import DiscoveryError
+    from ci_tools.lint import engine
+    from ci_tools.review import inventory, render
 
     root, config = load_settings(args)
-    from ci_tools._pincommon import settle
+    from ci_tools.commands._pin import settle
 
     settle(args, config)  # via, git-url-template, cache-ttl and jobs of [tool.ci-tools.pin]
     options = config.raw.get("report", {}) if isinstance(config.raw.get("report"), dict) else {}
@@ -70,14 +70,14 @@ def run(args: argparse.Namespace) -> int:
     docs = engine.load_documents(files, root)
     inv = inventory.build(docs, owners, config.repository)
     inv.findings.extend(f for d in docs for f in d.findings)
-    from ci_tools.checks import known_compromised
+    from ci_tools.gha import advisories
 
     for doc in docs:
-        inv.findings.extend(known_compromised.findings(doc))
+        inv.findings.extend(advisories.findings(doc))
     now = dt.datetime.now(dt.UTC)
     inv.generated_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     if args.online:
-        from ci_tools import resolve
+        from ci_tools.gha import resolve
 
         resolver = resolve.from_args(args)
         try:
@@ -93,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
     render.RENDERERS[args.format](inv, buffer)
     text = redact(buffer.getvalue())
     if args.output:
-        from ci_tools.fsutil import atomic_write_text
+        from ci_tools.core.fsutil import atomic_write_text
 
         atomic_write_text(args.output, text)
     else:

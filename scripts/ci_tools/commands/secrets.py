@@ -2,7 +2,7 @@
 
 Only lines HEAD adds since its merge base with BASE are reported (``git diff BASE...HEAD``), with
 file, line and the secret's type; the value itself is never printed in any format. Every added line
-is scanned whatever the encoding of its file (see :mod:`ci_tools.added_text`); true binaries, and
+is scanned whatever the encoding of its file (see :mod:`ci_tools.hygiene.added_text`); true binaries, and
 files detect-secrets' file-name filters exclude, are named as not scanned, and the count says how
 many lines in how many files were. On a terminal a counter shows the lines scanned so far. Secrets already
 in the baseline (``.secrets.baseline`` as of HEAD, or ``--baseline FILE``) and lines marked
@@ -30,7 +30,7 @@ POLICY_ID = "policy-change"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ci_tools.hygiene import add_common_arguments
+    from ci_tools.commands._common import add_common_arguments
 
     parser.add_argument("base", metavar="BASE", help="the pull request's base (branch or commit)")
     parser.add_argument("head", nargs="?", default="HEAD", metavar="HEAD", help="its head (default: HEAD)")
@@ -46,20 +46,24 @@ def _policy(config) -> tuple:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools import hygiene, secrets_scan
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.config import ConfigError, key_line, load_config_at, load_settings
-    from ci_tools.model import Finding, Location, Severity
+    from ci_tools.core.config import ConfigError, key_line, load_config_at, load_settings
+    from ci_tools.core.findings import Finding, Location, Severity
+    from ci_tools.core.git import GitError, merge_base, verify_revision
+    from ci_tools.core.output import emit
+    from ci_tools.core.output.summary import append_summary
+    from ci_tools.hygiene import secrets as secrets_scan
+    from ci_tools.lint.engine import configure
 
     root, config = load_settings(args)
     if args.baseline is not None and args.no_baseline:
         raise UsageError("--baseline and --no-baseline exclude each other")
     notes: list[Finding] = []
     try:
-        hygiene.verify_revision(args.base, root)
-        head = hygiene.verify_revision(args.head, root)
+        verify_revision(args.base, root)
+        head = verify_revision(args.head, root)
         if args.config is None:
-            merge_base = hygiene.merge_base(root, args.base, head)
+            merge_base = merge_base(root, args.base, head)
             try:
                 config, at_head = load_config_at(root, merge_base), load_config_at(root, head)
             except ConfigError as exc:
@@ -78,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             root, args.base, head, baseline_path=args.baseline,
             baseline_name=options.get("baseline", secrets_scan.DEFAULT_BASELINE),
             use_baseline=not args.no_baseline, exclude=list(options.get("exclude") or []))
-    except (hygiene.GitError, secrets_scan.BaselineError) as exc:
+    except (GitError, secrets_scan.BaselineError) as exc:
         raise FatalError(str(exc)) from None
 
     baseline = result.baseline
@@ -98,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
                 Location(a.baseline, a.line, a.col, a.line, a.end_col))
         for a in result.additions
     ]
-    findings = hygiene.configure(findings, config)
+    findings = configure(findings, config)
     if result.settings_changed and baseline:
         what = (f"adds {baseline}" if result.settings.data is None and args.baseline is None
                 else f"changes the plugins or filters of {baseline}")
@@ -119,9 +123,9 @@ def run(args: argparse.Namespace) -> int:
         done += "; not scanned: " + ", ".join(skipped)
     if args.summary:
         # no source lines: the line holds the secret
-        hygiene.append_summary(args.summary, "Secrets", findings, ok_text=f"no secret found; {done}",
+        append_summary(args.summary, "Secrets", findings, ok_text=f"no secret found; {done}",
                                extra=done if findings else "")
-    return hygiene.emit(findings, args, (), extra={"scanned": {"files": files, "lines": lines, "baseline": baseline},
+    return emit(findings, args, (), extra={"scanned": {"files": files, "lines": lines, "baseline": baseline},
                                                    "not_scanned": {"binary": scanned.binary,
                                                                    "filtered": scanned.filtered}},
                         extra_text=done, github_notice=False)

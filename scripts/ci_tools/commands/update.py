@@ -20,8 +20,9 @@ HELP = "move pinned actions to their newest stable release (same major version b
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ci_tools import _pincommon, resolve
+    from ci_tools.commands import _pin as _pincommon
     from ci_tools.commands.check import add_output_arguments
+    from ci_tools.gha import resolve
 
     parser.epilog = _pincommon.FIXING_EXIT.format(dry="with --diff")
     _pincommon.add_file_arguments(parser)
@@ -45,11 +46,16 @@ def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
     from datetime import datetime, timedelta
 
-    from ci_tools import _pincommon, pinning, resolve
     from ci_tools.cli import FatalError, UsageError
-    from ci_tools.fsutil import WriteError
-    from ci_tools.resolve.base import NotFound, repo_key
-    from ci_tools.uses import is_exact_version, semver_key
+    from ci_tools.commands import _pin as _pincommon
+    from ci_tools.core.fsutil import WriteError
+    from ci_tools.core.progress import Progress
+    from ci_tools.gha import resolve
+    from ci_tools.gha.resolve.base import NotFound, repo_key
+    from ci_tools.gha.uses import is_exact_version, semver_key
+    from ci_tools.pin.occurrences import collect
+    from ci_tools.pin.plan import Plan, comment_fixes, prefetch
+    from ci_tools.pin.rewrite import write
 
     if args.min_age is not None and args.min_age < 0:
         raise UsageError("--min-age must not be negative")
@@ -59,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f'--only "{name}" is not owner/repo')
     root, config, docs = _pincommon.load(args)
     findings = [f for d in docs for f in d.findings]
-    occurrences = [o for o in pinning.collect(docs)
+    occurrences = [o for o in collect(docs)
                    if (not only or o.repo.lower() in only) and not config.pin.excludes(o.repo)]
     current: dict[int, str] = {}
     for i, occ in enumerate(occurrences):
@@ -76,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     repos = {repo_key(o.repo): o.repo for o in occurrences}
     releases: dict[str, list | Exception] = {}
     try:
-        resolved = pinning.prefetch(resolver, occurrences, args.jobs, need_refs_for_pinned=True)
+        resolved = prefetch(resolver, occurrences, args.jobs, need_refs_for_pinned=True)
 
         def work(key: str) -> None:
             try:
@@ -85,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                 releases[key] = exc
 
         todo = [k for k in repos if k not in resolved.missing]
-        progress = pinning.Progress(len(todo), "reading releases")
+        progress = Progress(len(todo), "reading releases")
         try:
             with ThreadPoolExecutor(max_workers=max(1, min(args.jobs, len(repos) or 1))) as pool:
                 for future in [pool.submit(work, k) for k in todo]:
@@ -98,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         resolver.close()
 
-    plan = pinning.Plan()
+    plan = Plan()
     cooled: dict[tuple[str, str], tuple] = {}  # releases left out by --min-age that are newer than a pin
     server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
     for occ, version in zip(occurrences, versions, strict=True):
@@ -134,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
         ref_fix = occ.ref_fix(commit)
         if ref_fix is None:
             continue
-        plan.add(occ.doc, [ref_fix, *pinning.comment_fixes(occ, best, refs)])
+        plan.add(occ.doc, [ref_fix, *comment_fixes(occ, best, refs)])
         old_tag = version
         plan.changes.append({"path": occ.doc.display, "line": occ.line, "action": occ.ref.action,
                              "repository": occ.repo, "old": {"ref": occ.ref.ref, "version": old_tag},
@@ -146,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
                 else "it has no publish date")
         _pincommon.note(f"{repo} {tag} was skipped for the cooldown: {when}, --min-age is {args.min_age:g} days")
     try:
-        changed = pinning.write(docs, plan, diff=args.diff, out=sys.stdout if args.format != "json" else sys.stderr)
+        changed = write(docs, plan, diff=args.diff, out=sys.stdout if args.format != "json" else sys.stderr)
     except WriteError as exc:
         raise FatalError(str(exc)) from None
     fmt = args.format or "text"
@@ -157,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
                             for f in findings]}
         text = json.dumps(doc, indent=2) + "\n"
         if args.output:
-            from ci_tools.fsutil import atomic_write_text
+            from ci_tools.core.fsutil import atomic_write_text
 
             atomic_write_text(args.output, text)
         else:

@@ -19,9 +19,9 @@ exist) and, with a lockfile, a repository id that changed (``lockfile-mismatch``
 belongs to another repository). It lists on stderr, per pinned version, whether its release is
 immutable. GitHub's advisory database is optional: a server without it is named in a warning and
 everything else is still reported. ``--transitive`` also audits the actions those actions use, through
-:func:`ci_tools.transitive.audit` when that module is installed.
+:func:`ci_tools.pin.transitive.audit` when that module is installed.
 
-The checks themselves are :mod:`ci_tools.verification` (``report --online`` runs them too). Tag refs of
+The checks themselves are :mod:`ci_tools.pin.verify` (``report --online`` runs them too). Tag refs of
 repositories matching ``[tool.ci-tools.pin] exclude`` are meant to stay tags and are not reported; their
 pinned refs are still verified.
 """
@@ -37,8 +37,10 @@ LOCKFILE = ".github/workflows/actions.lock"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ci_tools import _pincommon, resolve
+
+    from ci_tools.commands import _pin as _pincommon
     from ci_tools.commands.check import add_output_arguments
+    from ci_tools.gha import resolve
 
     _pincommon.add_file_arguments(parser)
     add_output_arguments(parser)
@@ -54,12 +56,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ci_tools import _pincommon, lockfile, pinning, verification
+    from ci_tools.commands import _pin as _pincommon
+    from ci_tools.pin import lockfile
+    from ci_tools.pin import verify as verification
+    from ci_tools.pin.occurrences import collect
 
     root, config, docs = _pincommon.load(args)
     findings = [f for d in docs for f in d.findings]
     # [tool.ci-tools.pin] exclude: those repositories are meant to stay on tags; their pins are still checked
-    occurrences = [o for o in pinning.collect(docs) if o.ref.is_sha or not config.pin.excludes(o.repo)]
+    occurrences = [o for o in collect(docs) if o.ref.is_sha or not config.pin.excludes(o.repo)]
     if args.lockfile and not Path(args.lockfile).is_file():
         from ci_tools.cli import UsageError
 
@@ -83,14 +88,17 @@ def run(args: argparse.Namespace) -> int:
 
 
 def online(args, occurrences, lock, docs, root, alarms: list) -> list:
-    from ci_tools import _pincommon, pinning, resolve, verification
     from ci_tools.cli import FatalError
-    from ci_tools.resolve.base import repo_key
+    from ci_tools.commands import _pin as _pincommon
+    from ci_tools.gha import resolve
+    from ci_tools.gha.resolve.base import repo_key
+    from ci_tools.pin import verify as verification
+    from ci_tools.pin.plan import prefetch
 
     resolver = resolve.from_args(args, refresh=True)
     findings = []
     try:
-        resolved = pinning.prefetch(resolver, occurrences, args.jobs, need_refs_for_pinned=True)
+        resolved = prefetch(resolver, occurrences, args.jobs, need_refs_for_pinned=True)
         pinned = {repo_key(o.repo): o.repo for o in occurrences
                   if o.ref.is_sha and repo_key(o.repo) in resolved.refs}
         releases = verification.releases_by_tag(resolver, pinned, args.jobs)
@@ -98,10 +106,10 @@ def online(args, occurrences, lock, docs, root, alarms: list) -> list:
         lines = verification.immutability_lines(resolved, occurrences, releases)
         if lines:
             _pincommon.note("ci-tools verify: releases of the pinned versions:\n" + "\n".join(f"  {line}" for line in lines))
-        from ci_tools.checks import known_compromised  # GitHub's advisory database for the actions ecosystem
+        from ci_tools.gha import advisories  # GitHub's advisory database for the actions ecosystem
 
         skipped: list[str] = []
-        findings.extend(known_compromised.online_findings(docs, resolver, skipped))
+        findings.extend(advisories.online_findings(docs, resolver, skipped))
         for what in skipped:  # an optional source that is missing: named, and everything else still reported
             _pincommon.note(f"ci-tools verify: warning: {what}")
         if lock is not None:
@@ -109,9 +117,9 @@ def online(args, occurrences, lock, docs, root, alarms: list) -> list:
         if args.transitive:
             import importlib.util
 
-            if importlib.util.find_spec("ci_tools.transitive") is None:
-                raise FatalError("--transitive needs ci_tools.transitive, which is not installed")
-            from ci_tools import transitive
+            if importlib.util.find_spec("ci_tools.pin.transitive") is None:
+                raise FatalError("--transitive needs ci_tools.pin.transitive, which is not installed")
+            from ci_tools.pin import transitive
 
             findings.extend(transitive.audit(occurrences=occurrences, resolver=resolver, resolved=resolved,
                                              docs=docs, root=root, jobs=args.jobs))

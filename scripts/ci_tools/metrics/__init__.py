@@ -1,8 +1,8 @@
 """``ci-tools metrics``: how long pipelines take, where they fail, which tests are flaky.
 
-The domain, self-contained: it uses the GitHub API transport (:mod:`ci_tools.resolve.github`), token
-redaction (:mod:`ci_tools.redact`), atomic writes (:mod:`ci_tools.fsutil`) and the progress counter
-(:class:`ci_tools.pinning.Progress`), and nothing of the command line.
+The domain, self-contained: it uses the GitHub API transport (:mod:`ci_tools.gha.resolve.github`), token
+redaction (:mod:`ci_tools.core.redact`), atomic writes (:mod:`ci_tools.core.fsutil`) and the progress counter
+(:class:`ci_tools.core.progress.Progress`), and nothing of the command line.
 
 - :mod:`~ci_tools.metrics.client`: the Actions endpoints of the REST API;
 - :mod:`~ci_tools.metrics.cache`: completed runs and artifacts kept for good, listing state;

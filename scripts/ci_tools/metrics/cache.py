@@ -25,7 +25,7 @@ import os
 import time
 from pathlib import Path
 
-from ci_tools.fsutil import atomic_write_bytes
+from ci_tools.core.fsutil import atomic_write_bytes
 from ci_tools.metrics.model import Run, TestReport
 
 VERSION = "v1"

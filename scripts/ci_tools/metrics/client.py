@@ -1,4 +1,4 @@
-"""What metrics reads from GitHub's REST API, through the retrying transport of :mod:`ci_tools.resolve.github`.
+"""What metrics reads from GitHub's REST API, through the retrying transport of :mod:`ci_tools.gha.resolve.github`.
 
 Endpoints (API version 2022-11-28):
 
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from ci_tools.gha.resolve.base import NotFound
 from ci_tools.metrics.errors import MetricsError
 from ci_tools.metrics.model import Repository
 from ci_tools.metrics.timeutil import api_time, iso
-from ci_tools.resolve.base import NotFound
 
 SEARCH_CAP = 1000
 MAX_PAGES = 100
@@ -38,7 +38,7 @@ def _q(repo: str) -> str:
 
 class ActionsClient:
     def __init__(self, github, *, max_artifact_bytes: int = DEFAULT_MAX_ARTIFACT_BYTES) -> None:
-        self.github = github  # a ci_tools.resolve.github.GitHubResolver
+        self.github = github  # a ci_tools.gha.resolve.github.GitHubResolver
         self.max_artifact_bytes = max_artifact_bytes
 
     @property

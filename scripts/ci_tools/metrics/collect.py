@@ -6,7 +6,7 @@ the jobs of each completed run not yet read (one request per run: every attempt 
 JUnit artifacts (the repository's list read back to the last one seen, then each archive of a
 selected run once). Workflow and branch filters apply before jobs and artifacts are read, so they
 save requests; the cache keeps what it lists either way, so a later run without the filters does not
-list again. A progress counter goes to stderr on a terminal (:class:`ci_tools.pinning.Progress`).
+list again. A progress counter goes to stderr on a terminal (:class:`ci_tools.core.progress.Progress`).
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
+from ci_tools.gha.resolve.base import NotFound, ResolveError
 from ci_tools.metrics import junit
 from ci_tools.metrics.cache import OVERLAP, MetricsCache, RepoCache
 from ci_tools.metrics.client import ActionsClient
 from ci_tools.metrics.errors import MetricsError
 from ci_tools.metrics.model import Job, MalformedAnswer, Repository, Run, Skip, TestReport
 from ci_tools.metrics.timeutil import api_time
-from ci_tools.resolve.base import NotFound, ResolveError
 
 
 @dataclass
@@ -63,7 +63,7 @@ ProgressFactory = Callable[[int, str], object]
 
 
 def _default_progress(total: int, label: str):
-    from ci_tools.pinning import Progress
+    from ci_tools.core.progress import Progress
 
     return Progress(total, label)
 

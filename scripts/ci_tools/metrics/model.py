@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ci_tools.core.redact import redact
 from ci_tools.metrics.timeutil import api_time
-from ci_tools.redact import redact
 
 # names repeat (steps, jobs, workflows): each distinct one is redacted once
 _redact = lru_cache(maxsize=65536)(redact)

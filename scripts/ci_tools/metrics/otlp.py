@@ -19,7 +19,7 @@ application/x-protobuf``, the body gzip-compressed (``Content-Encoding: gzip``),
 compression (larger batches are split); 429, 502, 503 and 504 are retried, honouring ``Retry-After``,
 within a bound; other answers fail with the collector's ``Status.message``; a partial success is
 reported, not retried; an answer is read to at most 4 MiB. Every string sent is redacted
-(:func:`ci_tools.redact.redact`): a token never reaches the collector; the headers given for it
+(:func:`ci_tools.core.redact.redact`): a token never reaches the collector; the headers given for it
 (``--otlp-header``, ``OTEL_EXPORTER_OTLP_HEADERS``) never appear in messages.
 """
 
@@ -34,9 +34,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
+from ci_tools.core.redact import redact, register
 from ci_tools.metrics.errors import MetricsError, MetricsUsageError
 from ci_tools.metrics.model import FAILED, Job, Repository, Run
-from ci_tools.redact import redact, register
 
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024

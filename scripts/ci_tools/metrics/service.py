@@ -106,8 +106,8 @@ def parse_rates(pairs: list[str]) -> dict[str, float]:
 
 def generate(settings: Settings, *, now: float | None = None, progress=None,
              environ: Mapping[str, str] | None = None) -> Outcome:
-    from ci_tools.resolve.cache import default_cache_dir
-    from ci_tools.resolve.github import GitHubResolver, token_from_env
+    from ci_tools.gha.resolve.cache import default_cache_dir
+    from ci_tools.gha.resolve.github import GitHubResolver, token_from_env
 
     now = time.time() if now is None else now
     query = resolve_query(settings, now, environ)

@@ -42,8 +42,8 @@ def test_the_script_is_the_steps_own_process():
 def test_the_starter_names_no_rollout_after_the_repository():
     """A repository name (``Shop_Web``) is no Kubernetes name: the starter leaves both to fill in, and its
     placeholders are what ``ci-tools check`` reports in a workflow made from it."""
-    from ci_tools.checks import unfilled_placeholder
-    from ci_tools.source import load
+    from ci_tools.gha.source import load
+    from ci_tools.lint.checks import unfilled_placeholder
 
     starter = REPO / "workflow-templates" / "canary-deploy.yml"
     text = starter.read_text(encoding="utf-8")

@@ -1,0 +1,88 @@
+"""What ``pin``, ``update`` and ``verify`` share: reading files and settings, rendering findings."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from pathlib import Path
+
+FIXING_EXIT = ("exit status: 0 when nothing needed changing and no finding reached --fail-level; 1 when files were "
+               "changed ({dry}: would be) or findings were reported; 2 usage error; 3 fatal error (then no file "
+               "is changed); 130 interrupted")
+
+
+def add_file_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
+                        help="files or directories (default: this repository's workflows, actions and templates)")
+    parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
+                        help="skip paths matching GLOB (repeatable)")
+    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
+    parser.add_argument("--config", type=Path, help="configuration file")
+
+
+# option (argparse dest) -> built-in default, for options the command line leaves at None
+DEFAULTS: dict[str, object] = {"via": "api", "git_url_template": None, "cache_ttl": None, "jobs": 16,
+                               "allow_branches": False, "images": False, "within": "major", "min_age": 0.0}
+
+
+def settle(args: argparse.Namespace, config) -> None:
+    """Fill every option the command line left unset from ``[tool.ci-tools.pin]``, then the default.
+
+    A flag given on the command line always wins. The configured ``git-url-template`` applies only when
+    the effective ``via`` is ``git``, so ``--via api`` on the command line does not trip over it.
+    """
+    pin = config.pin
+    for dest, default in DEFAULTS.items():
+        if not hasattr(args, dest) or getattr(args, dest) is not None:
+            continue
+        value = getattr(pin, dest)
+        if dest == "git_url_template" and getattr(args, "via", None) != "git":
+            value = None
+        setattr(args, dest, default if value is None else value)
+
+
+def load(args: argparse.Namespace):
+    """(root, config, documents) for the command's paths, options settled (:func:`settle`);
+    bad arguments raise UsageError."""
+    from ci_tools.cli import UsageError
+    from ci_tools.core.config import load_settings
+    from ci_tools.gha import resolve
+    from ci_tools.gha.discovery import DiscoveryError, nothing_to_check
+    from ci_tools.lint import engine
+
+    root, config = load_settings(args)
+    settle(args, config)
+    resolve.validate(args)  # a bad option is named before anything is read
+
+    try:
+        files = engine.collect_files(list(args.paths), root, config, args.exclude, require=True)
+    except DiscoveryError as exc:
+        raise UsageError(str(exc)) from None
+    files = [f for f in files if f.suffix in (".yml", ".yaml")]
+    if not files:
+        raise UsageError(nothing_to_check(list(args.paths), root, False))
+    return root, config, engine.load_documents(files, root)
+
+
+def finish(findings, args, docs, config, *, to_stderr: bool = False, alarms=()) -> int:
+    """Configure, apply ignore comments, sort and emit; returns the exit code of the findings.
+
+    ``alarms`` are findings that neither configuration nor an ignore comment may silence or lower (a moved
+    tag of an immutable release): a pull request can write both, and this is what a reviewer must see."""
+    from ci_tools.commands.check import emit
+    from ci_tools.lint import engine
+
+    findings = engine.configure(findings, config)
+    findings = engine.apply_ignores(findings, docs) + list(alarms)
+    findings = engine.sort_findings(findings)
+    if to_stderr and not args.output:
+        with contextlib.redirect_stdout(sys.stderr):
+            return emit(findings, args, docs) if findings else 0
+    return emit(findings, args, docs)
+
+
+def note(message: str) -> None:
+    from ci_tools.core.redact import redact
+
+    sys.stderr.write(redact(message) + "\n")

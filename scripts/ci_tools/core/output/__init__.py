@@ -1,0 +1,122 @@
+"""Reporters: one per output format behind one mapping, and :func:`emit`, which writes them.
+
+- :class:`TextSource`: lines of a text that is not a file (a commit message, a branch name), so
+  the text reporter can print the line and its ``^~~~`` underline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json as jsonlib  # json would be the json reporter, a module of this package, once it is imported
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol, TextIO
+
+from ci_tools.core.findings import Finding, Severity
+
+
+class SourceLines(Protocol):
+    def __call__(self, path: str, line: int) -> str | None: ...
+
+
+Reporter = Callable[[list[Finding], TextIO, SourceLines], None]
+
+FORMATS = ("text", "json", "sarif", "github")
+
+
+def get(name: str) -> Reporter:
+    if name == "text":
+        from ci_tools.core.output.text import render
+    elif name == "json":
+        from ci_tools.core.output.json import render
+    elif name == "sarif":
+        from ci_tools.core.output.sarif import render
+    elif name == "github":
+        from ci_tools.core.output.github import render
+    else:
+        raise KeyError(name)
+    return render
+
+
+def no_source(path: str, line: int) -> str | None:
+    return None
+
+
+@dataclass
+class TextSource:
+    """Duck-types the part of :class:`ci_tools.gha.source.Document` that the reporters read."""
+
+    display: str
+    text: str
+    pseudo: bool = True  # not a file of the repository (a commit, a title, a branch name)
+
+    def line_text(self, number: int) -> str | None:
+        # the same line breaks as ci_tools.hygiene.conventional.clean, so line numbers agree
+        lines = self.text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return lines[number - 1] if 1 <= number <= len(lines) else None
+
+
+def emit(findings: list[Finding], args: argparse.Namespace, sources: Iterable[Any] = (),
+         extra: dict[str, Any] | None = None, extra_text: str = "", github_notice: bool = True) -> int:
+    """Render ``findings`` like ``check`` does, plus ``extra`` (JSON key/values) or ``extra_text``.
+
+    Text output gets ``extra_text`` after the findings; JSON output gets the ``extra`` keys next
+    to ``findings``; the ``github`` format turns ``extra_text`` into a notice (unless
+    ``github_notice`` is false); SARIF has no place for it, so it goes to standard error there.
+    """
+    from ci_tools.commands.check import default_format
+    from ci_tools.core import output as report
+    from ci_tools.core.redact import redact
+    from ci_tools.lint.engine import source_lines
+
+    fmt = args.format or default_format()
+    buffer = io.StringIO()
+    sources = list(sources)
+    lookup = source_lines(sources) if sources else report.no_source
+    pseudo = {s.display for s in sources if getattr(s, "pseudo", False)}
+    if fmt == "github" and pseudo:
+        # a commit or a branch is no file of the repository: annotate the run, not a file, and
+        # carry the underlined line in the message
+        files = [f for f in findings if f.location.path not in pseudo]
+        report.get(fmt)(files, buffer, lookup)
+        for f in findings:
+            if f.location.path in pseudo:
+                buffer.write(_github_plain(f, lookup(f.location.path, f.location.line)))
+    else:
+        report.get(fmt)(findings, buffer, lookup)
+    text = buffer.getvalue()
+    if fmt == "json" and extra:
+        data = jsonlib.loads(text)
+        data.update(extra)
+        text = jsonlib.dumps(data, indent=2) + "\n"
+    elif fmt == "text" and extra_text:
+        text += extra_text + "\n"
+    elif fmt == "github" and extra_text and github_notice:
+        text += f"::notice title=ci-tools::{extra_text.replace('%', '%25').replace(chr(10), '%0A')}\n"
+    elif fmt == "sarif" and extra_text:
+        sys.stderr.write(redact(extra_text) + "\n")
+    text = redact(text)
+    if args.output:
+        from ci_tools.core.fsutil import atomic_write_text
+
+        atomic_write_text(args.output, text)
+    else:
+        sys.stdout.write(text)
+    threshold = Severity.parse(args.fail_level)
+    return 1 if any(f.severity >= threshold for f in findings) else 0
+
+
+def _github_plain(f: Finding, line: str | None) -> str:
+    level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}[f.severity]
+    loc = f.location
+    message = f.message
+    if line:
+        width = max(1, (loc.end_col - loc.col) if loc.end_line == loc.line else len(line) - loc.col + 1)
+        message += f"\n{line}\n{' ' * (loc.col - 1)}^{'~' * (width - 1)}"
+    title = f"{f.check} ({loc.path}{f', line {loc.line}' if loc.line > 1 else ''})"
+    escape = {"%": "%25", "\r": "%0D", "\n": "%0A"}
+    data = "".join(escape.get(c, c) for c in message)
+    prop = "".join(escape.get(c, c) for c in title).replace(":", "%3A").replace(",", "%2C")
+    return f"::{level} title={prop}::{data}\n"

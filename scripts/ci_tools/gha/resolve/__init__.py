@@ -1,0 +1,125 @@
+"""Where refs, commits, releases and files come from: the GitHub API, ``git ls-remote``, a cache.
+
+Commands build one resolver with :func:`add_arguments` and :func:`from_args`; see
+:mod:`ci_tools.gha.resolve.base` for the interface.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ci_tools.gha.resolve.base import (
+    NotFound,
+    Release,
+    RepoIds,
+    RepoRefs,
+    Resolution,
+    ResolveError,
+    Resolver,
+    resolve_ref,
+    tag_preference,
+)
+
+__all__ = ["NotFound", "Release", "RepoIds", "RepoRefs", "Resolution", "ResolveError", "Resolver", "resolve_ref",
+           "tag_preference", "add_arguments", "from_args", "build", "registry_from_args", "build_registry"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The resolution options. Unset options are ``None`` until the command settles them from
+    ``[tool.ci-tools.pin]`` (:func:`ci_tools.commands._pin.settle`); the defaults below apply last."""
+    group = parser.add_argument_group("resolution")
+    group.add_argument("--via", choices=("api", "git"), default=None,
+                       help="GitHub REST API (GITHUB_API_URL, token from GITHUB_TOKEN or GH_TOKEN) or git ls-remote "
+                            "(default: api)")
+    group.add_argument("--git-url-template", metavar="URL",
+                       help="with --via git: the URL of each repository, with {owner} and {repo} "
+                            "(default: $GITHUB_SERVER_URL/{owner}/{repo}.git)")
+    group.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="cache directory (default: $XDG_CACHE_HOME/ci-tools or ~/.cache/ci-tools)")
+    group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    group.add_argument("--cache-ttl", type=float, default=None, metavar="SECONDS",
+                       help="how long tags, branches, releases and image digests stay cached (default: 3600); "
+                            "facts about a commit are kept for good")
+    group.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="repositories resolved at once (default: 16)")
+
+
+def build(via: str = "api", *, git_url_template: str | None = None, cache_dir: Path | None = None,
+          no_cache: bool = False, ttl: float | None = None, refresh: bool = False) -> Resolver:
+    """A resolver, cached unless ``no_cache``. ``refresh`` ignores cached tags, branches and releases."""
+    from ci_tools.gha.resolve.cache import CachingResolver, default_cache_dir
+
+    directory = cache_dir or default_cache_dir()
+    if via == "git":
+        from ci_tools.gha.resolve.git import GitResolver
+
+        inner: Resolver = GitResolver(git_url_template, None if no_cache else directory / "git-work")
+        namespace = "git " + inner.template  # type: ignore[attr-defined]
+    else:
+        from ci_tools.gha.resolve.github import GitHubResolver, token_from_env
+
+        token = token_from_env()
+        inner = GitHubResolver(token=token)
+        # a token can see private repositories another run could not: keep their caches apart
+        namespace = "api " + inner.api + (" token" if token else "")  # type: ignore[attr-defined]
+    if no_cache:
+        return inner
+    return CachingResolver(inner, directory, namespace, _ttl(ttl), refresh)
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Usage errors of the resolution options (raised before any file is read)."""
+    from ci_tools.cli import UsageError
+
+    if args.via is None:  # not settled from a configuration: the built-in defaults
+        args.via = "api"
+    if args.jobs is None:
+        args.jobs = 16
+    if args.git_url_template and args.via != "git":
+        raise UsageError("--git-url-template needs --via git")
+    if args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    if args.cache_ttl is not None and args.cache_ttl < 0:
+        raise UsageError("--cache-ttl must not be negative")
+
+
+def from_args(args: argparse.Namespace, *, refresh: bool = False) -> Resolver:
+    from ci_tools.cli import UsageError
+
+    validate(args)
+    try:
+        return build(args.via, git_url_template=args.git_url_template, cache_dir=args.cache_dir,
+                     no_cache=args.no_cache, ttl=args.cache_ttl, refresh=refresh)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def registry_from_args(args: argparse.Namespace):
+    """The OCI registry client for ``--images``, behind the digest cache unless ``--no-cache``."""
+    return build_registry(cache_dir=args.cache_dir, no_cache=args.no_cache, ttl=args.cache_ttl)
+
+
+def build_registry(*, cache_dir: Path | None = None, no_cache: bool = False, ttl: float | None = None):
+    """A :class:`~ci_tools.gha.resolve.oci.RegistryClient`, wrapped in a
+    :class:`~ci_tools.gha.resolve.cache.CachingRegistry` (tag -> digest for ``ttl`` seconds) unless ``no_cache``."""
+    from ci_tools.gha.resolve.cache import CachingRegistry, default_cache_dir
+    from ci_tools.gha.resolve.oci import RegistryClient
+
+    client = RegistryClient()
+    if no_cache:
+        return client
+    # credentials can see private images another run could not: keep their caches apart
+    namespace = "oci" + (" credentials" if client.username else "")
+    return CachingRegistry(client, cache_dir or default_cache_dir(), namespace, _ttl(ttl))
+
+
+def _ttl(ttl: float | None) -> float:
+    import os
+
+    from ci_tools.gha.resolve.cache import DEFAULT_TTL
+
+    if ttl is not None:
+        return ttl
+    env = os.environ.get("CI_TOOLS_CACHE_TTL")
+    return float(env) if env else DEFAULT_TTL

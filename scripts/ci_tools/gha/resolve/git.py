@@ -1,0 +1,153 @@
+"""The ``git`` backend (``--via git``): refs from ``git ls-remote``, for hosts without GitHub's API.
+
+One ``git ls-remote --symref`` per repository gives every branch and tag; annotated tags come with
+their peeled ``^{}`` line (git peels tag-of-tag chains fully), so tag object SHAs are known too.
+Reachability (impostor detection) and file contents need objects: the repository is then fetched
+once into a bare repository under the work directory. Works with ``https://``, ``http://``,
+``file://`` URLs and local paths; the URL of each repository comes from a template with
+``{owner}`` and ``{repo}`` (default ``$GITHUB_SERVER_URL/{owner}/{repo}.git``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import tempfile
+import threading
+from pathlib import Path
+
+from ci_tools.core.redact import redact
+from ci_tools.gha.resolve.base import NotFound, RepoRefs, ResolveError, Resolver
+
+_NOT_FOUND = ("not found", "does not appear to be a git repository", "does not exist", "returned error: 404",
+              "could not read username", "authentication failed", "terminal prompts disabled")
+
+
+def default_template() -> str:
+    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
+    return server + "/{owner}/{repo}.git"
+
+
+class GitResolver(Resolver):
+    name = "git"
+
+    def __init__(self, template: str | None = None, work_dir: Path | None = None, timeout: float = 120.0) -> None:
+        self.template = template or os.environ.get("CI_TOOLS_GIT_URL_TEMPLATE") or default_template()
+        if "{owner}" not in self.template or "{repo}" not in self.template:
+            raise ValueError('the git URL template needs "{owner}" and "{repo}"')
+        self._tmp = None
+        if work_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="ci-tools-git-")
+            work_dir = Path(self._tmp.name)
+        self.work_dir = Path(work_dir)
+        self.timeout = timeout
+        self.requests = 0
+        self._lock = threading.Lock()
+        self._fetched: dict[str, Path] = {}
+        self._repo_locks: dict[str, threading.Lock] = {}
+
+    def url(self, repo: str) -> str:
+        owner, name = repo.split("/", 1)
+        return self.template.format(owner=owner, repo=name)
+
+    def _git(self, args: list[str], repo: str, cwd: Path | None = None, count: bool = True) -> str:
+        if count:
+            with self._lock:
+                self.requests += 1
+        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
+        try:
+            done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
+                                  timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            raise ResolveError(f"git {args[0]} for {repo} timed out after {self.timeout:.0f}s") from None
+        except FileNotFoundError:
+            raise ResolveError("git is not installed") from None
+        if done.returncode != 0:
+            err = done.stderr.strip().splitlines()
+            last = redact(err[-1] if err else f"exit status {done.returncode}")
+            if any(marker in done.stderr.lower() for marker in _NOT_FOUND):
+                raise NotFound(f'repository "{repo}" was not found at {redact(self.url(repo))}, or it is private')
+            if "failed to connect" in done.stderr.lower() or "could not resolve host" in done.stderr.lower():
+                raise ResolveError(f"cannot connect to {redact(self.url(repo))} ({last}): check --git-url-template "
+                                   "(or GITHUB_SERVER_URL) and that the server is reachable from here")
+            raise ResolveError(f"git {args[0]} for {repo} failed: {last}")
+        return done.stdout
+
+    def refs(self, repo: str) -> RepoRefs:
+        out = self._git(["ls-remote", "--symref", self.url(repo)], repo)
+        refs = RepoRefs()
+        direct: dict[str, str] = {}
+        for line in out.splitlines():
+            if line.startswith("ref: "):
+                target, _, name = line[5:].partition("\t")
+                if name == "HEAD" and target.startswith("refs/heads/"):
+                    refs.default_branch = target[len("refs/heads/"):]
+                continue
+            sha, _, name = line.partition("\t")
+            if name.startswith("refs/heads/"):
+                refs.branches[name[len("refs/heads/"):]] = sha
+            elif name.startswith("refs/tags/"):
+                tag = name[len("refs/tags/"):]
+                if tag.endswith("^{}"):
+                    refs.tags[tag[:-3]] = sha
+                else:
+                    direct[tag] = sha
+                    refs.tags.setdefault(tag, sha)
+        for tag, obj in direct.items():
+            if refs.tags[tag] != obj:  # annotated: the direct line is the tag object
+                refs.tag_objects[obj] = refs.tags[tag]
+        return refs
+
+    def peel(self, repo: str, sha: str) -> str | None:
+        return self.refs(repo).tag_objects.get(sha)
+
+    def _mirror(self, repo: str) -> Path:
+        with self._lock:
+            lock = self._repo_locks.setdefault(repo, threading.Lock())
+        with lock:
+            if repo in self._fetched:
+                return self._fetched[repo]
+            path = self.work_dir / "git" / hashlib.sha256(self.url(repo).encode()).hexdigest()[:24]
+            if not (path / "HEAD").exists():
+                path.mkdir(parents=True, exist_ok=True)
+                self._git(["init", "-q", "--bare", str(path)], repo, count=False)
+            self._git(["fetch", "-q", "--no-tags", "--prune", self.url(repo),
+                       "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], repo, cwd=path)
+            self._fetched[repo] = path
+            return path
+
+    def _has(self, path: Path, sha: str, repo: str) -> bool:
+        try:
+            self._git(["cat-file", "-e", f"{sha}^{{commit}}"], repo, cwd=path, count=False)
+            return True
+        except (ResolveError, NotFound):
+            return False
+
+    def contains(self, repo: str, sha: str, refs: RepoRefs) -> bool | None:
+        if sha in refs.tags.values() or sha in refs.branches.values():
+            return True
+        path = self._mirror(repo)
+        if self._has(path, sha, repo):
+            out = self._git(["for-each-ref", "--count=1", "--contains", sha, "refs/heads", "refs/tags"], repo,
+                            cwd=path, count=False)
+            return bool(out.strip())
+        try:  # not reachable from any ref: does the host still serve it (a fork's commit)?
+            self._git(["fetch", "-q", "--no-tags", self.url(repo), sha], repo, cwd=path)
+        except (ResolveError, NotFound):
+            return None
+        return False if self._has(path, sha, repo) else None
+
+    def get_file(self, repo: str, path: str, sha: str) -> bytes | None:
+        mirror = self._mirror(repo)
+        if not self._has(mirror, sha, repo):
+            try:
+                self._git(["fetch", "-q", "--no-tags", self.url(repo), sha], repo, cwd=mirror)
+            except (ResolveError, NotFound):
+                return None
+        done = subprocess.run(["git", "show", f"{sha}:{path}"], cwd=mirror, capture_output=True)
+        return done.stdout if done.returncode == 0 else None
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()

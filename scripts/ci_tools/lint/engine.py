@@ -1,0 +1,156 @@
+"""Loading documents and running the checks over them: shared by check, verify and report."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from ci_tools.core.config import Config
+from ci_tools.core.findings import Finding, Location, Severity
+from ci_tools.gha.discovery import DiscoveryError, default_files, excluded, expand, nothing_to_check
+from ci_tools.gha.source import Document, display_path, load
+from ci_tools.lint import checks as registry
+
+IGNORE_RE = re.compile(r"#\s*ci-tools:\s*ignore\[(?P<ids>[^\]]*)\](?P<reason>[^#\n\r]*)")
+
+
+def collect_files(paths: list[Path], root: Path, config: Config, exclude: list[str], *,
+                  require: bool = False) -> list[Path]:
+    """The files a command reads; with ``require``, finding none is a DiscoveryError (a gate that read
+    nothing must not pass in silence)."""
+    files = expand(paths, root) if paths else default_files(root)
+    patterns = list(config.exclude) + list(exclude)
+    kept = [f for f in files if not excluded(f, root, patterns)]
+    if require and not kept:
+        raise DiscoveryError(nothing_to_check(paths, root, bool(files)))
+    return kept
+
+
+def load_documents(files: list[Path], root: Path) -> list[Document]:
+    return list(iter_documents(files, root))
+
+
+def iter_documents(files: list[Path], root: Path) -> Iterator[Document]:
+    cwd = Path.cwd()
+    for f in files:
+        yield load(f, root=root, display=display_path(f.absolute(), cwd))
+
+
+def run_checks(docs: Iterable[Document], ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
+    """Per-document checks file by file, then the checks across files."""
+    findings, seen = per_document(docs, ctx, only)
+    findings.extend(across_files(seen, ctx, only))
+    return findings
+
+
+def _modules(ctx: registry.Context, only: set[str] | None) -> tuple[list, list]:
+    per_doc, across = [], []
+    for module in registry.modules():
+        if (only is not None and module.ID not in only) or not ctx.config.check(module.ID).enabled:
+            continue
+        (across if hasattr(module, "check_all") else per_doc).append(module)
+    return per_doc, across
+
+
+def per_document(docs: Iterable[Document], ctx: registry.Context,
+                 only: set[str] | None = None) -> tuple[list[Finding], list[Document]]:
+    """The per-document checks; returns their findings (syntax ones included) and the documents seen.
+
+    After its per-document checks a file's plain-value copy is dropped, and so is its node tree
+    unless a cross-file check wants it: such a module may export ``keep(doc) -> bool`` (without it,
+    every document of its ``APPLIES_TO`` kinds is kept). This keeps memory flat on large inputs.
+    """
+    per_doc, across = _modules(ctx, only)
+    findings: list[Finding] = []
+    seen: list[Document] = []
+    for doc in docs:  # may be a generator: each file is loaded, checked and slimmed in turn
+        seen.append(doc)
+        findings.extend(doc.findings)
+        if doc.root is None and doc.json_data is None:
+            continue
+        for module in per_doc:
+            applies = getattr(module, "APPLIES_TO", None)
+            if applies is None or doc.kind in applies:
+                findings.extend(module.check(doc, ctx))
+        doc.release_plain()
+        if not any(_wants(module, doc) for module in across):
+            doc.release_tree()
+    return findings, seen
+
+
+def across_files(seen: list[Document], ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
+    """The checks across files, over the documents :func:`per_document` kept parsed."""
+    _, across = _modules(ctx, only)
+    parsed = [d for d in seen if d.root is not None or d.json_data is not None]
+    findings: list[Finding] = []
+    for module in across:
+        applies = getattr(module, "APPLIES_TO", None)
+        findings.extend(module.check_all([d for d in parsed if applies is None or d.kind in applies], ctx))
+    return findings
+
+
+def _wants(module, doc: Document) -> bool:
+    applies = getattr(module, "APPLIES_TO", None)
+    if applies is not None and doc.kind not in applies:
+        return False
+    keep = getattr(module, "keep", None)
+    return True if keep is None else bool(keep(doc))
+
+
+def configure(findings: list[Finding], config: Config) -> list[Finding]:
+    """Apply per-check enablement and severity overrides."""
+    out = []
+    for f in findings:
+        cc = config.check(f.check)
+        if not cc.enabled:
+            continue
+        if cc.severity is not None and cc.severity != f.severity:
+            f = Finding(f.check, cc.severity, f.message, f.location, f.fixes)
+        out.append(f)
+    return out
+
+
+def apply_ignores(findings: list[Finding], docs: list[Document]) -> list[Finding]:
+    """Drop findings suppressed by ``# ci-tools: ignore[id] reason`` on their line; report bad ignores."""
+    known = registry.known_ids()
+    ignores: dict[tuple[str, int], set[str]] = {}
+    problems: list[Finding] = []
+    for doc in docs:
+        if "ci-tools:" not in doc.text:
+            continue
+        for m in IGNORE_RE.finditer(doc.text):
+            line, col = doc.position(m.start())
+            ids = [part.strip() for part in m["ids"].split(",") if part.strip()]
+            loc = Location(doc.display, line, col, line, col + len(m.group(0).rstrip()))
+            for check_id in ids:
+                if check_id not in known:
+                    problems.append(Finding("invalid-ignore", Severity.ERROR,
+                                            f'unknown check "{check_id}" in ignore comment; '
+                                            "use an id from `ci-tools check --list`", loc))
+            if not ids:
+                problems.append(Finding("invalid-ignore", Severity.ERROR,
+                                        "ignore comment names no check; write ignore[check-id] reason", loc))
+            if not m["reason"].strip():
+                problems.append(Finding("invalid-ignore", Severity.ERROR,
+                                        "ignore comment gives no reason; say why after the brackets", loc))
+                continue  # an ignore without a reason does not suppress
+            ignores.setdefault((doc.display, line), set()).update(ids)
+    kept = [f for f in findings
+            if f.check not in ignores.get((f.location.path, f.location.line), set())]
+    return kept + problems
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    unique = {(f.check, f.location.path, f.location.line, f.location.col, f.message): f for f in findings}
+    return sorted(unique.values(), key=Finding.sort_key)
+
+
+def source_lines(docs: list[Document]):
+    by_path = {d.display: d for d in docs}
+
+    def lookup(path: str, line: int) -> str | None:
+        doc = by_path.get(path)
+        return doc.line_text(line) if doc is not None and doc.text else None
+
+    return lookup

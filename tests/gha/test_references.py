@@ -1,0 +1,151 @@
+"""Issue 12, items 5 and 6: one reading of `uses:` for every check, pin and verify.
+
+What GitHub accepts, from its own parser (actions/runner, src/Sdk/WorkflowParser/Conversion/
+WorkflowTemplateConverter.cs and the older PipelineTemplateConverter.cs): the value is split at
+``@`` (exactly one), the part before it at ``/`` and ``\\`` with empty pieces dropped; at least two
+pieces (owner, repository) and a non-empty ref are required, the rest is the path, joined with
+``/``, neither ``.`` nor ``..`` handled (the runner joins it to the action's download directory).
+zizmor's parser notes that GitHub strips whitespace around the value, and its ``obfuscation`` audit
+reports ``.``, ``..`` and empty path pieces; actionlint splits at the first ``@`` and requires owner,
+repository and ref. So ``owner/repo/@ref``, ``owner//repo@ref``, ``owner\\repo@ref``,
+``owner/repo/./path@ref`` and ``" owner/repo@ref"`` all run ``owner/repo[/path]@ref``: those are
+non-canonical spellings of it; values GitHub rejects or cannot run are malformed.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ci_tools.gha.uses import INVALID, REMOTE, parse_uses
+from support.pinworld import write
+
+HEAD = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+SHA = "3d3c42e5aac5ba805825da76410c181273ba90b1"
+
+
+@pytest.mark.parametrize(("value", "action", "ref", "canonical"), [
+    ("actions/checkout@v4", "actions/checkout", "v4", True),
+    ("actions/checkout/@v4", "actions/checkout", "v4", False),
+    ("actions/checkout/.@v4", "actions/checkout", "v4", False),
+    ("actions/checkout/./@v4", "actions/checkout", "v4", False),
+    ("actions//checkout@v4", "actions/checkout", "v4", False),
+    ("/actions/checkout@v4", "actions/checkout", "v4", False),
+    ("actions\\checkout@v4", "actions/checkout", "v4", False),
+    (" actions/checkout@v4", "actions/checkout", "v4", False),
+    ("actions/checkout@v4 ", "actions/checkout", "v4", False),
+    ("github/codeql-action/init@v3", "github/codeql-action/init", "v3", True),
+    ("github/codeql-action/x/../init@v3", "github/codeql-action/init", "v3", False),
+    ("github/codeql-action//init/@v3", "github/codeql-action/init", "v3", False),
+    ("Actions/Checkout@v4", "Actions/Checkout", "v4", True),  # names are case-insensitive: compared, not reported
+])
+def test_accepted_spellings_are_normalised_once(value, action, ref, canonical):
+    parsed = parse_uses(value)
+    assert parsed.kind == REMOTE
+    assert (parsed.action, parsed.ref) == (action, ref)
+    assert parsed.canonical == f"{action}@{ref}"
+    assert (not parsed.spelling_issues) is canonical
+
+
+@pytest.mark.parametrize(("value", "why"), [
+    ("actions/checkout@", "ref"),
+    ("@v4", "owner"),
+    ("actions/checkout", "@"),
+    ("actions@v4", "owner"),
+    ("actions/checkout@v4 extra", "space"),
+    ("actions/checkout@v4@v5", "@"),
+    ("actions/checkout/../../other/repo@v1", "leaves the repository"),
+    ("act ions/checkout@v4", "owner"),
+    ("actions/check out@v4", "repository"),
+    ("docker://", "image"),
+    ("docker://   ", "image"),
+    ("", "empty"),
+])
+def test_malformed_values(value, why):
+    parsed = parse_uses(value)
+    assert parsed.kind == INVALID
+    assert why in parsed.problem
+
+
+CHECK_BODY = HEAD + (
+    "      - uses: tj-actions/changed-files/@v45\n"                # 6 dodged every check
+    f"      - uses: actions/checkout/@{SHA} # v7.0.1\n"            # 7 dodged persist-credentials
+    f"      - uses: actions/checkout/.@{SHA} # v7.0.1\n"           # 8
+    "      - uses: actions/checkout@\n"                            # 9 malformed
+    "      - uses: actions/checkout@v4 extra\n"                    # 10 malformed
+    "      - uses: docker://\n"                                    # 11 malformed
+    f"      - uses: ' actions/checkout@{SHA}' # v7.0.1\n"          # 12 non-canonical (whitespace)
+)
+
+
+def _found(stdout: str) -> set[tuple[int, str]]:
+    return {(f["line"], f["check"]) for f in json.loads(stdout)["findings"]}
+
+
+def test_check_sees_through_spellings_and_reports_them(cli, tmp_path):
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / ".github/ci-tools.toml", 'allowed-owners = ["actions"]\n')
+    write(tmp_path / ".github/workflows/a.yml", CHECK_BODY)
+    done = cli("check", "--no-actionlint", "--format", "json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    got = _found(done.stdout)
+    for check in ("unpinned-uses", "known-compromised", "disallowed-action", "non-canonical-uses"):
+        assert (6, check) in got, check
+    for line in (7, 8, 12):
+        assert (line, "persist-credentials") in got and (line, "non-canonical-uses") in got
+    for line in (9, 10, 11):
+        assert (line, "malformed-uses") in got
+    malformed = [f for f in json.loads(done.stdout)["findings"] if f["check"] == "malformed-uses"]
+    assert all(f["severity"] == "error" and f["col"] == 15 for f in malformed)
+
+
+def test_verify_reports_malformed_and_non_canonical_with_positions(cli, env, tmp_path):
+    write(tmp_path / ".github/workflows/a.yml", CHECK_BODY)
+    done = cli("verify", "--format", "json", cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stderr
+    got = _found(done.stdout)
+    assert {(9, "malformed-uses"), (10, "malformed-uses"), (11, "malformed-uses")} <= got
+    assert {(6, "non-canonical-uses"), (7, "non-canonical-uses"), (8, "non-canonical-uses"),
+            (12, "non-canonical-uses")} <= got
+    assert (6, "unpinned-uses") in got  # the trailing slash no longer hides the tag
+
+
+def test_pin_refuses_malformed_and_writes_the_canonical_spelling(cli, env, world, tmp_path):
+    c = world.sha
+    body = HEAD + (
+        "      - uses: acme/checkout/@v4.1.0\n"                         # 6
+        "      - uses: ' acme/checkout@v4.1.0'  # keep\n"               # 7
+        f"      - uses: acme//checkout/./@{c['checkout v4.2.2']} # v4.2.2\n"  # 8: pinned, only the spelling
+        "      - uses: acme/codeql/x/../init@v3\n"                      # 9
+        "      - uses: acme/checkout@\n"                                # 10 malformed
+        "      - uses: acme/checkout@v4 extra\n")                       # 11 malformed
+    wf = write(tmp_path / ".github/workflows/a.yml", body)
+    done = cli("pin", "--format", "json", cwd=tmp_path, env=env)
+    assert done.returncode == 1, done.stderr
+    assert _found(done.stdout) == {(10, "malformed-uses"), (11, "malformed-uses")}
+    assert wf.read_text().splitlines()[5:] == [
+        f"      - uses: acme/checkout@{c['checkout v4.1.0']} # v4.1.0",
+        f"      - uses: 'acme/checkout@{c['checkout v4.1.0']}'  # v4.1.0 # keep",
+        f"      - uses: acme/checkout@{c['checkout v4.2.2']} # v4.2.2",
+        f"      - uses: acme/codeql/init@{c['codeql v3.27.0']} # v3.27.0",
+        "      - uses: acme/checkout@",
+        "      - uses: acme/checkout@v4 extra"]
+    again = cli("verify", "--format", "json", cwd=tmp_path, env=env)
+    assert _found(again.stdout) == {(10, "malformed-uses"), (11, "malformed-uses")}
+
+
+def test_verify_reports_unpinned_images(cli, env, tmp_path):
+    digest = "sha256:" + "a" * 64
+    write(tmp_path / ".github/workflows/a.yml",
+          "on: push\njobs:\n  a:\n    runs-on: x\n"
+          "    container: node:20\n"                                     # 5
+          "    services:\n"
+          "      db:\n        image: postgres:16\n"                       # 8
+          f"      cache: redis:7@{digest}\n"                             # 9 pinned
+          "    steps:\n"
+          "      - uses: docker://alpine:3.20\n"                         # 11
+          f"      - uses: docker://alpine:3.20@{digest}\n")              # 12 pinned
+    done = cli("verify", "--format", "json", cwd=tmp_path, env=env)
+    assert done.returncode == 1
+    assert _found(done.stdout) == {(5, "unpinned-uses"), (8, "unpinned-uses"), (11, "unpinned-uses")}

@@ -1,0 +1,134 @@
+"""The expression analysis behind template-injection and dangerous-triggers: which paths reach an
+expression's value, which of them an attacker controls, and where a piece of a scalar sits."""
+
+from __future__ import annotations
+
+import pytest
+
+from ci_tools.core.findings import Severity
+from ci_tools.gha.scalars import locate
+from ci_tools.gha.source import load_text, mapping_get
+from ci_tools.gha.untrusted import HEAD_REF_PATHS, untrusted_match, value_refs
+
+
+@pytest.mark.parametrize(("expression", "paths"), [
+    ("github.event.issue.title", ["github.event.issue.title"]),
+    ("github.event['issue']['title']", ["github.event.issue.title"]),
+    ("github.event.commits[0].message", ["github.event.commits.*.message"]),
+    ("github.event.commits.*.author.name", ["github.event.commits.*.author.name"]),
+    ("github.head_ref || 'main'", ["github.head_ref"]),
+    ("inputs.a || inputs.b", ["inputs.a", "inputs.b"]),
+    ("github.event.issue.title && 'yes'", []),  # the left side is the value only when it is empty
+    ("cond && github.event.issue.body", ["github.event.issue.body"]),
+    ("github.event.issue.title == 'bug'", []),
+    ("!github.event.issue.title", []),
+    ("github.event.pull_request.additions > 10", []),
+    ("contains(github.event.issue.body, 'x')", []),
+    ("startsWith(github.head_ref, 'release/')", []),
+    ("format('{0} {1}', github.head_ref, github.sha)", ["github.head_ref", "github.sha"]),
+    ("toJSON(github.event)", ["github.event"]),
+    ("fromJSON(steps.meta.outputs.json).title", ["steps.meta.outputs.json"]),
+    ("matrix[inputs.key]", ["matrix.*"]),
+    ("(github.event.issue.title)", ["github.event.issue.title"]),
+    ("'literal' || 3", []),
+    # a property read after parentheses reads that property of each side
+    ("(github.event.pull_request || github.event.issue).number",
+     ["github.event.pull_request.number", "github.event.issue.number"]),
+    ("(github.event.pull_request || github.event.issue).title",
+     ["github.event.pull_request.title", "github.event.issue.title"]),
+    ("(github.event.pull_request || github.event.issue)['body']",
+     ["github.event.pull_request.body", "github.event.issue.body"]),
+])
+def test_value_refs(expression: str, paths: list[str]):
+    assert [r.path for r in value_refs(expression)] == paths
+
+
+def test_value_refs_offsets_point_into_the_body():
+    body = " format('{0}', github.head_ref) "
+    (ref,) = value_refs(body, offset=100)
+    assert body[ref.start - 100 : ref.end - 100] == "github.head_ref"
+
+
+def test_a_broken_expression_falls_back_to_every_path_it_mentions():
+    assert [r.path for r in value_refs("github.event.issue.title ==")] == ["github.event.issue.title"]
+
+
+@pytest.mark.parametrize(("path", "hit"), [
+    ("github.event.issue.title", True),
+    ("GitHub.Event.Issue.Title", True),  # contexts are case-insensitive
+    ("github.event.pull_request.head.ref", True),
+    ("github.event.workflow_run.head_commit.message", True),
+    ("github.event.client_payload.anything.deep", True),
+    ("github.event.pull_request", True),  # an object holding a title
+    ("github", True),
+    ("github.event.pull_request.number", False),
+    ("github.event.pull_request.head.sha", False),
+    ("github.event.issue.html_url", False),
+    ("github.sha", False),
+    ("github.ref_name", False),
+    ("inputs.name", False),
+])
+def test_untrusted_match(path: str, hit: bool):
+    assert (untrusted_match(path) is not None) is hit
+
+
+def test_head_paths_without_objects():
+    assert untrusted_match("github.head_ref", HEAD_REF_PATHS, objects=False)
+    assert untrusted_match("github.event.pull_request.head.sha", HEAD_REF_PATHS, objects=False)
+    assert untrusted_match("github.event", HEAD_REF_PATHS, objects=False) is None
+    assert untrusted_match("github.event.pull_request.base.sha", HEAD_REF_PATHS, objects=False) is None
+
+
+@pytest.mark.parametrize(("yaml_value", "line", "col"), [
+    ('"a ${{ x }} b ${{ y }}"', 1, 18),
+    ("'a ''${{ y }}'''", 1, 9),
+    ("|\n  one\n    two ${{ y }}", 3, 9),
+    (">\n  one\n  ${{ x }} ${{ y }}", 3, 12),
+])
+def test_locate_finds_the_second_expression_in_every_style(yaml_value: str, line: int, col: int):
+    doc = load_text(f"k: {yaml_value}\n")
+    node = mapping_get(doc.root, "k")
+    start = node.value.rindex("${{")
+    loc = locate(doc, node, start, node.value.index("}}", start) + 2)
+    assert (loc.line, loc.col) == (line, col)
+    assert doc.text[loc.start_offset : loc.end_offset] == node.value[start : node.value.index("}}", start) + 2]
+
+
+def test_locate_with_an_escape_inside_the_expression_still_finds_it():
+    doc = load_text("k: 'echo ${{ format(''{0}'', y) }}'\n")
+    node = mapping_get(doc.root, "k")
+    loc = locate(doc, node, node.value.index("${{"), len(node.value))
+    assert (loc.line, loc.col, loc.end_col) == (1, 10, 35)
+
+
+def test_severities_of_the_warning_and_note_findings(tmp_path):
+    from ci_tools.core.config import Config
+    from ci_tools.lint import engine
+    from ci_tools.lint.checks import Context
+
+    doc = load_text("on: push\npermissions: read-all\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+                    "      - uses: ${{ matrix.a }}\n", display="w.yml")
+    findings = engine.run_checks([doc], Context(tmp_path, Config(), [doc]),
+                                 {"missing-timeout", "unpinned-uses", "excessive-permissions"})
+    got = {(f.check, f.severity) for f in findings}
+    assert got == {("missing-timeout", Severity.WARNING), ("unpinned-uses", Severity.NOTE),
+                   ("excessive-permissions", Severity.WARNING)}
+
+
+def test_a_number_read_after_parentheses_is_not_reported():
+    """`(a || b).number` is a number whichever side it comes from (a false alarm before)."""
+    doc = load_text(
+        "on: issue_comment\n"
+        "jobs:\n"
+        "  j:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: echo ${{ (github.event.pull_request || github.event.issue).number }}\n"
+        "      - run: echo ${{ (github.event.pull_request || github.event.issue).title }}\n",
+        display="w.yml")
+    from ci_tools.core.config import Config
+    from ci_tools.lint.checks import Context, template_injection
+
+    found = list(template_injection.check(doc, Context(root=doc.path.parent, config=Config())))
+    assert [f.location.line for f in found] == [7]
+    assert '"github.event.pull_request.title"' in found[0].message
