@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,18 +13,16 @@ CORPUS = REPO.parent / "shared" / "corpus"
 sys.path.insert(0, str(REPO / "tests"))  # `from support import ...`
 
 
-def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None, input: str | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run ``python -m ci_tools`` as a user would, returning the completed process."""
-    full_env = {k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "GITHUB_TOKEN", "GH_TOKEN")}
-    full_env.update(env or {})
-    return subprocess.run([sys.executable, "-m", "ci_tools", *args], cwd=cwd or REPO, env=full_env,
-                          capture_output=True, text=True, input=input, timeout=timeout)
+from support import cli as _cli  # noqa: E402 - after the path above
+
+run_cli = _cli.run_process  # ``python -m ci_tools`` as a user runs it
 
 
 @pytest.fixture
 def cli():
-    return run_cli
+    """``cli(*args, cwd=, env=, input=, timeout=) -> CompletedProcess``: ci-tools run in this process
+    (``support.cli.run``, which tests/support_tests/test_cli.py holds equal to ``python -m ci_tools``)."""
+    return _cli.run
 
 
 @pytest.fixture
