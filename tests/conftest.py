@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shlex
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,3 +35,44 @@ def repo_dir(tmp_path: Path) -> Path:
     """An empty git repository to lay files into."""
     subprocess.run(["git", "init", "-q", "-b", "main", str(tmp_path)], check=True)
     return tmp_path
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _python_without_shims()
+
+
+_SHIMS_RESOLVED = "CI_TESTS_PYTHON_ON_PATH"  # set once; pytest-xdist's workers inherit it
+
+
+def _python_without_shims() -> None:
+    """``python3`` and ``python`` on PATH start the interpreter they stand for, not a wrapper script.
+
+    Where a version manager's shim comes first on PATH (pyenv: a bash script running ``pyenv exec``,
+    about ten processes and 0.7 s before Python starts), every ``python3`` an action's step or
+    script runs paid that, dozens of times per test. The shim is asked once which interpreter it
+    starts, and a directory put first on PATH execs that interpreter directly: the same Python."""
+    if os.environ.get(_SHIMS_RESOLVED):
+        return
+    os.environ[_SHIMS_RESOLVED] = "1"
+    wrappers: dict[str, str] = {}
+    for name in ("python3", "python"):
+        found = shutil.which(name)
+        if not found:
+            continue
+        with open(found, "rb") as handle:
+            if handle.read(2) != b"#!":  # an executable, or a link to one: nothing in between
+                continue
+        asked = subprocess.run([found, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True,
+                               timeout=120)
+        real = asked.stdout.strip()
+        if asked.returncode == 0 and os.path.isabs(real) and os.access(real, os.X_OK):
+            wrappers[name] = real
+    if not wrappers:
+        return
+    directory = Path(tempfile.mkdtemp(prefix="ci-tests-python-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    for name, real in wrappers.items():
+        script = directory / name
+        script.write_text(f"#!/bin/sh\nexec {shlex.quote(real)} \"$@\"\n")
+        script.chmod(0o755)
+    os.environ["PATH"] = f"{directory}{os.pathsep}{os.environ.get('PATH', '')}"
