@@ -76,3 +76,33 @@ def _python_without_shims() -> None:
         script.write_text(f"#!/bin/sh\nexec {shlex.quote(real)} \"$@\"\n")
         script.chmod(0o755)
     os.environ["PATH"] = f"{directory}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+# pytest-xdist (`make test`: --dist loadgroup): which tests must share a worker. A module whose
+# tests share a module-scoped fixture runs on one worker, so its world is built once; the act
+# tests share one act session and the runner's tool cache (.cache/act-tool-cache, which act's
+# setup-python stand-in fills), which must have one writer. Everything else is spread test by test.
+_SHARED_WORLDS = {"act_session": "act"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("xdist_group"):
+            continue
+        group = _xdist_group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _xdist_group(item: pytest.Item) -> str | None:
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:
+        return None
+    for name in info.names_closure:
+        if name in _SHARED_WORLDS:
+            return _SHARED_WORLDS[name]
+    for name in info.names_closure:
+        definitions = info.name2fixturedefs.get(name) or ()
+        if any(d.scope in ("module", "class", "package") for d in definitions):
+            return item.nodeid.split("::", 1)[0]
+    return None
