@@ -32,7 +32,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
+# python3 -I puts neither the working directory nor this script's directory on sys.path: both by name
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "_lib"), str(Path(__file__).resolve().parent)]
 import actionkit  # noqa: E402
 import inputs  # noqa: E402
 import scanning  # noqa: E402 (beside this file)
