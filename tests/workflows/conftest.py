@@ -129,8 +129,9 @@ class Scanner:
 def scanner(act_session: ActSession):
     """The image scan of build-push, for real but for its download location and its database.
 
-    Real: build-push's install step downloads the pinned Trivy v0.70.0 release tarball over HTTP and
-    checks its SHA-256 against ``trivy.json``, then runs it. The tarball is served by the GitHub
+    Real: build-push's install step downloads the pinned Trivy v0.70.0 release tarball (over plain
+    HTTP, as the served ``trivy.json`` says it may: ``"loopback-mirror": true``) and checks its
+    SHA-256 against ``trivy.json``, then runs it. The tarball is served by the GitHub
     double on 127.0.0.1 and holds the Trivy stand-in (tests/actions/build-push/trivy_standin.py), so
     the served copy's ``trivy.json`` names that URL and that tarball's SHA-256: the one file of the
     served copy changed besides the ``$/`` translation, as the action's own tests change their copy.
@@ -154,6 +155,7 @@ def scanner(act_session: ActSession):
     asset = table["assets"]["X64"]
     release.assets[f"aquasecurity/trivy/v{table['version']}/{asset['name']}"] = tarball
     table["url"] = release.url + "/aquasecurity/trivy/releases/download/v{version}/{name}"
+    table["loopback-mirror"] = True  # plain http on 127.0.0.1, said explicitly (never in the production table)
     asset["sha256"] = hashlib.sha256(tarball).hexdigest()
     pin.write_text(json.dumps(table, indent=2) + "\n", encoding="utf-8")
     yield Scanner(log=log, mirror=mirror, release=release)
