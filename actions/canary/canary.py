@@ -31,8 +31,6 @@ Standard library only (the runner's ``python3``). The flow, and why each part is
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import ipaddress
 import json
 import os
 import platform
@@ -43,9 +41,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,6 +48,8 @@ from typing import Protocol
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
 import actionkit  # noqa: E402
+import download  # noqa: E402
+import inputs  # noqa: E402
 from actionkit import ActionFailure  # noqa: E402
 
 DEFAULT_PLUGIN_VERSION = "v1.9.1"
@@ -60,12 +57,9 @@ DEFAULT_DOWNLOAD_URL = "https://github.com/argoproj/argo-rollouts/releases/downl
 CHECKSUMS_ASSET = "argo-rollouts-checksums.txt"
 PLUGIN_NAME = "kubectl-argo-rollouts"
 REVISION_ANNOTATION = "rollout.argoproj.io/revision"
-# SHA-256 of release binaries known to this action, keyed by (version, asset). Checked in
-# addition to the release's checksums file. Empty until someone who can download the release
-# fills it (the checksums file and ``plugin-sha256`` are verified either way).
-KNOWN_SHA256: dict[tuple[str, str], str] = {}
 
 MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
+MAX_CHECKSUMS_BYTES = 1024 * 1024
 GET_ATTEMPTS = 4
 GET_TIMEOUT_S = 60
 PLUGIN_TIMEOUT_S = 120
@@ -76,15 +70,12 @@ READ_BACKOFF_MAX_S = 30.0
 # it is still there, and kills the whole process tree 2.5 s after that. The rollback that follows
 # the first signal must be done within those 10 s; later signals do not interrupt it.
 SIGNAL_GRACE_S = 9.0
-HASH_LABEL = "rollouts-pod-template-hash"
 
 NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 LABEL_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 IMAGE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$")
 DIGEST_RE = re.compile(r"@sha256:[0-9a-f]{64}$")
-VERSION_RE = re.compile(r"^v\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?$")
-SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
+VERSION_RE = re.compile(r"^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?$")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -92,7 +83,7 @@ DURATION_RE = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?$")
 
 
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
-REPOSITORY_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+REPOSITORY_RE = re.compile(r"([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)?")
 COSIGN_TIMEOUT_S = 300
 
 
@@ -145,93 +136,48 @@ class Settings:
     verify: Verification | None = None
 
 
-def parse_duration(text: str, name: str) -> float:
-    """``90``, ``90s``, ``15m``, ``1h30m``: seconds. Bare numbers are seconds."""
-    match = DURATION_RE.match(text.strip())
-    if not text.strip() or not match or not any(match.groups()):
-        raise ActionFailure("invalid-input", f"{name} must be a duration like 90s, 15m or 1h30m, not {text!r}")
-    hours, minutes, seconds = (int(group or 0) for group in match.groups())
-    total = hours * 3600 + minutes * 60 + seconds
-    if total <= 0:
-        raise ActionFailure("invalid-input", f"{name} must be longer than zero, not {text!r}")
-    return float(total)
-
-
 PLACEHOLDER_RE = re.compile(r"^<[a-z][a-z0-9]*(?:-[a-z0-9]+)*>$")  # as the unfilled-placeholder check of ci-tools
 
 
-def _name(value: str, name: str, pattern: re.Pattern[str], what: str) -> str:
+def _name(name: str, pattern: re.Pattern[str], what: str) -> str:
+    value = inputs.text(name)
     if PLACEHOLDER_RE.match(value):
-        raise ActionFailure(
-            "invalid-input", f"{name} is still the starter workflow's placeholder {value!r}; set it to {what} of yours"
-        )
-    if not pattern.match(value):
-        raise ActionFailure("invalid-input", f"{name} must be {what}, not {value!r}")
-    return value
+        raise ActionFailure("invalid-input", f"{name} is still the starter workflow's placeholder"
+                            f" {inputs.quote(value)}; set it to {what} of yours")
+    return inputs.matching(name, pattern, what)
 
 
 def read_settings() -> Settings:
     """Read and validate every input; anything wrong is ``invalid-input`` before any change."""
-    env = actionkit.env
-    rollout = _name(env("INPUT_ROLLOUT"), "rollout", NAME_RE, "a Kubernetes object name")
-    namespace = _name(env("INPUT_NAMESPACE"), "namespace", LABEL_RE, "a Kubernetes namespace name")
-    container = _name(env("INPUT_CONTAINER"), "container", LABEL_RE, "a container name")
-    image = env("INPUT_IMAGE")
-    if not IMAGE_RE.match(image):
-        raise ActionFailure(
-            "invalid-input", f"image must be an image reference like name@sha256:<digest>, not {image!r}"
-        )
-    allow_tag = _bool("INPUT_ALLOW_TAG", "allow-tag", False)
+    rollout = _name("rollout", NAME_RE, "a Kubernetes object name")
+    namespace = _name("namespace", LABEL_RE, "a Kubernetes namespace name")
+    container = _name("container", LABEL_RE, "a container name")
+    image = inputs.matching("image", IMAGE_RE, "an image reference like name@sha256:<digest>")
+    allow_tag = inputs.boolean("allow-tag", False)
     if not DIGEST_RE.search(image) and not allow_tag:
-        raise ActionFailure(
-            "invalid-input",
-            f"image {image!r} is not pinned by digest; use name@sha256:<digest> (or set allow-tag: true)",
-        )
-    promote = env("INPUT_PROMOTE", "manual").lower() or "manual"
-    if promote not in ("auto", "manual"):
-        raise ActionFailure("invalid-input", f"promote must be auto or manual, not {promote!r}")
-    up_to_text = env("INPUT_PROMOTE_UP_TO_STEP")
-    up_to: int | None = None
-    if up_to_text:
-        if not up_to_text.isdigit():
-            raise ActionFailure(
-                "invalid-input", f"promote-up-to-step must be a step index (0, 1, ...), not {up_to_text!r}"
-            )
-        up_to = int(up_to_text)
-    poll_text = env("INPUT_POLL_INTERVAL", "10") or "10"
-    try:
-        poll_s = float(poll_text)
-    except ValueError:
-        poll_s = -1.0
-    if not 0 <= poll_s <= 600:
-        raise ActionFailure(
-            "invalid-input", f"poll-interval must be a number of seconds from 0 to 600, not {poll_text!r}"
-        )
-    version = env("INPUT_PLUGIN_VERSION") or DEFAULT_PLUGIN_VERSION
-    if not VERSION_RE.match(version):
-        raise ActionFailure(
-            "invalid-input", f"plugin-version must be a release tag like {DEFAULT_PLUGIN_VERSION}, not {version!r}"
-        )
-    sha = env("INPUT_PLUGIN_SHA256").lower()
-    if sha and not SHA256_RE.match(sha):
-        raise ActionFailure("invalid-input", "plugin-sha256 must be 64 hexadecimal digits")
+        raise ActionFailure("invalid-input", f"image {inputs.quote(image)} is not pinned by digest; use"
+                            " name@sha256:<digest> (or set allow-tag: true)")
+    promote = inputs.choice("promote", ("auto", "manual"), "manual")
+    up_to = inputs.integer("promote-up-to-step", minimum=0, what="a step index (0, 1, ...)")
+    poll_s = inputs.number("poll-interval", 10.0, minimum=0, maximum=600, what="a number of seconds from 0 to 600")
+    version = inputs.matching("plugin-version", VERSION_RE, f"a release tag like {DEFAULT_PLUGIN_VERSION}",
+                              DEFAULT_PLUGIN_VERSION)
+    sha = inputs.sha256("plugin-sha256")
     verify = read_verification(image)
-    mode = env("INPUT_MODE", "canary").lower() or "canary"
-    if mode not in ("canary", "rollback"):
-        raise ActionFailure("invalid-input", f"mode must be canary or rollback, not {mode!r}")
+    mode = inputs.choice("mode", ("canary", "rollback"), "canary")
     return Settings(
         rollout=rollout,
         namespace=namespace,
         container=container,
         image=image,
-        timeout_s=parse_duration(env("INPUT_TIMEOUT", "30m") or "30m", "timeout"),
+        timeout_s=inputs.duration("timeout", "30m"),
         poll_s=poll_s,
         promote=promote,
         promote_up_to=up_to,
-        install_plugin=_bool("INPUT_INSTALL_PLUGIN", "install-plugin", True),
+        install_plugin=inputs.boolean("install-plugin", True),
         plugin_version=version,
         plugin_sha256=sha,
-        download_url=check_download_url(env("INPUT_DOWNLOAD_URL") or DEFAULT_DOWNLOAD_URL),
+        download_url=inputs.url("download-url", DEFAULT_DOWNLOAD_URL, loopback_http=True),
         mode=mode,
         verify=verify,
     )
@@ -239,56 +185,27 @@ def read_settings() -> Settings:
 
 def read_verification(image: str) -> Verification | None:
     """``verify-signature`` and what it verifies against: exactly one of a key, an identity, an identity regexp."""
-    env = actionkit.env
-    if not _bool("INPUT_VERIFY_SIGNATURE", "verify-signature", False):
+    if not inputs.boolean("verify-signature", False):
         return None
     if not DIGEST_RE.search(image):
         raise ActionFailure("invalid-input", "verify-signature needs the image pinned by digest (name@sha256:<digest>):"
                             " a signature is made for a digest")
-    key = os.environ.get("INPUT_COSIGN_PUBLIC_KEY", "").strip()
-    given = {"cosign-public-key": key, "certificate-identity": env("INPUT_CERTIFICATE_IDENTITY"),
-             "certificate-identity-regexp": env("INPUT_CERTIFICATE_IDENTITY_REGEXP")}
+    key = inputs.text("cosign-public-key")
+    given = {"cosign-public-key": key, "certificate-identity": inputs.text("certificate-identity"),
+             "certificate-identity-regexp": inputs.text("certificate-identity-regexp")}
     chosen = [name for name, value in given.items() if value]
     if len(chosen) != 1:
         raise ActionFailure("invalid-input", "verify-signature needs exactly one of cosign-public-key, "
                             f"certificate-identity and certificate-identity-regexp, not {len(chosen)}")
     if key and not (key.startswith("-----BEGIN PUBLIC KEY-----") and key.endswith("-----END PUBLIC KEY-----")):
         raise ActionFailure("invalid-input", "cosign-public-key must be a PEM public key (-----BEGIN PUBLIC KEY-----)")
-    repository, ref = env("INPUT_CERTIFICATE_GITHUB_WORKFLOW_REPOSITORY"), env("INPUT_CERTIFICATE_GITHUB_WORKFLOW_REF")
-    if repository and not REPOSITORY_RE.match(repository):
-        raise ActionFailure("invalid-input", f"certificate-github-workflow-repository must be owner/name, not {repository!r}")
-    if ref and not re.match(r"^refs/[A-Za-z0-9._/-]+$", ref):
-        raise ActionFailure("invalid-input", f"certificate-github-workflow-ref must be a ref like refs/heads/main, not {ref!r}")
-    issuer = env("INPUT_CERTIFICATE_OIDC_ISSUER") or GITHUB_ISSUER
-    if not issuer.startswith("https://"):
-        raise ActionFailure("invalid-input", f"certificate-oidc-issuer must be an https:// URL, not {issuer!r}")
+    repository = inputs.matching("certificate-github-workflow-repository", REPOSITORY_RE, "owner/name", "")
+    ref = inputs.matching("certificate-github-workflow-ref", r"(refs/[A-Za-z0-9._/-]+)?",
+                          "a ref like refs/heads/main")
+    issuer = inputs.url("certificate-oidc-issuer", GITHUB_ISSUER, base=False)
     return Verification(key=key, identity=given["certificate-identity"],
                         identity_regexp=given["certificate-identity-regexp"], issuer=issuer,
                         repository=repository, ref=ref)
-
-
-def _bool(variable: str, name: str, default: bool) -> bool:
-    try:
-        return actionkit.env_bool(variable, default)
-    except ActionFailure:
-        raise ActionFailure("invalid-input", f"{name} must be true or false, not {actionkit.env(variable)!r}") from None
-
-
-def check_download_url(url: str) -> str:
-    """HTTPS only, except plain HTTP to a loopback mirror (a local cache or a test)."""
-    parsed = urllib.parse.urlsplit(url)
-    if parsed.scheme == "https" and parsed.hostname:
-        return url.rstrip("/")
-    if parsed.scheme == "http" and parsed.hostname:
-        try:
-            loopback = parsed.hostname == "localhost" or ipaddress.ip_address(parsed.hostname).is_loopback
-        except ValueError:
-            loopback = False
-        if loopback:
-            return url.rstrip("/")
-    raise ActionFailure(
-        "invalid-input", f"download-url must be an https:// URL (plain http only for loopback), not {url!r}"
-    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,20 +223,6 @@ def platform_asset() -> str:
     return f"{PLUGIN_NAME}-{goos}-{goarch}"
 
 
-def download(url: str) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 (scheme checked)
-            data = response.read(MAX_DOWNLOAD_BYTES + 1)
-    except urllib.error.HTTPError as error:
-        raise ActionFailure("plugin-install-failed", f"downloading {url} failed: HTTP {error.code}") from None
-    except (urllib.error.URLError, OSError) as error:
-        reason = getattr(error, "reason", error)
-        raise ActionFailure("plugin-install-failed", f"downloading {url} failed: {reason}") from None
-    if len(data) > MAX_DOWNLOAD_BYTES:
-        raise ActionFailure("plugin-install-failed", f"{url} is larger than {MAX_DOWNLOAD_BYTES} bytes")
-    return data
-
-
 def parse_checksums(text: str) -> dict[str, str]:
     """``shasum -a 256`` output (``<sha256>  <file>``), as the release's ``make checksums`` writes it."""
     sums: dict[str, str] = {}
@@ -334,35 +237,20 @@ def install_plugin(settings: Settings, bin_dir: Path) -> tuple[Path, str]:
     """Download, verify and install the plugin; returns its path and verified SHA-256."""
     asset = platform_asset()
     base = f"{settings.download_url}/{settings.plugin_version}"
-    checksums = parse_checksums(download(f"{base}/{CHECKSUMS_ASSET}").decode("utf-8", "replace"))
-    published = checksums.get(asset)
+    # download-url may name a loopback mirror (read with inputs.url(loopback_http=True))
+    checksums = download.fetch(f"{base}/{CHECKSUMS_ASSET}", reason="plugin-install-failed",
+                               max_bytes=MAX_CHECKSUMS_BYTES, loopback_http=True)
+    published = parse_checksums(checksums.decode("utf-8", "replace")).get(asset)
     if not published:
         raise ActionFailure("plugin-install-failed", f"{CHECKSUMS_ASSET} of {settings.plugin_version} lists no {asset}")
-    binary = download(f"{base}/{asset}")
-    actual = hashlib.sha256(binary).hexdigest()
     expected = [("the release's " + CHECKSUMS_ASSET, published)]
     if settings.plugin_sha256:
         expected.append(("plugin-sha256", settings.plugin_sha256))
-    known = KNOWN_SHA256.get((settings.plugin_version, asset))
-    if known:
-        expected.append(("this action's checksum table", known))
-    for source, value in expected:
-        if actual != value:
-            raise ActionFailure(
-                "plugin-checksum-mismatch",
-                f"{asset} {settings.plugin_version} has SHA-256 {actual}, but {source} says {value}",
-            )
-    target = bin_dir / PLUGIN_NAME
-    try:
-        bin_dir.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=bin_dir, prefix=f".{PLUGIN_NAME}.")
-        with os.fdopen(handle, "wb") as out:
-            out.write(binary)
-        os.chmod(temp, 0o755)
-        os.replace(temp, target)
-    except OSError as error:
-        raise ActionFailure("plugin-install-failed", f"cannot write {target}: {error.strerror or error}") from None
-    return target, actual
+    binary = download.fetch(f"{base}/{asset}", reason="plugin-install-failed", max_bytes=MAX_DOWNLOAD_BYTES,
+                            loopback_http=True)
+    actual = download.verify(binary, expected, name=f"{asset} {settings.plugin_version}",
+                             reason="plugin-checksum-mismatch")
+    return download.place(binary, bin_dir / PLUGIN_NAME, mode=0o755, reason="plugin-install-failed"), actual
 
 
 # ---------------------------------------------------------------------------------------------
@@ -490,7 +378,6 @@ class View:
     abort: bool
     revision: str
     generation: str
-    observed_generation: str
     image: str = ""  # the container's image in spec.template
     pod_hash: str = ""  # status.currentPodHash: the ReplicaSet of the current pod template
     stable_hash: str = ""  # status.stableRS
@@ -552,7 +439,6 @@ def read_view(obj: dict, container: str = "") -> View:
         abort=bool(status.get("abort")),
         revision=str(_dict(meta.get("annotations")).get(REVISION_ANNOTATION, "")),
         generation=generation,
-        observed_generation=observed,
         image=container_image(spec, container) if container else "",
         pod_hash=str(status.get("currentPodHash") or ""),
         stable_hash=str(status.get("stableRS") or ""),
@@ -574,10 +460,6 @@ class Before:
     @classmethod
     def of(cls, view: View) -> Before:
         return cls(view.revision, view.pod_hash, view.stable_hash, view.image, view.generation)
-
-    @property
-    def fully_promoted(self) -> bool:
-        return bool(self.pod_hash) and self.pod_hash == self.stable_hash
 
 
 def describe_step(steps: list, index: int | None) -> str:
@@ -1242,15 +1124,5 @@ def run(clock: Clock | None = None) -> None:
         canary(settings, clock)
 
 
-def guarded() -> None:
-    """Unexpected errors are one line with the ``internal-error`` reason, never a traceback."""
-    try:
-        run()
-    except (ActionFailure, KeyboardInterrupt):
-        raise
-    except Exception as error:  # noqa: BLE001 (the one place that turns bugs into a clear failure)
-        raise ActionFailure("internal-error", f"canary.py: {type(error).__name__}: {error}") from None
-
-
 if __name__ == "__main__":
-    actionkit.main(guarded)
+    actionkit.main(run)

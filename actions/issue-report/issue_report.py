@@ -24,6 +24,7 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
 import actionkit  # noqa: E402
+import inputs  # noqa: E402
 
 LIMIT = 65536
 MAX_PAGES = 30
@@ -92,11 +93,11 @@ class GitHub:
 
 
 def run() -> None:
-    title = actionkit.env("INPUT_TITLE")
-    body = os.environ.get("INPUT_BODY", "")
-    key = actionkit.env("INPUT_KEY") or title
+    title = inputs.text("title")
+    body = os.environ.get(inputs.variable("body"), "")  # as given: leading spaces can be markdown
+    key = inputs.text("key", title)
     repo = actionkit.env("GITHUB_REPOSITORY")
-    token = actionkit.env("INPUT_TOKEN")
+    token = inputs.text("token")
     if not title or not body.strip():
         raise actionkit.ActionFailure("invalid-input", "title and body must not be empty")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
@@ -106,13 +107,13 @@ def run() -> None:
     github = GitHub(actionkit.env("GITHUB_API_URL") or "https://api.github.com", repo, token)
     mark = marker(key)
     text = fit(body, mark + "\n")
-    issue = github.find(mark, actionkit.env("INPUT_AUTHOR") or "github-actions[bot]")
+    issue = github.find(mark, inputs.text("author", "github-actions[bot]"))
     if issue is not None:
         result, _ = github.call("PATCH", f"{github.api}/repos/{repo}/issues/{int(issue['number'])}",
                                 {"title": title, "body": text})
         outcome = "updated"
     else:
-        labels = [label.strip() for label in actionkit.env("INPUT_LABELS").split(",") if label.strip()]
+        labels = inputs.items("labels", separators=",", comments=False)
         result, _ = github.call("POST", f"{github.api}/repos/{repo}/issues",
                                 {"title": title, "body": text, **({"labels": labels} if labels else {})})
         outcome = "created"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -24,36 +23,34 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "_lib"))
 import actionkit  # noqa: E402
+import inputs  # noqa: E402
 
-REPOSITORY = HERE.parent.parent
 LAUNCHER = HERE.parent / "_lib" / "run_ci_tools.py"
 ISSUE_LIMIT = 65536
-_SPLIT = re.compile(r"[\s,]+")
-
-
-def items(name: str, pattern: re.Pattern = _SPLIT) -> list[str]:
-    return [item for item in pattern.split(actionkit.env(name)) if item]
+WORDS = " \t,"  # repositories and rates: separated by spaces, commas or newlines
 
 
 def command(python: str, md: Path, js: Path) -> list[str]:
+    """``ci-tools metrics`` with the inputs as separate arguments; ci-tools checks their values and
+    names the input it refuses (exit 2, ``invalid-input``)."""
     # -I and the launcher: nothing of the working directory or of PYTHON* variables is imported
-    args = [python, "-I", str(LAUNCHER), "metrics", *items("INPUT_REPOSITORIES")]
-    if actionkit.env("INPUT_ORGANISATION"):
-        args += ["--org", actionkit.env("INPUT_ORGANISATION")]
-    args += ["--since", actionkit.env("INPUT_SINCE") or "30d", "--output", str(md), "--json-output", str(js)]
-    for workflow in items("INPUT_WORKFLOWS", re.compile(r"[,\n]+")):
-        args += ["--workflow", workflow.strip()]
-    for branch in items("INPUT_BRANCHES", re.compile(r"[,\n]+")):
-        args += ["--branch", branch.strip()]
-    if actionkit.env("INPUT_ALERT_RED_AFTER"):
-        args += ["--alert-red-after", actionkit.env("INPUT_ALERT_RED_AFTER")]
-    if actionkit.env("INPUT_JUNIT_ARTIFACTS"):
-        args += ["--junit-artifacts", actionkit.env("INPUT_JUNIT_ARTIFACTS")]
-    for rate in items("INPUT_RATES"):
+    args = [python, "-I", str(LAUNCHER), "metrics", *inputs.items("repositories", separators=WORDS, comments=False)]
+    if inputs.text("organisation"):
+        args += ["--org", inputs.text("organisation")]
+    args += ["--since", inputs.text("since", "30d"), "--output", str(md), "--json-output", str(js)]
+    for workflow in inputs.items("workflows", separators=",", comments=False):
+        args += ["--workflow", workflow]
+    for branch in inputs.items("branches", separators=",", comments=False):
+        args += ["--branch", branch]
+    if inputs.text("alert-red-after"):
+        args += ["--alert-red-after", inputs.text("alert-red-after")]
+    if inputs.text("junit-artifacts"):
+        args += ["--junit-artifacts", inputs.text("junit-artifacts")]
+    for rate in inputs.items("rates", separators=WORDS, comments=False):
         args += ["--rate", rate]
-    if actionkit.env("INPUT_OTLP_ENDPOINT"):
-        args += ["--otlp-endpoint", actionkit.env("INPUT_OTLP_ENDPOINT")]
-    cache = actionkit.env("INPUT_CACHE_DIR")
+    if inputs.text("otlp-endpoint"):
+        args += ["--otlp-endpoint", inputs.text("otlp-endpoint")]
+    cache = inputs.text("cache-dir")
     args += ["--cache-dir", cache] if cache else ["--no-cache"]
     return args
 
@@ -70,8 +67,8 @@ def cut_for_issue(markdown: str, limit: int = ISSUE_LIMIT - 200) -> str:
 
 def run() -> None:
     python = actionkit.env("CI_TOOLS_PYTHON") or sys.executable
-    fail_on_alert = actionkit.env_bool("INPUT_FAIL_ON_ALERT", True)
-    write_summary = actionkit.env_bool("INPUT_SUMMARY", True)
+    fail_on_alert = inputs.boolean("fail-on-alert", True)
+    write_summary = inputs.boolean("summary", True)
     out_dir = Path(tempfile.mkdtemp(prefix="pipeline-metrics-", dir=os.environ.get("RUNNER_TEMP") or None))
     md, js = out_dir / "report.md", out_dir / "report.json"
     env = dict(os.environ, CI="true")

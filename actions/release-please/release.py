@@ -37,6 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
 import actionkit  # noqa: E402
+import inputs  # noqa: E402
 from actionkit import ActionFailure  # noqa: E402
 
 SEMVER = re.compile(
@@ -155,7 +156,7 @@ def links() -> tuple[str, str]:
 def normalise() -> None:
     wanted_tags()  # a bad move-tags input fails every run, not only the next release's
     outputs = read_outputs(os.environ.get("RP_OUTPUTS", ""))
-    path = package_path(actionkit.env("INPUT_PATH"))
+    path = package_path(inputs.text("path"))
     release = release_fields(outputs, path)
     pull = pr_number(outputs)
     released = paths_released(outputs)
@@ -208,7 +209,7 @@ def git_env(server: str) -> dict[str, str]:
     argv, a file or the log) and scoped to the GitHub server's URL.
     """
     env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
-    token = os.environ.get("INPUT_TOKEN", "")
+    token = inputs.text("token")
     if token:
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         count = int(env.get("GIT_CONFIG_COUNT") or 0)
@@ -235,11 +236,12 @@ def remote_tags(cwd: Path, env: dict[str, str]) -> dict[str, str]:
 
 
 def wanted_tags() -> list[str]:
-    both = actionkit.env_bool("INPUT_MOVE_TAGS")
+    both = inputs.boolean("move-tags")
+    major, minor = inputs.boolean("move-major-tag"), inputs.boolean("move-minor-tag")
     kinds = []
-    if both or actionkit.env_bool("INPUT_MOVE_MAJOR_TAG"):
+    if both or major:
         kinds.append("major")
-    if both or actionkit.env_bool("INPUT_MOVE_MINOR_TAG"):
+    if both or minor:
         kinds.append("minor")
     return kinds
 
@@ -302,7 +304,7 @@ def move_tags() -> None:
     prefix = tag[: len(tag) - len(version_text)]
     names = {"major": f"{prefix}{version.major}", "minor": f"{prefix}{version.major}.{version.minor}"}
     lines = ["", "#### Floating tags", ""]
-    if actionkit.env_bool("RELEASE_DRAFT"):
+    if inputs.boolean("draft", var="RELEASE_DRAFT"):
         # GitHub creates a draft release's tag only when the draft is published: there is nothing to
         # point the floating tags at yet, and creating the tag here would publish the version early.
         message = (f"{tag} is a draft release: GitHub creates its tag when the draft is published; "

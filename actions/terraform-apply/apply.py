@@ -39,9 +39,10 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "terraform-plan"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
+import actionkit  # noqa: E402
+import inputs  # noqa: E402
 import tfkit  # noqa: E402
-from tfkit import actionkit  # noqa: E402
 
 _LOCK_FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Version|Created|Info):[ \t]*(.*?)\s*$", re.MULTILINE)
 
@@ -75,7 +76,7 @@ def parse_lock_error(output: str) -> LockInfo | None:
     lock = LockInfo()
     if info_at < 0:
         return lock
-    fields = {}
+    fields: dict[str, str] = {}
     for match in _LOCK_FIELD.finditer(block[info_at:]):
         fields.setdefault(match.group(1).lower(), match.group(2))
     for key, value in fields.items():
@@ -88,36 +89,24 @@ def is_stale_plan(output: str) -> bool:
 
 
 def _settings() -> dict:
-    workspace = tfkit.validate_workspace(actionkit.env("INPUT_WORKSPACE", "default"))
-    working_dir = tfkit.normalize_dir(actionkit.env("INPUT_WORKING_DIRECTORY", "."))
-    lock_timeout = tfkit.lock_timeout_input()
-    expected = actionkit.env("INPUT_PLAN_SHA256").lower()
-    if expected and not re.fullmatch(r"[0-9a-f]{64}", expected):
-        raise actionkit.ActionFailure("invalid-input", "plan-sha256 must be 64 hexadecimal digits")
-    name = tfkit.artifact_name_input(working_dir, workspace)
+    shared = tfkit.Settings.read()
     return {
-        "workspace": workspace,
-        "working_dir": working_dir,
-        "lock_timeout": lock_timeout,
-        "expected": expected,
-        "artifact_name": name,
-        "backend_config": tfkit.lines(os.environ.get("INPUT_BACKEND_CONFIG", "")),
-        "var_files": tfkit.lines(os.environ.get("INPUT_VAR_FILES", "")),
-        "run_id": _run_id(),
-        "allow_other_commit": actionkit.env_bool("INPUT_ALLOW_OTHER_COMMIT", False),
+        "workspace": shared.workspace,
+        "working_dir": shared.working_dir,
+        "settings": shared,
+        "lock_timeout": shared.lock_timeout,
+        "expected": inputs.sha256("plan-sha256"),
+        "artifact_name": shared.artifact_name,
+        "backend_config": shared.backend_config,
+        "var_files": shared.var_files,
+        "run_id": inputs.matching("run-id", r"[0-9]*", "a workflow run ID (a number)"),
+        "allow_other_commit": inputs.boolean("allow-other-commit", False),
     }
-
-
-def _run_id() -> str:
-    run_id = actionkit.env("INPUT_RUN_ID")
-    if run_id and not run_id.isdigit():
-        raise actionkit.ActionFailure("invalid-input", f'run-id "{run_id}" is not a number')
-    return run_id
 
 
 def prepare() -> None:
     cfg = _settings()
-    tfkit.resolve_dir(cfg["working_dir"])
+    cfg["settings"].path()
     plan_dir = Path(os.environ.get("RUNNER_TEMP") or ".") / "terraform-apply" / cfg["artifact_name"]
     actionkit.set_output("artifact-name", cfg["artifact_name"])
     actionkit.set_output("plan-dir", str(plan_dir))
@@ -190,7 +179,7 @@ def _api(path: str, token: str) -> dict:
 
 def verify_source_run(manifest: dict, run_id: str) -> None:
     """Require run ``run_id`` to be a push to this repository's default branch at the manifest's commit."""
-    token = os.environ.get("INPUT_GITHUB_TOKEN", "")
+    token = inputs.text("github-token")
     repository = actionkit.env("GITHUB_REPOSITORY")
     if not token or not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
         raise actionkit.ActionFailure(
@@ -276,7 +265,7 @@ def _plan_again(cfg: dict, manifest: dict, path: Path, plan_file: Path, env: dic
 
 def run() -> None:
     cfg = _settings()
-    path = tfkit.resolve_dir(cfg["working_dir"])
+    path = cfg["settings"].path()
     plan_dir = Path(actionkit.env("PLAN_DIR"))
     manifest = tfkit.read_manifest(plan_dir / tfkit.MANIFEST_FILE)
     env = {"TF_WORKSPACE": cfg["workspace"]}
@@ -321,11 +310,8 @@ def run() -> None:
 
 
 def main() -> None:
-    try:
-        prepare() if sys.argv[1:] == ["prepare"] else run()
-    except actionkit.ActionFailure as failure:
-        actionkit.set_output("applied", "false")
-        actionkit.fail(failure.reason, failure.message)
+    actionkit.main(prepare if sys.argv[1:] == ["prepare"] else run,
+                   on_failure=lambda failure: actionkit.set_output("applied", "false"))
 
 
 if __name__ == "__main__":

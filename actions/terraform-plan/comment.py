@@ -27,9 +27,10 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
+import actionkit  # noqa: E402
+import inputs  # noqa: E402
 import tfkit  # noqa: E402
-from tfkit import actionkit  # noqa: E402
 
 COMMENT_LIMIT = 65536
 _BUDGET = COMMENT_LIMIT - 1536  # room for the header, the table and the lists of addresses
@@ -175,7 +176,8 @@ class GitHub:
     def upsert(self, number: int, mark: str, body: str, author: str) -> tuple[str, dict]:
         """Edit the comment with ``mark`` that ``author`` wrote, or create one."""
         for comment in self.comments(number):
-            user = comment.get("user") if isinstance(comment.get("user"), dict) else {}
+            user = comment.get("user")
+            user = user if isinstance(user, dict) else {}
             if str(user.get("login", "")).lower() != author.lower():
                 continue  # somebody else's comment, whatever it says
             if mark in str(comment.get("body", "")):
@@ -202,20 +204,18 @@ def _plan_outputs() -> dict[str, str]:
 
 
 def run() -> None:
-    token = os.environ.get("INPUT_TOKEN", "")
-    number = actionkit.env("INPUT_PR_NUMBER")
-    if not number:
+    token = inputs.text("github-token", var="INPUT_TOKEN")
+    number = inputs.integer("pr-number", minimum=0, what="a pull request number")
+    if number is None:
         print("Not a pull request: no comment")
         return
-    if not number.isdigit():
-        raise actionkit.ActionFailure("invalid-input", f'pr-number "{number}" is not a number')
     if not token:
         raise actionkit.ActionFailure("comment-failed", "no token to comment with; pass github-token")
     repository = actionkit.env("GITHUB_REPOSITORY")
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
         raise actionkit.ActionFailure("comment-failed", "GITHUB_REPOSITORY is not owner/name")
-    working_dir = tfkit.normalize_dir(actionkit.env("INPUT_WORKING_DIRECTORY", "."))
-    workspace = tfkit.validate_workspace(actionkit.env("INPUT_WORKSPACE", "default"))
+    working_dir = inputs.relative_path("working-directory")
+    workspace = tfkit.read_workspace()
     outputs = _plan_outputs()
     text_file = actionkit.env("PLAN_TEXT_FILE")
     plan_text = (
@@ -223,8 +223,8 @@ def run() -> None:
     )
     body = render(working_dir, workspace, outputs, plan_text, actionkit.env("PLAN_OUTCOME", "success"))
     api = GitHub(actionkit.env("GITHUB_API_URL") or "https://api.github.com", repository, token)
-    author = actionkit.env("INPUT_COMMENT_AUTHOR") or api.identity()
-    action, comment = api.upsert(int(number), marker(working_dir, workspace), body, author)
+    author = inputs.text("comment-author") or api.identity()
+    action, comment = api.upsert(number, marker(working_dir, workspace), body, author)
     url = str(comment.get("html_url", ""))
     actionkit.set_output("comment-id", str(comment.get("id", "")))
     actionkit.set_output("comment-url", url)

@@ -26,26 +26,24 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
+import actionkit  # noqa: E402
+import inputs  # noqa: E402
 import tfkit  # noqa: E402
-from tfkit import actionkit  # noqa: E402
 
 
 def _settings() -> dict:
-    workspace = tfkit.validate_workspace(actionkit.env("INPUT_WORKSPACE", "default"))
-    working_dir = tfkit.normalize_dir(actionkit.env("INPUT_WORKING_DIRECTORY", "."))
-    lock_timeout = tfkit.lock_timeout_input()
-    name = tfkit.artifact_name_input(working_dir, workspace)
+    shared = tfkit.Settings.read()
     return {
-        "workspace": workspace,
-        "working_dir": working_dir,
-        "path": tfkit.resolve_dir(working_dir),
-        "backend_config": tfkit.lines(os.environ.get("INPUT_BACKEND_CONFIG", "")),
-        "var_files": tfkit.lines(os.environ.get("INPUT_VAR_FILES", "")),
-        "fmt_check": actionkit.env_bool("INPUT_FMT_CHECK", True),
-        "lock_timeout": lock_timeout,
-        "artifact_name": name,
-        "want_version": actionkit.env("INPUT_TERRAFORM_VERSION"),
+        "workspace": shared.workspace,
+        "working_dir": shared.working_dir,
+        "path": shared.path(),
+        "backend_config": shared.backend_config,
+        "var_files": shared.var_files,
+        "fmt_check": inputs.boolean("fmt-check", True),
+        "lock_timeout": shared.lock_timeout,
+        "artifact_name": shared.artifact_name,
+        "want_version": inputs.text("terraform-version"),
     }
 
 
@@ -234,12 +232,8 @@ def run() -> None:
 
 
 def main() -> None:
-    """Run, and on failure leave what the comment step needs to report it."""
-    try:
-        run()
-    except actionkit.ActionFailure as failure:
-        actionkit.set_output("failure-message", failure.message)
-        actionkit.fail(failure.reason, failure.message)
+    """Run; on any failure leave what the comment step needs to report it."""
+    actionkit.main(run, on_failure=lambda failure: actionkit.set_output("failure-message", failure.message))
 
 
 if __name__ == "__main__":

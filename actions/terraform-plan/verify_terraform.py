@@ -25,19 +25,18 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
+import actionkit  # noqa: E402
+import download  # noqa: E402
+import inputs  # noqa: E402
 import tfkit  # noqa: E402
-from tfkit import actionkit  # noqa: E402
 
 DEFAULT_VERSION = "1.15.5"
 # SHA-256 of terraform_1.15.5_<os>_<arch>.zip as in terraform_1.15.5_SHA256SUMS.
@@ -49,6 +48,10 @@ CHECKSUMS = {
 }
 HASHICORP_KEY = Path(__file__).resolve().parent / "hashicorp-security.asc"
 HASHICORP_FINGERPRINT = "C874011F0AB405110D02105534365D9472D7468F"
+DEFAULT_RELEASES_URL = "https://releases.hashicorp.com"
+MAX_ZIP_BYTES = 256 * 1024 * 1024  # the 1.15 zips are about 30 MB
+MAX_BINARY_BYTES = 512 * 1024 * 1024
+MAX_SUMS_BYTES = 1024 * 1024
 
 
 def target() -> tuple[str, str]:
@@ -56,21 +59,8 @@ def target() -> tuple[str, str]:
     return system, arch
 
 
-class NotFound(actionkit.ActionFailure):
-    """The server answered 404."""
-
-
-def fetch(url: str) -> bytes:
-    try:
-        with urllib.request.urlopen(url, timeout=120) as response:
-            return response.read()
-    except urllib.error.HTTPError as error:
-        kind = NotFound if error.code == 404 else actionkit.ActionFailure
-        raise kind("setup-failed", f"cannot download {url}: {error.code} {error.reason}") from None
-    except (urllib.error.URLError, OSError) as error:
-        raise actionkit.ActionFailure(
-            "setup-failed", f"cannot download {url}: {getattr(error, 'reason', error)}"
-        ) from None
+def fetch(url: str, max_bytes: int = MAX_SUMS_BYTES) -> bytes:
+    return download.fetch(url, reason="setup-failed", max_bytes=max_bytes)
 
 
 def verify_signature(name: str, data: bytes, signature: bytes, key: tuple[Path, str]) -> None:
@@ -112,14 +102,14 @@ def expected_checksum(
     system: str,
     arch: str,
     key: tuple[Path, str] = (HASHICORP_KEY, HASHICORP_FINGERPRINT),
-) -> str:
-    given = actionkit.env("INPUT_TERRAFORM_SHA256").lower()
+) -> tuple[str, str]:
+    """Where the zip's SHA-256 comes from, and the SHA-256: ``terraform-sha256``, the pinned table,
+    or HashiCorp's signed SHA256SUMS."""
+    given = inputs.sha256("terraform-sha256")
     if given:
-        if not re.fullmatch(r"[0-9a-f]{64}", given):
-            raise actionkit.ActionFailure("invalid-input", "terraform-sha256 must be 64 hexadecimal digits")
-        return given
+        return "terraform-sha256", given
     if (version, system, arch) in CHECKSUMS:
-        return CHECKSUMS[(version, system, arch)]
+        return "the checksum pinned in verify_terraform.py", CHECKSUMS[(version, system, arch)]
     sums_name = f"terraform_{version}_SHA256SUMS"
     sums_bytes = fetch(f"{base}/terraform/{version}/{sums_name}")
     signature = None
@@ -127,7 +117,9 @@ def expected_checksum(
         try:
             signature = fetch(f"{base}/terraform/{version}/{sums_name}{suffix}")
             break
-        except NotFound:
+        except download.HTTPFailure as failure:
+            if failure.status != 404:
+                raise
             continue
     if signature is None:
         raise actionkit.ActionFailure("checksum-mismatch", f"{sums_name} has no signature ({sums_name}.sig)")
@@ -136,7 +128,7 @@ def expected_checksum(
     for line in sums.splitlines():
         parts = line.split()
         if len(parts) == 2 and parts[1] == name:
-            return parts[0].lower()
+            return sums_name, parts[0].lower()
     raise actionkit.ActionFailure("checksum-mismatch", f"{name} is not listed in terraform_{version}_SHA256SUMS")
 
 
@@ -153,23 +145,20 @@ def _test_key(argv: list[str]) -> tuple[Path, str]:
 
 def run(argv: list[str] | None = None) -> None:
     key = _test_key(sys.argv[1:] if argv is None else argv)
-    version = actionkit.env("INPUT_TERRAFORM_VERSION") or DEFAULT_VERSION
-    if not re.fullmatch(r"\d+\.\d+\.\d+(-[0-9A-Za-z.]+)?", version):
-        raise actionkit.ActionFailure(
-            "invalid-input", f'terraform-version "{version}" must be an exact version such as {DEFAULT_VERSION}'
-        )
-    base = (actionkit.env("INPUT_RELEASES_URL") or "https://releases.hashicorp.com").rstrip("/")
-    if not re.fullmatch(r"https://[^\s/?#]+(/[^\s?#]*)?", base):
-        raise actionkit.ActionFailure("invalid-input", f'terraform-releases-url "{base}" must be an https:// URL')
+    version = inputs.matching("terraform-version", r"[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.]+)?",
+                              f"an exact version such as {DEFAULT_VERSION}", DEFAULT_VERSION)
+    base = inputs.url("terraform-releases-url", DEFAULT_RELEASES_URL, var="INPUT_RELEASES_URL")
     system, arch = target()
     name = f"terraform_{version}_{system}_{arch}.zip"
-    want = expected_checksum(base, version, name, system, arch, key)
-    archive = fetch(f"{base}/terraform/{version}/{name}")
-    got = hashlib.sha256(archive).hexdigest()
-    if got != want:
-        raise actionkit.ActionFailure("checksum-mismatch", f"{name} has SHA-256 {got}, expected {want}")
+    source, want = expected_checksum(base, version, name, system, arch, key)
+    archive = download.fetch(f"{base}/terraform/{version}/{name}", reason="setup-failed", max_bytes=MAX_ZIP_BYTES,
+                             name=name, expected=[(source, want)], mismatch="checksum-mismatch")
     try:
-        official = zipfile.ZipFile(io.BytesIO(archive)).read("terraform")
+        with zipfile.ZipFile(io.BytesIO(archive)) as unpacked:
+            if unpacked.getinfo("terraform").file_size > MAX_BINARY_BYTES:
+                raise actionkit.ActionFailure("checksum-mismatch", f"{name} holds a terraform larger than"
+                                              f" {MAX_BINARY_BYTES} bytes")
+            official = unpacked.read("terraform")
     except (zipfile.BadZipFile, KeyError):
         raise actionkit.ActionFailure("checksum-mismatch", f"{name} holds no terraform executable") from None
     installed = shutil.which("terraform")

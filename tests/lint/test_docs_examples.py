@@ -1,9 +1,9 @@
 """Every before/after example of docs/checks.md runs through the whole `ci-tools check` (every check,
-actionlint and shellcheck included), as `.github/workflows/example.yml` of a repository with the
-page's configuration: the "before" of a check's section yields that check and nothing else but
-what a ``<!-- ci-tools-example: expect ... -->`` marker names, the "after" yields nothing. (The
-page's other YAML blocks, and those of every other markdown file, are checked by
-tests/docs/test_examples.py.)"""
+actionlint and shellcheck included), as `.github/workflows/example.yml` (or the path the block's
+``file=PATH`` names) of a repository with the page's configuration: the "before" of a check's
+section yields that check and nothing else but what a ``<!-- ci-tools-example: expect ... -->``
+marker names, the "after" yields nothing. (The page's other YAML blocks, and those of every other
+markdown file, are checked by tests/docs/test_examples.py.)"""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from support.examples import Example, checks_page
 PAGE_CONFIG = """\
 repository = "org/ci"
 organisation-owners = ["org"]
-allowed-owners = ["actions", "tj-actions"]
+allowed-owners = ["actions", "hashicorp", "pypa", "tj-actions"]
 """
 PAGE = checks_page()
 CHECK_IDS = sorted({m.ID for m in modules()} | set(ENGINE_IDS))
@@ -30,7 +30,7 @@ CASES = [(check_id, part) for check_id in sorted(PAGE) for part in sorted(PAGE[c
 
 def _findings(example: Example, beside: dict[str, str], tmp_path: Path, cli) -> list[dict]:
     repo = tmp_path / "repo"
-    target = repo / ".github" / "workflows" / "example.yml"
+    target = repo / (example.file or ".github/workflows/example.yml")
     target.parent.mkdir(parents=True)
     target.write_text(example.text, encoding="utf-8")
     (repo / ".github" / "ci-tools.toml").write_text(PAGE_CONFIG, encoding="utf-8")

@@ -31,7 +31,9 @@ A marker on the line before the fence (blank lines between are allowed) says mor
   still parses it);
 
 In ``docs/checks.md`` the headings are the markers: the block under ``### Before`` in the section
-of a check expects that check, the block under ``### After`` expects nothing.
+of a check expects that check, the block under ``### After`` expects nothing. An info string
+``file=PATH`` (```` ```yaml file=.github/dependabot.yml ````) names the file a block is: a further file
+laid beside the part's example, or the example itself when the part has no other YAML block.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class Example:
     checked: bool = True
     reason: str = ""
     part: str | None = None  # docs/checks.md: "Before" or "After" under a check's section
+    file: str | None = None  # the info string's ``file=PATH``: the repository path the block is written to
 
     @property
     def id(self) -> str:
@@ -142,7 +145,7 @@ def extract(path: str, root: Path = REPO) -> list[Example]:
     for block in blocks(path, root):
         if block.language not in ("yaml", "yml"):
             continue
-        example = Example(path, block.line, block.text, block.info)
+        example = Example(path, block.line, block.text, block.info, file=block.file)
         if path == "docs/checks.md" and block.check_id and block.part in ("Before", "After"):
             example.part = block.part
             example.expect = {block.check_id} if block.part == "Before" else set()
@@ -160,23 +163,33 @@ def checks_page(root: Path = REPO) -> dict[str, dict[str, tuple[Example, dict[st
 
     The example is the part's YAML block without ``file=``; the part's blocks with ``file=PATH``
     are files laid beside it (docs-drift reads a markdown file, secrets-inherit a called workflow).
+    A part whose only YAML block names its file (dependabot-cooldown's ``.github/dependabot.yml``)
+    has that block as its example, written to that path (:attr:`Example.file`).
     The After part has the Before part's further files too, unless it gives its own for that path.
     """
     path = "docs/checks.md"
     examples = {e.line: e for e in extract(path, root)}
     out: dict[str, dict[str, tuple[Example, dict[str, str]]]] = {}
     beside: dict[tuple[str, str], dict[str, str]] = {}
+    named: dict[tuple[str, str], Example] = {}  # the first YAML block of a part that names its file
     for block in blocks(path, root):
         if not block.check_id or block.part not in ("Before", "After"):
             continue
         if block.file:
             beside.setdefault((block.check_id, block.part), {})[block.file] = block.text
+            if block.line in examples:
+                named.setdefault((block.check_id, block.part), examples[block.line])
         elif block.line in examples:
             out.setdefault(block.check_id, {})[block.part] = (examples[block.line], {})
+    for (check_id, part), example in named.items():
+        if part not in out.get(check_id, {}):
+            out.setdefault(check_id, {})[part] = (example, {})
+            del beside[(check_id, part)][example.file]
     for check_id, parts in out.items():
         for part in parts:
             files = dict(beside.get((check_id, "Before"), {})) if part == "After" else {}
             files.update(beside.get((check_id, part), {}))
+            files.pop(parts[part][0].file or "", None)  # the example itself, not a file beside it
             parts[part] = (parts[part][0], files)
     return out
 

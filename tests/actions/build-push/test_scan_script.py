@@ -54,13 +54,13 @@ def test_plan_drops_attestations_it_cannot_make(script):
 
 
 @pytest.mark.parametrize("overrides,needle", [
-    ({"INPUT_SEVERITY": "CRITICAL,SEVERE"}, 'severity "CRITICAL,SEVERE" must list some of'),
-    ({"INPUT_SEVERITY": " , "}, "must list some of"),
+    ({"INPUT_SEVERITY": "CRITICAL,SEVERE"}, 'severity must be some of CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN, not "CRITICAL,SEVERE"'),
+    ({"INPUT_SEVERITY": " , "}, 'severity must be some of CRITICAL,HIGH,MEDIUM,LOW,UNKNOWN, not ","'),
     ({"INPUT_FAIL_ON": "never"}, 'fail-on must be "fail" or "warn"'),
-    ({"INPUT_ATTEST": "vuln,secrets"}, 'attest item "secrets"'),
-    ({"INPUT_DB_REPOSITORY": "https://evil.example/db"}, "trivy-db-repository"),
-    ({"INPUT_IGNORE_UNFIXED": "sometimes"}, "INPUT_IGNORE_UNFIXED must be true or false"),
-    ({"INPUT_IGNORE_FILE": "../outside"}, "leads outside the repository"),
+    ({"INPUT_ATTEST": "vuln,secrets"}, 'attest: "secrets" must be one of vuln, sbom, provenance'),
+    ({"INPUT_DB_REPOSITORY": "https://evil.example/db"}, 'trivy-db-repository must be an image reference'),
+    ({"INPUT_IGNORE_UNFIXED": "sometimes"}, 'ignore-unfixed must be true or false, not "sometimes"'),
+    ({"INPUT_IGNORE_FILE": "../outside"}, 'ignore-file must be a path inside the workspace, not "../outside"'),
 ])
 def test_plan_rejects_bad_scan_inputs(script, overrides, needle):
     run = plan(script, **overrides)
@@ -100,7 +100,7 @@ def test_install_downloads_checks_and_extracts_the_pinned_release(script, copy, 
 def test_install_refuses_a_download_that_does_not_match_the_pin(script, copy):
     run = script("install-scanner", env={"RUNNER_OS": "Linux", "RUNNER_ARCH": "X64"}, at=copy(sha256="1" * 64))
     assert run.code == 1 and run.outputs["failure-reason"] == "scanner-install-failed"
-    assert "not the pinned " + "1" * 64 in run.stdout and "trivy" not in run.outputs
+    assert "but trivy.json says " + "1" * 64 in run.stdout and "trivy" not in run.outputs
 
 
 @pytest.mark.parametrize("arch,needle", [("ARM64", "trivy_0.70.0_Linux-ARM64.tar.gz"), ("X86", "no pinned Trivy")])
@@ -113,6 +113,7 @@ def test_install_fails_closed_without_a_release_for_the_runner(script, copy, arc
 def test_the_production_pin_is_a_github_release_with_a_sha256_per_runner():
     pin = json.loads((REPO / "actions" / "build-push" / "trivy.json").read_text())
     assert pin["url"] == "https://github.com/aquasecurity/trivy/releases/download/v{version}/{name}"
+    assert "loopback-mirror" not in pin  # plain http to a test's loopback mirror: never in production
     assert set(pin["assets"]) == {"X64", "ARM64"}
     for asset in pin["assets"].values():
         assert re.fullmatch(r"[0-9a-f]{64}", asset["sha256"])

@@ -209,7 +209,7 @@ def test_preinstalled_plugin(world, release, tmp_path):
 
 def test_invalid_input(world, release, published, tmp_path):
     result = canary(world, release, tmp_path, image="registry.example.test/shop/web:latest")
-    assert_failed(result, "invalid-input", "image 'registry.example.test/shop/web:latest' is not pinned by digest; "
+    assert_failed(result, "invalid-input", 'image "registry.example.test/shop/web:latest" is not pinned by digest; '
                   "use name@sha256:<digest> (or set allow-tag: true)")
     assert release.requests == [] and world.calls("kubectl") == []
 

@@ -66,30 +66,30 @@ def test_healthy(world, tmp_path):
     ("inputs", "message"),
     [
         ({"image": "registry.example.test/shop/web:1.2.3"},
-         "image 'registry.example.test/shop/web:1.2.3' is not pinned by digest; use name@sha256:<digest>"
+         'image "registry.example.test/shop/web:1.2.3" is not pinned by digest; use name@sha256:<digest>'
          " (or set allow-tag: true)"),
-        ({"image": "web@sha256:abc"}, "image must be an image reference like name@sha256:<digest>, not 'web@sha256:abc'"),
-        ({"image": "--help"}, "image must be an image reference like name@sha256:<digest>, not '--help'"),
-        ({"rollout": "-n"}, "rollout must be a Kubernetes object name, not '-n'"),
+        ({"image": "web@sha256:abc"}, 'image must be an image reference like name@sha256:<digest>, not "web@sha256:abc"'),
+        ({"image": "--help"}, 'image must be an image reference like name@sha256:<digest>, not "--help"'),
+        ({"rollout": "-n"}, 'rollout must be a Kubernetes object name, not "-n"'),
         ({"rollout": "<rollout-name>"},
-         "rollout is still the starter workflow's placeholder '<rollout-name>'; set it to a Kubernetes object name of"
+         "rollout is still the starter workflow's placeholder \"<rollout-name>\"; set it to a Kubernetes object name of"
          " yours"),
         ({"namespace": "<namespace>"},
-         "namespace is still the starter workflow's placeholder '<namespace>'; set it to a Kubernetes namespace name"
+         "namespace is still the starter workflow's placeholder \"<namespace>\"; set it to a Kubernetes namespace name"
          " of yours"),
-        ({"rollout": ""}, "rollout must be a Kubernetes object name, not ''"),
-        ({"namespace": "Shop"}, "namespace must be a Kubernetes namespace name, not 'Shop'"),
-        ({"container": "web=x"}, "container must be a container name, not 'web=x'"),
-        ({"timeout": "soon"}, "timeout must be a duration like 90s, 15m or 1h30m, not 'soon'"),
-        ({"poll-interval": "-1"}, "poll-interval must be a number of seconds from 0 to 600, not '-1'"),
-        ({"promote": "yes"}, "promote must be auto or manual, not 'yes'"),
-        ({"promote-up-to-step": "two"}, "promote-up-to-step must be a step index (0, 1, ...), not 'two'"),
-        ({"install-plugin": "maybe"}, "install-plugin must be true or false, not 'maybe'"),
-        ({"allow-tag": "sure"}, "allow-tag must be true or false, not 'sure'"),
-        ({"plugin-version": "latest"}, "plugin-version must be a release tag like v1.9.1, not 'latest'"),
-        ({"plugin-sha256": "abc"}, "plugin-sha256 must be 64 hexadecimal digits"),
+        ({"rollout": ""}, 'rollout must be a Kubernetes object name, not ""'),
+        ({"namespace": "Shop"}, 'namespace must be a Kubernetes namespace name, not "Shop"'),
+        ({"container": "web=x"}, 'container must be a container name, not "web=x"'),
+        ({"timeout": "soon"}, 'timeout must be a duration like 90s, 15m or 1h30m, not "soon"'),
+        ({"poll-interval": "-1"}, 'poll-interval must be a number of seconds from 0 to 600, not "-1"'),
+        ({"promote": "yes"}, 'promote must be "auto" or "manual", not "yes"'),
+        ({"promote-up-to-step": "two"}, 'promote-up-to-step must be a step index (0, 1, ...), not "two"'),
+        ({"install-plugin": "maybe"}, 'install-plugin must be true or false, not "maybe"'),
+        ({"allow-tag": "sure"}, 'allow-tag must be true or false, not "sure"'),
+        ({"plugin-version": "latest"}, 'plugin-version must be a release tag like v1.9.1, not "latest"'),
+        ({"plugin-sha256": "abc"}, 'plugin-sha256 must be 64 hexadecimal digits, not "abc"'),
         ({"download-url": "http://mirror.example.test"},
-         "download-url must be an https:// URL (plain http only for loopback), not 'http://mirror.example.test'"),
+         'download-url must be an https:// URL (plain http only for loopback), not "http://mirror.example.test"'),
     ],
 )
 def test_invalid_input(world, tmp_path, inputs, message):

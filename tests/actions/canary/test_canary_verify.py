@@ -131,9 +131,9 @@ def test_the_digest_is_verified_without_the_tag(world, cosign, tmp_path):
     ({"cosign-public-key": "/path/to/cosign.pub"},
      "cosign-public-key must be a PEM public key (-----BEGIN PUBLIC KEY-----)"),
     ({"certificate-identity": SIGNER, "certificate-github-workflow-repository": "--help"},
-     "certificate-github-workflow-repository must be owner/name, not '--help'"),
+     'certificate-github-workflow-repository must be owner/name, not "--help"'),
     ({"certificate-identity": SIGNER, "certificate-oidc-issuer": "http://issuer.example.test"},
-     "certificate-oidc-issuer must be an https:// URL, not 'http://issuer.example.test'"),
+     'certificate-oidc-issuer must be an https:// URL, not "http://issuer.example.test"'),
 ])
 def test_invalid_verification_inputs(world, cosign, tmp_path, inputs, message):
     proc, outputs, _ = run(world, tmp_path, **inputs)

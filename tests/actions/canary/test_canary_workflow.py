@@ -34,9 +34,10 @@ def test_the_mode_input_is_declared_with_canary_as_its_default():
 
 def test_the_script_is_the_steps_own_process():
     """The runner signals only the step's process (ProcessInvoker.cs): without exec that is bash, which
-    neither passes SIGINT on nor waits after SIGTERM (test_canary_signals.py shows both)."""
+    neither passes SIGINT on nor waits after SIGTERM (test_canary_signals.py shows both). Python starts
+    isolated (-I), as in every action: nothing of the caller's checkout is imported."""
     run = yaml.safe_load((ACTION / "action.yml").read_text(encoding="utf-8"))["runs"]["steps"][0]["run"]
-    assert run.strip().splitlines()[-1] == 'exec python3 "$GITHUB_ACTION_PATH/canary.py"'
+    assert run.strip().splitlines()[-1] == 'exec python3 -I "$GITHUB_ACTION_PATH/canary.py"'
 
 
 def test_the_starter_names_no_rollout_after_the_repository():

@@ -153,7 +153,7 @@ def test_outputs_release_please_action_never_sets_fail_as_invalid_output(script,
 def test_a_bad_move_tags_input_fails_every_run(script):
     ran = normalise(script, action_outputs([], []), INPUT_MOVE_TAGS="sometimes")
     assert ran.code == 1 and ran.outputs == {"failure-reason": "invalid-input"}
-    assert "INPUT_MOVE_TAGS must be true or false" in ran.stdout
+    assert 'move-tags must be true or false, not "' in ran.stdout
 
 
 def test_usage(script):

@@ -159,7 +159,7 @@ def test_setup_failed(world: World) -> None:
 
 def test_checksum_mismatch(world: World) -> None:
     planned(world)
-    failed_with(world.apply({"terraform-sha256": "0" * 64}), "checksum-mismatch", "expected " + "0" * 64)
+    failed_with(world.apply({"terraform-sha256": "0" * 64}), "checksum-mismatch", "but terraform-sha256 says " + "0" * 64)
     assert world.state() == {}
 
 

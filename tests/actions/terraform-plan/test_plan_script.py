@@ -17,7 +17,7 @@ from support.terraform import Terraform, extra_resource, load_script, run_script
 
 REPO = Path(__file__).resolve().parents[3]
 ACTION = REPO / "actions" / "terraform-plan"
-tfkit = load_script(ACTION / "tfkit.py", "terraform_plan_tfkit")
+tfkit = load_script(ACTION / "plan.py", "terraform_plan_script").tfkit  # actions/_lib/tfkit.py, as plan.py imports it
 
 pytestmark = pytest.mark.slow
 BACKEND = "path=state/terraform.tfstate"
@@ -184,7 +184,7 @@ def test_markdown_code_spans_survive_backticks_and_underscores() -> None:
     [
         ({"working_directory": "../elsewhere"}, "must be a path inside the workspace"),
         ({"working_directory": "missing"}, 'working-directory "missing" does not exist'),
-        ({"workspace": "bad name"}, "may hold only letters"),
+        ({"workspace": "bad name"}, 'workspace must be a name of letters, digits, ".", "_" and "-", not "bad name"'),
         ({"lock_timeout": "soon"}, "must be a duration"),
         ({"fmt_check": "maybe"}, "must be true or false"),
     ],

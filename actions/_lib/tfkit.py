@@ -1,8 +1,7 @@
 """Terraform helpers shared by terraform-plan and terraform-apply (standard library only).
 
-terraform-apply imports this module from ``../terraform-plan``: both actions live in the same
-repository checkout, so the plan side and the apply side compute artifact names, hashes and the
-manifest in exactly one place and cannot drift apart.
+Both actions import it from here, beside actionkit: the plan side and the apply side compute
+artifact names, hashes and the manifest in exactly one place and cannot drift apart.
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "_lib"))
-import actionkit  # noqa: E402
+import actionkit
+import inputs
 
 MANIFEST_FORMAT = 2
 PLAN_FILE = "tfplan"  # terraform-apply's own plan, made again (never uploaded)
@@ -67,8 +66,10 @@ def terraform(args: list[str], cwd: Path, *, capture: bool = False, env: dict[st
 
     By default the output goes to the log as it comes (an apply can take an hour) and is kept
     for parsing; workflow commands are stopped meanwhile, so a resource value or a local-exec
-    printing ``::add-mask::`` or ``::error::`` cannot speak to the runner. ``capture`` keeps
-    stdout apart and unprinted (``show -json``).
+    printing ``::add-mask::`` or ``::error::`` cannot speak to the runner. The runner's cancel
+    (SIGINT, then SIGTERM) is passed to Terraform as one SIGINT, and waited for: Terraform then
+    stops, writes the state and releases the lock (:func:`actionkit.stopping_child`). ``capture``
+    keeps stdout apart and unprinted (``show -json``, ``version``: quick, and killed on cancel).
 
     Terraform runs code the pull request chooses (providers, modules, external data sources),
     so its environment has no runner file-command paths, no OIDC request variables and none of
@@ -79,10 +80,10 @@ def terraform(args: list[str], cwd: Path, *, capture: bool = False, env: dict[st
     full_env["TF_INPUT"] = "0"
     try:
         if capture:
-            proc = subprocess.run(
+            done = subprocess.run(
                 ["terraform", *args], cwd=cwd, env=full_env, capture_output=True, text=True, stdin=subprocess.DEVNULL
             )
-            return Result(proc.returncode, proc.stdout, proc.stderr)
+            return Result(done.returncode, done.stdout, done.stderr)
         token = secrets.token_hex(16)
         print(f"::stop-commands::{token}", flush=True)
         chunks: list[str] = []
@@ -96,7 +97,7 @@ def terraform(args: list[str], cwd: Path, *, capture: bool = False, env: dict[st
                 stdin=subprocess.DEVNULL,
                 text=True,
                 errors="replace",
-            ) as proc:
+            ) as proc, actionkit.stopping_child(proc, "terraform"):
                 assert proc.stdout is not None
                 for line in proc.stdout:
                     chunks.append(line)
@@ -196,13 +197,10 @@ def terraform_version(cwd: Path) -> str:
 
 def normalize_dir(value: str) -> str:
     """A working directory as a clean relative POSIX path (``.`` for the workspace root)."""
-    text = (value or ".").strip().replace("\\", "/")
-    path = PurePosixPath(text)
+    path = PurePosixPath((value or ".").strip().replace("\\", "/"))
     if path.is_absolute() or ".." in path.parts:
-        raise actionkit.ActionFailure(
-            "invalid-input", f'working-directory "{value}" must be a path inside the workspace'
-        )
-    return str(path) if str(path) else "."
+        raise inputs.invalid("working-directory", "a path inside the workspace", value)
+    return str(path)
 
 
 def artifact_name(working_dir: str, workspace: str) -> str:
@@ -212,48 +210,45 @@ def artifact_name(working_dir: str, workspace: str) -> str:
     return f"terraform-plan-{slug}-{ws}"
 
 
-_DURATION = re.compile(r"\d+(ms|s|m|h)")
+LOCK_TIMEOUT = re.compile(r"[0-9]+(ms|s|m|h)")  # what Terraform's -lock-timeout accepts
+WORKSPACE = re.compile(r"[A-Za-z0-9._-]{1,90}")
+_NAME_CHARACTERS = 'letters, digits, ".", "_" and "-"'
 
 
-def lock_timeout_input() -> str:
-    """The ``lock-timeout`` input (default ``5m``), a duration Terraform accepts."""
-    lock_timeout = actionkit.env("INPUT_LOCK_TIMEOUT") or "5m"
-    if not _DURATION.fullmatch(lock_timeout):
-        raise actionkit.ActionFailure(
-            "invalid-input", f'lock-timeout "{lock_timeout}" must be a duration such as 30s or 5m'
+def read_workspace() -> str:
+    """The ``workspace`` input (default ``default``)."""
+    return inputs.matching("workspace", WORKSPACE, f"a name of {_NAME_CHARACTERS}", "default")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The inputs terraform-plan and terraform-apply share, read and checked the same way."""
+
+    working_dir: str  # relative POSIX path, "." for the workspace's root
+    workspace: str
+    lock_timeout: str
+    artifact_name: str
+    backend_config: list[str]
+    var_files: list[str]
+
+    @classmethod
+    def read(cls) -> Settings:
+        workspace = read_workspace()
+        working_dir = inputs.relative_path("working-directory", ".")
+        name = inputs.matching("artifact-name", r"[A-Za-z0-9._-]+", f"a name of {_NAME_CHARACTERS}",
+                               artifact_name(working_dir, workspace))
+        return cls(
+            working_dir=working_dir,
+            workspace=workspace,
+            lock_timeout=inputs.matching("lock-timeout", LOCK_TIMEOUT, "a duration such as 30s or 5m", "5m"),
+            artifact_name=name,
+            backend_config=inputs.items("backend-config"),
+            var_files=inputs.items("var-files"),
         )
-    return lock_timeout
 
-
-def artifact_name_input(working_dir: str, workspace: str) -> str:
-    """The ``artifact-name`` input, or the default name; only letters, digits, ``.``, ``_``, ``-``."""
-    name = actionkit.env("INPUT_ARTIFACT_NAME") or artifact_name(working_dir, workspace)
-    if _NAME_UNSAFE.search(name):
-        raise actionkit.ActionFailure(
-            "invalid-input", f'artifact-name "{name}" may hold only letters, digits, ".", "_" and "-"'
-        )
-    return name
-
-
-def validate_workspace(workspace: str) -> str:
-    name = workspace.strip() or "default"
-    if not re.fullmatch(r"[A-Za-z0-9._-]{1,90}", name):
-        raise actionkit.ActionFailure(
-            "invalid-input", f'workspace "{workspace}" may hold only letters, digits, ".", "_" and "-"'
-        )
-    return name
-
-
-def resolve_dir(working_dir: str) -> Path:
-    path = actionkit.workspace() / normalize_dir(working_dir)
-    if not path.is_dir():
-        raise actionkit.ActionFailure("invalid-input", f'working-directory "{working_dir}" does not exist')
-    return path
-
-
-def lines(value: str) -> list[str]:
-    """A multi-line input as its non-empty, non-comment lines."""
-    return [line.strip() for line in value.splitlines() if line.strip() and not line.strip().startswith("#")]
+    def path(self) -> Path:
+        """The working directory, which must exist inside the workspace."""
+        return inputs.locate("working-directory", self.working_dir, kind="dir")
 
 
 # --------------------------------------------------------------------------- plan JSON
