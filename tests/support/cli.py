@@ -206,9 +206,9 @@ class _Expired(BaseException):
 @contextlib.contextmanager
 def _fresh() -> Iterator[None]:
     """For the call, what a new process knows: no secret registered for redaction (those the test
-    registered itself are back after the call), no memo of :func:`ci_tools.redact.redact`, whose
+    registered itself are back after the call), no memo of :func:`ci_tools.core.redact.redact`, whose
     result depends on the environment's tokens."""
-    import ci_tools.redact as redact_module
+    import ci_tools.core.redact as redact_module
 
     registered = getattr(redact_module, "_extra", None)
     saved = set(registered) if isinstance(registered, set) else None

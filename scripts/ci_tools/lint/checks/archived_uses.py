@@ -2,7 +2,7 @@
 
 An archived repository is read-only: its action gets no fixes, no security updates, no move to a
 supported Node runtime, and the vulnerabilities of the dependencies it bundles stay in it for good.
-The list is ``ci_tools/data/archived-actions.json`` (its source and date are in the file and in
+The list is ``ci_tools/gha/data/archived-actions.json`` (its source and date are in the file and in
 docs/checks.md); ``checks.archived-uses.extra`` in the configuration adds repositories. Every
 remote ``uses:`` is matched by ``owner/repo`` without regard to case (subpath actions and reusable
 workflows included), and reported at the ``uses:`` value with a replacement where one is known.
