@@ -81,7 +81,7 @@ def test_environment_and_working_directory_are_the_calls_only(repo, monkeypatch)
 
 
 def test_secrets_registered_in_the_test_are_not_a_new_processs(repo):
-    from ci_tools import redact
+    from ci_tools.core import redact
 
     redact.register("registered-by-the-test")
     try:
