@@ -20,6 +20,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 check: $(STAMP)
 	$(BIN)/ci-tools check
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layers.py
 
 test: $(STAMP) test-deps
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL)

@@ -1,8 +1,9 @@
 """Argument parsing only. Each subcommand is a module of :mod:`ci_tools.commands` exporting
 ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
 
-Exit codes: 0 clean, 1 findings (or files changed by a fixing command), 2 usage error,
-3 fatal error, 130 interrupted.
+The errors a command raises and the exit codes they become are in :mod:`ci_tools.errors`:
+0 clean, 1 findings (or files changed by a fixing command), 2 usage error, 3 fatal error,
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -16,16 +17,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from ci_tools import __version__
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_FATAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
-
-
-class UsageError(Exception):
-    """Raised by a command for a bad argument it could only detect after parsing (exit 2)."""
-
-
-class FatalError(Exception):
-    """Raised by a command for a failure that stops it (exit 3, one line)."""
+from ci_tools.errors import EXIT_FATAL, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, FatalError, UsageError
 
 
 def command_modules():

@@ -198,9 +198,10 @@ def test_configuration_examples_are_valid_configuration(path, text, tmp_path):
     """A TOML example of [tool.ci-tools...] is read by ci-tools as it is written, unknown keys and
     bad values being errors there as they would be in a repository."""
     from ci_tools.core.config import ConfigError, load_config
+    from ci_tools.lint.checks import known_ids
 
     (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
     try:
-        load_config(tmp_path)
+        load_config(tmp_path, known_ids=known_ids())
     except ConfigError as exc:
         pytest.fail(f"{path}: {exc}")

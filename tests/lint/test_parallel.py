@@ -86,7 +86,7 @@ def _serial(files, root, ctx):
 def test_the_child_returns_findings_and_reparses_the_kept_trees(tmp_path):
     build(tmp_path, 30)
     files = sorted((tmp_path / ".github" / "workflows").glob("*.yml"))
-    ctx = checks.Context(root=tmp_path, config=load_config(tmp_path, None), documents=[])
+    ctx = checks.Context(root=tmp_path, config=load_config(tmp_path, None, known_ids=checks.known_ids()), documents=[])
     half = parallel.Half(files, tmp_path, ctx, None)
     assert half.pid > 0  # really forked
     findings, docs = half.join()
@@ -99,7 +99,7 @@ def test_the_child_returns_findings_and_reparses_the_kept_trees(tmp_path):
 def test_a_failing_child_makes_the_parent_do_the_work(tmp_path, monkeypatch):
     build(tmp_path, 12)
     files = sorted((tmp_path / ".github" / "workflows").glob("*.yml"))
-    ctx = checks.Context(root=tmp_path, config=load_config(tmp_path, None), documents=[])
+    ctx = checks.Context(root=tmp_path, config=load_config(tmp_path, None, known_ids=checks.known_ids()), documents=[])
     parent = os.getpid()
     real = engine.per_document
 

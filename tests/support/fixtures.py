@@ -16,7 +16,7 @@ from ci_tools.core.config import Config, load_config
 from ci_tools.gha.discovery import expand
 from ci_tools.gha.source import load
 from ci_tools.lint import engine
-from ci_tools.lint.checks import Context
+from ci_tools.lint.checks import Context, known_ids
 
 FIXTURES = Path(__file__).resolve().parents[1] / "lint" / "fixtures"
 DEFAULT_CONFIG = {"repository": "org/ci", "organisation_owners": ["org"]}
@@ -25,7 +25,7 @@ DEFAULT_CONFIG = {"repository": "org/ci", "organisation_owners": ["org"]}
 def fixture_config(check_dir: Path) -> Config:
     toml = check_dir / "ci-tools.toml"
     if toml.is_file():
-        return load_config(check_dir, toml)
+        return load_config(check_dir, toml, known_ids=known_ids())
     return Config(**DEFAULT_CONFIG)
 
 

@@ -45,8 +45,8 @@ def settle(args: argparse.Namespace, config) -> None:
 def load(args: argparse.Namespace):
     """(root, config, documents) for the command's paths, options settled (:func:`settle`);
     bad arguments raise UsageError."""
-    from ci_tools.cli import UsageError
-    from ci_tools.core.config import load_settings
+    from ci_tools.commands._common import load_settings
+    from ci_tools.errors import UsageError
     from ci_tools.gha import resolve
     from ci_tools.gha.discovery import DiscoveryError, nothing_to_check
     from ci_tools.lint import engine
@@ -70,7 +70,7 @@ def finish(findings, args, docs, config, *, to_stderr: bool = False, alarms=()) 
 
     ``alarms`` are findings that neither configuration nor an ignore comment may silence or lower (a moved
     tag of an immutable release): a pull request can write both, and this is what a reviewer must see."""
-    from ci_tools.commands.check import emit
+    from ci_tools.commands._common import emit
     from ci_tools.lint import engine
 
     findings = engine.configure(findings, config)

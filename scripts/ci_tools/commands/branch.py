@@ -56,7 +56,7 @@ def patterns_from(options: dict) -> list[tuple[str, str]]:
     """``(regex, description)`` pairs from ``[tool.ci-tools.branches]``; bad regexes are usage errors."""
     import re
 
-    from ci_tools.cli import UsageError
+    from ci_tools.errors import UsageError
 
     if options.get("patterns"):
         patterns = [(p, p) for p in options["patterns"]]
@@ -119,12 +119,12 @@ def check_name(name: str, patterns: list[tuple[str, str]]):
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from ci_tools.cli import UsageError
-    from ci_tools.core.config import load_settings
+    from ci_tools.commands._common import emit, load_settings
     from ci_tools.core.findings import Finding, Location
     from ci_tools.core.git import GitError, git
-    from ci_tools.core.output import TextSource, emit
+    from ci_tools.core.output import TextSource
     from ci_tools.core.output.summary import append_summary
+    from ci_tools.errors import UsageError
     from ci_tools.lint.engine import configure
 
     root, config = load_settings(args)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -11,14 +10,12 @@ NAME = "check"
 HELP = "lint workflows, composite actions, templates and Dependabot configuration"
 
 
-def default_format() -> str:
-    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="files or directories (default: this repository's workflows, actions, "
                              "templates and Dependabot configuration)")
+    from ci_tools.commands._common import add_output_arguments
+
     add_output_arguments(parser)
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="skip paths matching GLOB (repeatable)")
@@ -33,42 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
 
 
-def add_output_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "json", "sarif", "github"), default=None,
-                        help="output format (default: github when GITHUB_ACTIONS=true, else text)")
-    parser.add_argument("--fail-level", choices=("note", "warning", "error"), default="warning",
-                        help="lowest severity that makes the exit status 1 (default: warning)")
-    parser.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
-
-
-def emit(findings, args, docs=()) -> int:
-    """Render findings in the chosen format and return the exit code for ``--fail-level``."""
-    from ci_tools.core import output as report
-    from ci_tools.core.findings import Severity
-    from ci_tools.core.redact import redact
-    from ci_tools.lint.engine import source_lines
-
-    fmt = args.format or default_format()
-    render = report.get(fmt)
-    lookup = source_lines(list(docs)) if docs else report.no_source
-    import io
-
-    buffer = io.StringIO()
-    render(findings, buffer, lookup)
-    text = redact(buffer.getvalue())
-    if args.output:
-        from ci_tools.core.fsutil import atomic_write_text
-
-        atomic_write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
-    threshold = Severity.parse(args.fail_level)
-    return 1 if any(f.severity >= threshold for f in findings) else 0
-
-
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.cli import FatalError, UsageError
-    from ci_tools.core.config import load_settings
+    from ci_tools.commands._common import emit, load_settings
+    from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha.discovery import DiscoveryError
     from ci_tools.lint import actionlint, checks, engine
     from ci_tools.lint.reference import section

@@ -48,12 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.cli import FatalError, UsageError
-    from ci_tools.core.config import load_settings
+    from ci_tools.commands._common import emit, load_settings
     from ci_tools.core.findings import Finding, Location
     from ci_tools.core.git import GitError, git, verify_revision
-    from ci_tools.core.output import TextSource, emit
+    from ci_tools.core.output import TextSource
     from ci_tools.core.output.summary import append_summary
+    from ci_tools.errors import FatalError, UsageError
     from ci_tools.hygiene import conventional
     from ci_tools.lint.engine import configure
 
@@ -160,7 +160,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _split_range(text: str) -> tuple[str, str]:
-    from ci_tools.cli import UsageError
+    from ci_tools.errors import UsageError
 
     if "..." in text:
         raise UsageError(f'"{text}": use BASE..HEAD (two dots): the commits of HEAD that BASE does not have')

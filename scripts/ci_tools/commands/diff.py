@@ -57,7 +57,7 @@ def _git(root: Path, *args: str) -> str:
 def _git_bytes(root: Path, *args: str, input: bytes | None = None) -> bytes:
     import subprocess
 
-    from ci_tools.cli import FatalError
+    from ci_tools.errors import FatalError
 
     try:
         done = subprocess.run(["git", *args], cwd=root, capture_output=True, input=input)
@@ -426,9 +426,9 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from ci_tools.cli import UsageError
-    from ci_tools.core.config import load_settings
+    from ci_tools.commands._common import load_settings
     from ci_tools.core.redact import redact
+    from ci_tools.errors import UsageError
     from ci_tools.gha import interface
 
     root, config = load_settings(args)

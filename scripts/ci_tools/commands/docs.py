@@ -53,7 +53,7 @@ class _Plan:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.core.config import load_settings
+    from ci_tools.commands._common import load_settings
     from ci_tools.gha import docsgen
     from ci_tools.gha.discovery import excluded
     from ci_tools.gha.source import display_path, load
@@ -114,8 +114,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             pending.append((path, result.text.encode("utf-8"), show(path)))
     if pending:  # every table or none (a failure puts back what was written and says so)
-        from ci_tools.cli import FatalError
         from ci_tools.core.fsutil import WriteError, write_all
+        from ci_tools.errors import FatalError
 
         try:
             write_all(pending)
@@ -131,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _choose(paths: list[Path], root: Path, skip) -> _Plan:
-    from ci_tools.cli import UsageError
+    from ci_tools.errors import UsageError
     from ci_tools.gha import docsgen
     from ci_tools.gha.discovery import default_files, expand
     from ci_tools.gha.source import classify, display_path, load

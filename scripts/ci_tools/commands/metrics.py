@@ -60,9 +60,9 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ci_tools import metrics
-    from ci_tools.cli import FatalError, UsageError
     from ci_tools.core.fsutil import atomic_write_text
     from ci_tools.core.redact import redact
+    from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha.resolve.base import NotFound, ResolveError
     from ci_tools.metrics.markdown import plain
 

@@ -24,7 +24,7 @@ HELP = "pin remote actions and reusable workflows to commit SHAs with a version 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     from ci_tools.commands import _pin as _pincommon
-    from ci_tools.commands.check import add_output_arguments
+    from ci_tools.commands._common import add_output_arguments
     from ci_tools.gha import resolve
 
     parser.epilog = _pincommon.FIXING_EXIT.format(dry="with --diff")
@@ -42,9 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.cli import FatalError
     from ci_tools.commands import _pin as _pincommon
     from ci_tools.core.fsutil import WriteError
+    from ci_tools.errors import FatalError
     from ci_tools.gha import resolve
     from ci_tools.pin.occurrences import collect, collect_images, malformed
     from ci_tools.pin.plan import plan_pins, prefetch

@@ -32,11 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ci_tools.cli import FatalError
+    from ci_tools.commands._common import emit, known_ids
     from ci_tools.core.findings import Finding, Location, Severity
     from ci_tools.core.git import GitError, verify_revision
-    from ci_tools.core.output import emit
     from ci_tools.core.output.summary import append_summary
+    from ci_tools.errors import FatalError
     from ci_tools.gha.discovery import find_root
     from ci_tools.hygiene import policy
 
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         verify_revision(args.base, root)
         head = verify_revision(args.head, root)
-        changes = policy.changes(root, args.base, head)
+        changes = policy.changes(root, args.base, head, known_ids=known_ids())
     except GitError as exc:
         raise FatalError(str(exc)) from None
     findings = [Finding(CHECK_ID, Severity.NOTE, c.message, Location(c.path, c.line, c.col, c.line, c.end_col))

@@ -47,11 +47,11 @@ def run(args: argparse.Namespace) -> int:
     import io
     import sys
 
-    from ci_tools.cli import FatalError, UsageError
-    from ci_tools.core.config import load_settings
+    from ci_tools.commands._common import load_settings
     from ci_tools.core.redact import redact
+    from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha.discovery import DiscoveryError
-    from ci_tools.lint import engine
+    from ci_tools.lint import checks, engine
     from ci_tools.review import inventory, render
 
     root, config = load_settings(args)
@@ -90,7 +90,10 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(redact(f"ci-tools report: warning: {what}") + "\n")
     inv.findings = engine.sort_findings(engine.apply_ignores(engine.configure(inv.findings, config), docs))
     buffer = io.StringIO()
-    render.RENDERERS[args.format](inv, buffer)
+    if args.format == "sarif":
+        render.render_sarif(inv, buffer, describe=checks.describe)
+    else:
+        render.RENDERERS[args.format](inv, buffer)
     text = redact(buffer.getvalue())
     if args.output:
         from ci_tools.core.fsutil import atomic_write_text

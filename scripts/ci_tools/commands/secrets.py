@@ -46,12 +46,12 @@ def _policy(config) -> tuple:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.cli import FatalError, UsageError
-    from ci_tools.core.config import ConfigError, key_line, load_config_at, load_settings
+    from ci_tools.commands._common import emit, known_ids, load_settings
+    from ci_tools.core.config import ConfigError, key_line, load_config_at
     from ci_tools.core.findings import Finding, Location, Severity
     from ci_tools.core.git import GitError, merge_base, verify_revision
-    from ci_tools.core.output import emit
     from ci_tools.core.output.summary import append_summary
+    from ci_tools.errors import FatalError, UsageError
     from ci_tools.hygiene import secrets as secrets_scan
     from ci_tools.lint.engine import configure
 
@@ -65,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
         if args.config is None:
             merge_base = merge_base(root, args.base, head)
             try:
-                config, at_head = load_config_at(root, merge_base), load_config_at(root, head)
+                config, at_head = (load_config_at(root, merge_base, known_ids=known_ids()),
+                                   load_config_at(root, head, known_ids=known_ids()))
             except ConfigError as exc:
                 raise FatalError(str(exc)) from None
             if _policy(config) != _policy(at_head):

@@ -21,7 +21,7 @@ HELP = "move pinned actions to their newest stable release (same major version b
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ci_tools.commands import _pin as _pincommon
-    from ci_tools.commands.check import add_output_arguments
+    from ci_tools.commands._common import add_output_arguments
     from ci_tools.gha import resolve
 
     parser.epilog = _pincommon.FIXING_EXIT.format(dry="with --diff")
@@ -46,10 +46,10 @@ def run(args: argparse.Namespace) -> int:
     from concurrent.futures import ThreadPoolExecutor
     from datetime import datetime, timedelta
 
-    from ci_tools.cli import FatalError, UsageError
     from ci_tools.commands import _pin as _pincommon
     from ci_tools.core.fsutil import WriteError
     from ci_tools.core.progress import Progress
+    from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha import resolve
     from ci_tools.gha.resolve.base import NotFound, repo_key
     from ci_tools.gha.uses import is_exact_version, semver_key

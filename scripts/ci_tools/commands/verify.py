@@ -39,7 +39,7 @@ LOCKFILE = ".github/workflows/actions.lock"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     from ci_tools.commands import _pin as _pincommon
-    from ci_tools.commands.check import add_output_arguments
+    from ci_tools.commands._common import add_output_arguments
     from ci_tools.gha import resolve
 
     _pincommon.add_file_arguments(parser)
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     # [tool.ci-tools.pin] exclude: those repositories are meant to stay on tags; their pins are still checked
     occurrences = [o for o in collect(docs) if o.ref.is_sha or not config.pin.excludes(o.repo)]
     if args.lockfile and not Path(args.lockfile).is_file():
-        from ci_tools.cli import UsageError
+        from ci_tools.errors import UsageError
 
         what = "is not a file" if Path(args.lockfile).exists() else "no such file"
         raise UsageError(f"--lockfile {args.lockfile}: {what}")  # never verified against nothing in silence
@@ -81,15 +81,15 @@ def run(args: argparse.Namespace) -> int:
     if args.online:
         findings.extend(online(args, occurrences, lock, docs, root, alarms))
     elif args.transitive:
-        from ci_tools.cli import UsageError
+        from ci_tools.errors import UsageError
 
         raise UsageError("--transitive needs --online")
     return _pincommon.finish(findings, args, docs, config, alarms=alarms)
 
 
 def online(args, occurrences, lock, docs, root, alarms: list) -> list:
-    from ci_tools.cli import FatalError
     from ci_tools.commands import _pin as _pincommon
+    from ci_tools.errors import FatalError
     from ci_tools.gha import resolve
     from ci_tools.gha.resolve.base import repo_key
     from ci_tools.pin import verify as verification

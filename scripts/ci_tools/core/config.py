@@ -25,6 +25,11 @@ Example::
     update.min-age = 7
 
 Errors name the file and, where the key can be found in it, the line: ``pyproject.toml:58: ...``.
+
+Which check ids a ``[checks.<id>]`` table may name is the lint registry's to say, not this layer's:
+every loader takes ``known_ids`` as a required keyword (the commands pass
+:func:`ci_tools.lint.checks.known_ids`), so no caller can forget to reject a typo; ``None`` says
+"do not check the ids" and must be written out.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -125,7 +131,7 @@ def shown_path(source: Path, root: Path, explicit: Path | None) -> str:
         return source.as_posix()
 
 
-def load_config(root: Path, explicit: Path | None = None) -> Config:
+def load_config(root: Path, explicit: Path | None = None, *, known_ids: Collection[str] | None) -> Config:
     if explicit is not None:
         data = _read_toml(explicit, str(explicit))
         if explicit.name == "pyproject.toml":
@@ -136,7 +142,7 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     if found is None:
         return Config()
     source, data = found
-    _validate(source, data, shown_path(source, root, explicit))
+    _validate(source, data, known_ids, shown_path(source, root, explicit))
     checks = {}
     for check_id, table in (data.get("checks") or {}).items():
         sev = table.get("severity")
@@ -178,10 +184,8 @@ def config_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def _validate(source: Path, data: dict[str, Any], shown: str | None = None) -> None:
+def _validate(source: Path, data: dict[str, Any], known_ids: Collection[str] | None, shown: str | None = None) -> None:
     import jsonschema_rs
-
-    from ci_tools.lint.checks import known_ids
 
     shown = shown or source.name
 
@@ -201,8 +205,8 @@ def _validate(source: Path, data: dict[str, Any], shown: str | None = None) -> N
                               f"known keys: {known}")
         where = ".".join(path) or "(top level)"
         raise ConfigError(f"{_where(source, path)} [tool.ci-tools] {where}: {error.message}")
-    for check_id in (data.get("checks") or {}):
-        if check_id not in known_ids():
+    for check_id in (data.get("checks") or {}) if known_ids is not None else ():
+        if check_id not in known_ids:
             raise ConfigError(f'{shown}: unknown check "{check_id}" in [tool.ci-tools.checks]; '
                               "run `ci-tools check --list` for the ids")
     pin = data.get("pin") or {}
@@ -289,7 +293,7 @@ def config_blobs(root: Path, rev: str) -> dict[str, bytes]:
     return {name: found[prefix + name] for name in CONFIG_FILES if prefix + name in found}
 
 
-def load_config_at(root: Path, rev: str) -> Config:
+def load_config_at(root: Path, rev: str, *, known_ids: Collection[str] | None) -> Config:
     """The configuration as committed at ``rev``, validated like :func:`load_config`.
 
     A gate reads the policy that decides what it checks from the pull request's base, so that the
@@ -304,25 +308,9 @@ def load_config_at(root: Path, rev: str) -> Config:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         try:
-            config = load_config(Path(tmp).resolve())
+            config = load_config(Path(tmp).resolve(), known_ids=known_ids)
         except ConfigError as exc:
             raise ConfigError(f"{exc} (as of {rev[:12]})", exc.location) from None
     if config.source is not None:
         config.source = root / config.source.relative_to(Path(tmp).resolve())
     return config
-
-
-def load_settings(args) -> tuple[Path, Config]:
-    """``(root, config)`` for a command: ``--root`` or the nearest directory with ``.git``, and
-    ``--config`` or the configuration found there; a configuration error is a usage error."""
-    from ci_tools.cli import UsageError
-    from ci_tools.gha.discovery import find_root
-
-    if args.root is not None and not Path(args.root).is_dir():
-        what = "is not a directory" if Path(args.root).exists() else "no such directory"
-        raise UsageError(f"--root {args.root}: {what}")  # never a silent pass over nothing
-    root = (args.root or find_root(Path.cwd())).resolve()
-    try:
-        return root, load_config(root, args.config)
-    except ConfigError as exc:
-        raise UsageError(str(exc)) from None

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
+
+# ``# ci-tools: ignore[id, ...] reason``: the comment that silences a finding on its line or the next.
+# One grammar for the engine that applies it and for the policy notes that list new ones.
+IGNORE_RE = re.compile(r"#\s*ci-tools:\s*ignore\[(?P<ids>[^\]]*)\](?P<reason>[^#\n\r]*)")
 
 
 class Severity(enum.IntEnum):

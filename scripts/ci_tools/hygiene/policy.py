@@ -15,7 +15,7 @@ import json
 import re
 import tempfile
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,7 +161,7 @@ def baseline_changes(root: Path, before: str, after: str, name: str) -> list[Cha
 
 
 def comment_changes(root: Path, before: str, after: str) -> Iterator[Change]:
-    from ci_tools.lint.engine import IGNORE_RE
+    from ci_tools.core.findings import IGNORE_RE
 
     diff = git(["-c", "core.quotePath=true", "diff", "--no-color", "--no-ext-diff", "--no-textconv", "--text",
                 "--no-renames", "-U0", "--src-prefix=a/", "--dst-prefix=b/", "--diff-filter=d", before, after, "--"],
@@ -185,14 +185,17 @@ def comment_changes(root: Path, before: str, after: str) -> Iterator[Change]:
                          + ("the next line" if nextline else "this line"))
 
 
-def changes(root: Path, base: str, head: str, baseline_name: str | None = None) -> list[Change]:
-    """Every policy change ``head`` makes since its merge base with ``base``, in file order."""
+def changes(root: Path, base: str, head: str, baseline_name: str | None = None, *,
+            known_ids: Collection[str] | None) -> list[Change]:
+    """Every policy change ``head`` makes since its merge base with ``base``, in file order.
+
+    ``known_ids``: the check ids the base's configuration may name (see :mod:`ci_tools.core.config`)."""
     from ci_tools.core.config import ConfigError, load_config_at
 
     before = merge_base(root, base, head)
     if baseline_name is None:
         try:
-            baseline_name = (load_config_at(root, before).raw.get("secrets") or {}).get("baseline")
+            baseline_name = (load_config_at(root, before, known_ids=known_ids).raw.get("secrets") or {}).get("baseline")
         except ConfigError:
             baseline_name = None
     out = [*config_changes(root, before, head), *baseline_changes(root, before, head, baseline_name or DEFAULT_BASELINE),

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ci_tools.core.config import Config
-from ci_tools.core.findings import Finding, Location, Severity
+from ci_tools.core.findings import IGNORE_RE, Finding, Location, Severity
 from ci_tools.gha.discovery import DiscoveryError, default_files, excluded, expand, nothing_to_check
 from ci_tools.gha.source import Document, display_path, load
 from ci_tools.lint import checks as registry
-
-IGNORE_RE = re.compile(r"#\s*ci-tools:\s*ignore\[(?P<ids>[^\]]*)\](?P<reason>[^#\n\r]*)")
 
 
 def collect_files(paths: list[Path], root: Path, config: Config, exclude: list[str], *,
@@ -144,13 +141,3 @@ def apply_ignores(findings: list[Finding], docs: list[Document]) -> list[Finding
 def sort_findings(findings: list[Finding]) -> list[Finding]:
     unique = {(f.check, f.location.path, f.location.line, f.location.col, f.message): f for f in findings}
     return sorted(unique.values(), key=Finding.sort_key)
-
-
-def source_lines(docs: list[Document]):
-    by_path = {d.display: d for d in docs}
-
-    def lookup(path: str, line: int) -> str | None:
-        doc = by_path.get(path)
-        return doc.line_text(line) if doc is not None and doc.text else None
-
-    return lookup

@@ -4,11 +4,14 @@ SARIF and text, behind one mapping like the findings reporters."""
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ci_tools import __version__
 from ci_tools.core.findings import Finding
 from ci_tools.review.inventory import IMAGE, Dependency, Inventory
+
+if TYPE_CHECKING:
+    from ci_tools.core.output import Describe
 
 VERSION = 1
 
@@ -184,7 +187,8 @@ def risk_level(dep: Dependency, inv: Inventory) -> str:
     return "note"
 
 
-def render_sarif(inv: Inventory, out: TextIO) -> None:
+def render_sarif(inv: Inventory, out: TextIO, describe: Describe | None = None) -> None:
+    """``describe``: the text of the findings' rules (see :data:`ci_tools.core.output.Describe`)."""
     from ci_tools.core.output.sarif import SCHEMA, rules_for
 
     check_ids = sorted({f.check for f in inv.findings})
@@ -192,7 +196,7 @@ def render_sarif(inv: Inventory, out: TextIO) -> None:
               "shortDescription": {"text": "an external action, reusable workflow or image used here"},
               "fullDescription": {"text": "an external action, reusable workflow or image used here"},
               "help": {"text": "An entry of `ci-tools report`: review its pin and version."},
-              "properties": {"tags": ["inventory"]}}] + rules_for(check_ids)
+              "properties": {"tags": ["inventory"]}}] + rules_for(check_ids, describe)
     index = {r["id"]: i for i, r in enumerate(rules)}
     levels = {"error": "error", "warning": "warning", "note": "note"}
     results = []

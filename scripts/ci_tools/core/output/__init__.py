@@ -2,6 +2,9 @@
 
 - :class:`TextSource`: lines of a text that is not a file (a commit message, a branch name), so
   the text reporter can print the line and its ``^~~~`` underline.
+
+This package knows no check: what a finding id means (its summary and documentation, for SARIF's
+rules) comes from the caller as a :data:`Describe` (the commands pass the lint registry's).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import argparse
 import io
 import json as jsonlib  # json would be the json reporter, a module of this package, once it is imported
+import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,6 +26,9 @@ class SourceLines(Protocol):
 
 
 Reporter = Callable[[list[Finding], TextIO, SourceLines], None]
+
+# a finding id's one-line summary and its documentation (None when it has none)
+Describe = Callable[[str], tuple[str, "str | None"]]
 
 FORMATS = ("text", "json", "sarif", "github")
 
@@ -44,6 +51,22 @@ def no_source(path: str, line: int) -> str | None:
     return None
 
 
+def default_format() -> str:
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def source_lines(sources: Iterable[Any]) -> SourceLines:
+    """Look up a line of a source by its display path: a :class:`~ci_tools.gha.source.Document` or a
+    :class:`TextSource` (both have ``display``, ``text`` and ``line_text``)."""
+    by_path = {s.display: s for s in sources}
+
+    def lookup(path: str, line: int) -> str | None:
+        source = by_path.get(path)
+        return source.line_text(line) if source is not None and source.text else None
+
+    return lookup
+
+
 @dataclass
 class TextSource:
     """Duck-types the part of :class:`ci_tools.gha.source.Document` that the reporters read."""
@@ -59,17 +82,18 @@ class TextSource:
 
 
 def emit(findings: list[Finding], args: argparse.Namespace, sources: Iterable[Any] = (),
-         extra: dict[str, Any] | None = None, extra_text: str = "", github_notice: bool = True) -> int:
-    """Render ``findings`` like ``check`` does, plus ``extra`` (JSON key/values) or ``extra_text``.
+         extra: dict[str, Any] | None = None, extra_text: str = "", github_notice: bool = True, *,
+         describe: Describe | None = None) -> int:
+    """Render ``findings`` in ``args.format`` to ``args.output`` or standard output, redacted, and
+    return the exit code for ``args.fail_level``; plus ``extra`` (JSON key/values) or ``extra_text``.
 
     Text output gets ``extra_text`` after the findings; JSON output gets the ``extra`` keys next
     to ``findings``; the ``github`` format turns ``extra_text`` into a notice (unless
     ``github_notice`` is false); SARIF has no place for it, so it goes to standard error there.
+    ``describe`` gives SARIF's rules their text.
     """
-    from ci_tools.commands.check import default_format
     from ci_tools.core import output as report
     from ci_tools.core.redact import redact
-    from ci_tools.lint.engine import source_lines
 
     fmt = args.format or default_format()
     buffer = io.StringIO()
@@ -84,6 +108,10 @@ def emit(findings: list[Finding], args: argparse.Namespace, sources: Iterable[An
         for f in findings:
             if f.location.path in pseudo:
                 buffer.write(_github_plain(f, lookup(f.location.path, f.location.line)))
+    elif fmt == "sarif":
+        from ci_tools.core.output.sarif import render
+
+        render(findings, buffer, lookup, describe=describe)
     else:
         report.get(fmt)(findings, buffer, lookup)
     text = buffer.getvalue()

@@ -1,12 +1,19 @@
-"""SARIF 2.1.0 as GitHub code scanning accepts it: one rule per check id, 1-based regions."""
+"""SARIF 2.1.0 as GitHub code scanning accepts it: one rule per check id, 1-based regions.
+
+A rule's text is what the caller's ``describe`` says of its id (the commands pass the lint
+registry's summaries and docs/checks.md); without one, the id stands for itself.
+"""
 
 from __future__ import annotations
 
 import json
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ci_tools import __version__
 from ci_tools.core.findings import Finding, Severity
+
+if TYPE_CHECKING:
+    from ci_tools.core.output import Describe
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
@@ -15,15 +22,16 @@ _SECURITY = {"unpinned-uses": "8.0", "template-injection": "9.0", "excessive-per
              "known-compromised": "10.0", "disallowed-action": "5.0"}
 
 
-def rules_for(check_ids: list[str]) -> list[dict]:
-    from ci_tools.lint.checks import summaries
-    from ci_tools.lint.reference import section
+def _undescribed(check_id: str) -> tuple[str, str | None]:
+    return check_id, None
 
-    known = summaries()
+
+def rules_for(check_ids: list[str], describe: Describe | None = None) -> list[dict]:
+    describe = describe or _undescribed
     rules = []
     for check_id in check_ids:
-        summary = known.get(check_id, check_id)
-        help_text = section(check_id) or summary
+        summary, documentation = describe(check_id)
+        help_text = documentation or summary
         rule = {
             "id": check_id,
             "name": "".join(part.capitalize() for part in check_id.split("-")),
@@ -38,7 +46,7 @@ def rules_for(check_ids: list[str]) -> list[dict]:
     return rules
 
 
-def render(findings: list[Finding], out: TextIO, source_line) -> None:
+def render(findings: list[Finding], out: TextIO, source_line, describe: Describe | None = None) -> None:
     check_ids = sorted({f.check for f in findings})
     index = {cid: i for i, cid in enumerate(check_ids)}
     results = []
@@ -67,7 +75,7 @@ def render(findings: list[Finding], out: TextIO, source_line) -> None:
                 "name": "ci-tools",
                 "version": __version__,
                 "informationUri": "https://github.com/org/ci",
-                "rules": rules_for(check_ids),
+                "rules": rules_for(check_ids, describe),
             }},
             "results": results,
         }],

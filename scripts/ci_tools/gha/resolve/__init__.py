@@ -70,7 +70,7 @@ def build(via: str = "api", *, git_url_template: str | None = None, cache_dir: P
 
 def validate(args: argparse.Namespace) -> None:
     """Usage errors of the resolution options (raised before any file is read)."""
-    from ci_tools.cli import UsageError
+    from ci_tools.errors import UsageError
 
     if args.via is None:  # not settled from a configuration: the built-in defaults
         args.via = "api"
@@ -85,7 +85,7 @@ def validate(args: argparse.Namespace) -> None:
 
 
 def from_args(args: argparse.Namespace, *, refresh: bool = False) -> Resolver:
-    from ci_tools.cli import UsageError
+    from ci_tools.errors import UsageError
 
     validate(args)
     try:

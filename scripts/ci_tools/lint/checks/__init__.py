@@ -111,3 +111,11 @@ def summaries() -> dict[str, str]:
     out.update(COMMAND_IDS)
     out.update({m.ID: m.SUMMARY for m in modules()})
     return out
+
+
+def describe(check_id: str) -> tuple[str, str | None]:
+    """A finding id's summary and its section of docs/checks.md, for the rules of SARIF output
+    (:data:`ci_tools.core.output.Describe`)."""
+    from ci_tools.lint.reference import section
+
+    return summaries().get(check_id, check_id), section(check_id)
