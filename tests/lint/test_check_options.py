@@ -61,6 +61,6 @@ def test_a_longer_cooldown_is_required_when_configured(repo_dir, cli):
 def test_a_bad_option_is_a_usage_error_with_file_and_line(config: str, words: str, repo_dir, cli):
     out = run(repo_dir, cli, config, "archived-uses")
     assert out.returncode == 2, out.stdout
-    # the file by its repository-relative path (tests/check/test_cli.py), then the line of the table
+    # the file by its repository-relative path (tests/lint/test_cli.py), then the line of the table
     assert re.match(r"ci-tools check: \.github/ci-tools\.toml:\d+: ", out.stderr), out.stderr
     assert words in out.stderr and "Traceback" not in out.stderr, out.stderr

@@ -57,7 +57,7 @@ def test_without_configuration_only_the_built_in_table_applies(repo_dir, cli):
 def test_a_malformed_sink_is_a_usage_error_with_file_and_line(entry: str, words: str, repo_dir, cli):
     out = run(repo_dir, cli, "[[checks.template-injection.script-sinks]]\n" + entry)
     assert out.returncode == 2, out.stdout
-    # the file by its repository-relative path (tests/check/test_cli.py), then the line of the entry
+    # the file by its repository-relative path (tests/lint/test_cli.py), then the line of the entry
     assert re.match(r"ci-tools check: \.github/ci-tools\.toml:\d+: ", out.stderr), out.stderr
     assert words in out.stderr and "Traceback" not in out.stderr
 

@@ -113,14 +113,6 @@ NOT_CHECKED = ("not a workflow or action (nor a Dependabot, pre-commit or zizmor
                "checked; name only the files to check, or exclude this one")
 
 
-class SourceError(Exception):
-    """A file that could not be read into a :class:`Document`; carries a ``syntax`` finding."""
-
-    def __init__(self, finding: Finding) -> None:
-        super().__init__(finding.message)
-        self.finding = finding
-
-
 @dataclass
 class Document:
     """One file: its text, its YAML (or JSON) tree and its positions."""
@@ -242,10 +234,6 @@ class Document:
             return None
         start = self.line_starts[line_no - 1] + node.end_mark.column + m.start(1)
         return start, start + len(m.group(1))
-
-    @property
-    def is_workflow(self) -> bool:
-        return self.kind in (KIND_WORKFLOW, KIND_TEMPLATE)
 
     @property
     def is_action(self) -> bool:

@@ -80,9 +80,6 @@ class UsesRef:
     def is_reusable_workflow(self) -> bool:
         return bool(re.match(r"\.github/workflows/[^/]+\.ya?ml\Z", self.path))
 
-    def with_ref(self, ref: str) -> str:
-        return f"{self.action}@{ref}"
-
 
 def parse_uses(value: str) -> UsesRef:
     """Read a ``uses:`` value once, as GitHub does (see the module's documentation)."""

@@ -110,10 +110,6 @@ def prefetch(resolver: Resolver, occurrences: list[Occurrence], jobs: int = 16, 
 
 
 # -------------------------------------------------------------------------- planning
-def best_comment(refs_tags: list[str]) -> str | None:
-    return refs_tags[0] if refs_tags else None
-
-
 def comment_fixes(occ: Occurrence, version: str, refs: RepoRefs | None) -> list[Fix]:
     """Fixes that make the occurrence's version comment read ``version`` (other comments kept)."""
     token = occ.version_token(refs)

@@ -9,7 +9,7 @@ Each check is one module exporting:
 - ``check(doc, ctx) -> Iterator[Finding]``; a check across files may instead export
   ``check_all(docs, ctx) -> Iterator[Finding]``.
 
-The registry below is explicit; ``tests/test_registry.py`` asserts it equals the modules in this
+The registry below is explicit; ``tests/lint/test_registry.py`` asserts it equals the modules in this
 package, the sections of ``docs/checks.md`` and the fixture folders.
 """
 
