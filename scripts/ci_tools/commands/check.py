@@ -11,11 +11,11 @@ HELP = "lint workflows, composite actions, templates and Dependabot configuratio
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ci_tools.commands._common import add_output_arguments
+
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="files or directories (default: this repository's workflows, actions, "
                              "templates and Dependabot configuration)")
-    from ci_tools.commands._common import add_output_arguments
-
     add_output_arguments(parser)
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="skip paths matching GLOB (repeatable)")
