@@ -55,6 +55,10 @@ def test_the_value_never_appears_in_any_output(cli, pr, tmp_path, fmt):
         data = json.loads(done.stdout)
         assert [(f["path"], f["line"]) for f in data["findings"]] == [("app/settings.py", 4), ("app/settings.py", 5)]
         assert data["scanned"] == {"files": 2, "lines": 4, "baseline": None}
+    if fmt == "sarif":  # the rule is described by the checks reference, as check's own rules are
+        (rule,) = json.loads(done.stdout)["runs"][0]["tool"]["driver"]["rules"]
+        assert rule["id"] == "secret" and "detect-secrets" in rule["shortDescription"]["text"]
+        assert rule["help"]["text"].startswith("## `secret`\n")
 
 
 def test_clean_diff(cli, repo):

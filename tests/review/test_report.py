@@ -106,6 +106,10 @@ def test_text_and_sarif(tmp_path: Path, cli):
     notes = [r for r in run["results"] if r["ruleId"] == "dependency"]
     assert len(notes) == sum(1 for line in text.splitlines() if line.startswith("  "))
     assert all(r["ruleIndex"] < len(run["tool"]["driver"]["rules"]) for r in run["results"])
+    # the rule's text is the check's summary and its section of docs/checks.md, not the bare id
+    rule = run["tool"]["driver"]["rules"][1]
+    assert "compromise" in rule["shortDescription"]["text"] and rule["shortDescription"]["text"] != "known-compromised"
+    assert rule["help"]["text"].startswith("## `known-compromised`\n")
 
 
 def test_output_file_is_written_atomically(tmp_path: Path, cli):
