@@ -25,14 +25,21 @@ def add_output_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE")
 
 
+CONFIG_HELP = "configuration file (default: .github/ci-tools.toml or [tool.ci-tools] in pyproject.toml)"
+
+
+def add_repository_arguments(parser: argparse.ArgumentParser, config_help: str = CONFIG_HELP) -> None:
+    """``--config`` and ``--root``, which :func:`load_settings` reads."""
+    parser.add_argument("--config", type=Path, help=config_help)
+    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
+
+
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     add_output_arguments(parser)
     parser.add_argument("--summary", type=Path, metavar="FILE",
                         help="append a Markdown section listing each problem to FILE "
                              "(the action passes $GITHUB_STEP_SUMMARY)")
-    parser.add_argument("--config", type=Path, help="configuration file (default: .github/ci-tools.toml "
-                                                   "or [tool.ci-tools] in pyproject.toml)")
-    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
+    add_repository_arguments(parser)
 
 
 def known_ids() -> set[str]:

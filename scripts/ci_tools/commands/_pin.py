@@ -13,12 +13,13 @@ FIXING_EXIT = ("exit status: 0 when nothing needed changing and no finding reach
 
 
 def add_file_arguments(parser: argparse.ArgumentParser) -> None:
+    from ci_tools.commands._common import add_repository_arguments
+
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="files or directories (default: this repository's workflows, actions and templates)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB",
                         help="skip paths matching GLOB (repeatable)")
-    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
-    parser.add_argument("--config", type=Path, help="configuration file")
+    add_repository_arguments(parser)
 
 
 # option (argparse dest) -> built-in default, for options the command line leaves at None

@@ -11,7 +11,7 @@ HELP = "lint workflows, composite actions, templates and Dependabot configuratio
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from ci_tools.commands._common import add_output_arguments
+    from ci_tools.commands._common import add_output_arguments, add_repository_arguments
 
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="files or directories (default: this repository's workflows, actions, "
@@ -25,9 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="run only these checks (repeatable)")
     parser.add_argument("--explain", metavar="CHECK", help="print the documentation of a check and exit")
     parser.add_argument("--list", action="store_true", help="list the checks and exit")
-    parser.add_argument("--config", type=Path, help="configuration file (default: .github/ci-tools.toml "
-                                                   "or [tool.ci-tools] in pyproject.toml)")
-    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
+    add_repository_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

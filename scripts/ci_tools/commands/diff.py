@@ -39,14 +39,15 @@ SERVER = "https://github.com"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ci_tools.commands._common import add_repository_arguments
+
     parser.add_argument("base", metavar="BASE", help="the older revision (tag, branch or commit)")
     parser.add_argument("head", nargs="?", metavar="HEAD",
                         help="the newer revision (default: the working tree, uncommitted changes included)")
     parser.add_argument("--format", choices=("markdown", "json"), default="markdown",
                         help="output format (default: markdown)")
     parser.add_argument("--output", type=Path, metavar="FILE", help="write the notes to FILE")
-    parser.add_argument("--config", type=Path, help="configuration file")
-    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
+    add_repository_arguments(parser)
 
 
 # ---------------------------------------------------------------------------- reading

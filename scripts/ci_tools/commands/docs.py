@@ -25,6 +25,8 @@ HELP = "generate (or --check) the inputs/secrets/outputs tables of actions and r
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ci_tools.commands._common import add_repository_arguments
+
     parser.epilog = ("exit status: 0 when nothing needed changing; 1 when files were changed (with --check: would "
                      "be) or a README or marker has a problem; 2 usage error; 3 fatal error (then no file is "
                      "changed); 130 interrupted")
@@ -35,8 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     mode.add_argument("--check", action="store_true",
                       help="write nothing; exit 1 listing the tables that are out of date")
     mode.add_argument("--write", action="store_true", help="write the tables (the default)")
-    parser.add_argument("--config", type=Path, help="configuration file (its `exclude` globs are skipped)")
-    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
+    add_repository_arguments(parser, "configuration file (its `exclude` globs are skipped)")
 
 
 class _Plan:

@@ -25,6 +25,7 @@ FORMATS = ("markdown", "json", "sarif", "text")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from ci_tools.commands._common import add_repository_arguments
     from ci_tools.gha import resolve
 
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
@@ -37,8 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--depth", type=int, default=None, metavar="N",
                         help="with --online: levels of actions used by actions to follow (default: 3)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB")
-    parser.add_argument("--config", type=Path, help="configuration file")
-    parser.add_argument("--root", type=Path, help="repository root (default: the nearest directory with .git)")
+    add_repository_arguments(parser)
     resolve.add_arguments(parser)
 
 
