@@ -7,11 +7,14 @@ is made, ``release-self.yml`` runs this script to rewrite every such call (whate
 dropping any ignore comment) to ``@<release commit> # <release tag>``, then proposes the result to
 this repository and, through ``sync-templates.yml``, to the organisation's ``.github`` repository.
 
-    pin_templates.py --repository org/ci --sha SHA --version vX.Y.Z [DIR]
-    pin_templates.py --repository org/ci --check [DIR]
+    pin_templates.py --repository org/ci --sha SHA --version vX.Y.Z [DIR] [--docs PATH ...]
+    pin_templates.py --repository org/ci --check [DIR] [--docs PATH ...]
 
-``--check`` changes nothing and exits 1 when a call is not pinned to a 40-hex commit with a
-``# vX.Y.Z`` comment. Standard library only: it runs with the runner's ``python3``.
+``--docs`` names markdown files (or directories, searched for ``*.md``) whose examples call this
+repository's actions and reusable workflows: every ``uses:`` line there that names a release
+(``@<40-hex> # vX.Y.Z``) moves to the new one; an example at another ref (a placeholder, a branch) is
+left as written. ``--check`` changes nothing and exits 1 when a template's call, or a docs example
+that names a version, is not pinned to a 40-hex commit with a ``# vX.Y.Z`` comment. Standard library only: it runs with the runner's ``python3``.
 Exit status: 0 done, 1 check failed or nothing to pin, 2 usage error.
 """
 
@@ -36,6 +39,44 @@ def call_pattern(repository: str) -> re.Pattern[str]:
         r"(?P<rest>[ \t]*(?:#[^\r\n]*)?)(?=\r?$)",
         re.IGNORECASE | re.MULTILINE,
     )
+
+
+def example_pattern(repository: str) -> re.Pattern[str]:
+    """A markdown example's ``uses:`` line calling an action or reusable workflow of ``repository``
+    at a release (``@<sha> # vX.Y.Z``); groups: head, target, sha, version."""
+    return re.compile(
+        r"^(?P<head>[ \t]*(?:-[ \t]+)?uses:[ \t]*)"
+        rf"(?P<target>{re.escape(repository)}/(?:actions/|\.github/workflows/)[^@\s'\"#]+)"
+        r"@(?P<sha>[^\s'\"#]*)[ \t]+#[ \t]*(?P<version>v\S*)[ \t]*(?=\r?$)",
+        re.IGNORECASE | re.MULTILINE,
+    )
+
+
+def pin_examples(text: str, repository: str, sha: str, version: str) -> tuple[str, int]:
+    """The markdown with every example that names a release moved to this one, and their number."""
+    count = 0
+
+    def replace(m: re.Match[str]) -> str:
+        nonlocal count
+        if not (SHA_RE.match(m["sha"]) and VERSION_RE.match(m["version"])):
+            return m[0]  # a placeholder (@<sha> # vX.Y.Z) or a tag: not a release of ours to move
+        count += 1
+        return f"{m['head']}{m['target']}@{sha} # {version}"
+
+    return example_pattern(repository).sub(replace, text), count
+
+
+def unpinned_examples(text: str, repository: str) -> list[tuple[int, str]]:
+    """(line, ref) of examples that name a version but not as ``@<sha> # vX.Y.Z``."""
+    return [(text.count("\n", 0, m.start()) + 1, m["sha"]) for m in example_pattern(repository).finditer(text)
+            if VERSION_RE.match(m["version"]) and not SHA_RE.match(m["sha"])]
+
+
+def markdown_files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        found.extend(sorted(path.rglob("*.md")) if path.is_dir() else [path])
+    return found
 
 
 def pin_text(text: str, repository: str, sha: str, version: str) -> tuple[str, int]:
@@ -84,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sha", help="the release commit (40 hex digits)")
     parser.add_argument("--version", help="the release tag, vX.Y.Z")
     parser.add_argument("--check", action="store_true", help="report unpinned calls, change nothing")
+    parser.add_argument("--docs", nargs="+", type=Path, default=[], metavar="PATH",
+                        help="markdown files or directories whose examples that name a release move with it")
     args = parser.parse_args(argv)
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+", args.repository):
@@ -91,12 +134,22 @@ def main(argv: list[str] | None = None) -> int:
     if not args.directory.is_dir():
         print(f"{args.directory}: no such directory", file=sys.stderr)
         return 2
+    for path in args.docs:
+        if not path.exists():
+            print(f"{path}: no such file or directory", file=sys.stderr)
+            return 2
+    docs = markdown_files(args.docs)
     if args.check:
         problems = 0
         for path in templates(args.directory):
             for line, ref in unpinned(path.read_text(encoding="utf-8"), args.repository):
                 print(f'{path.as_posix()}:{line}:1: call of {args.repository} at "{ref}" is not pinned to a '
                       "release; run pin_templates.py with --sha and --version", file=sys.stderr)
+                problems += 1
+        for path in docs:
+            for line, ref in unpinned_examples(path.read_text(encoding="utf-8"), args.repository):
+                print(f'{path.as_posix()}:{line}:1: example calling {args.repository} at "{ref}" names a version '
+                      "but not a commit; run pin_templates.py with --sha and --version", file=sys.stderr)
                 problems += 1
         return 1 if problems else 0
     if not args.sha or not SHA_RE.match(args.sha):
@@ -105,14 +158,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f'--version "{args.version or ""}" is not a vX.Y.Z tag')
 
     total = 0
-    for path in templates(args.directory):
-        raw = path.read_bytes()
-        text = raw.decode("utf-8")
-        new, count = pin_text(text, args.repository, args.sha, args.version)
-        total += count
+    # every file is read and rewritten in memory first: a file that cannot be read changes nothing
+    changes: list[tuple[Path, str, int]] = []
+    for path, pin in [(p, pin_text) for p in templates(args.directory)] + [(p, pin_examples) for p in docs]:
+        text = path.read_bytes().decode("utf-8")
+        new, count = pin(text, args.repository, args.sha, args.version)
+        total += count if pin is pin_text else 0
         if new != text:
-            atomic_write(path, new.encode("utf-8"))
-            print(f"{path.as_posix()}: pinned {count} call(s) to {args.sha} # {args.version}")
+            changes.append((path, new, count))
+    for path, new, count in changes:
+        atomic_write(path, new.encode("utf-8"))
+        print(f"{path.as_posix()}: pinned {count} call(s) to {args.sha} # {args.version}")
     if total == 0:
         print(f"{args.directory}: no call of {args.repository}'s reusable workflows found", file=sys.stderr)
         return 1

@@ -85,13 +85,32 @@ def _python_without_shims() -> None:
 _SHARED_WORLDS = {"act_session": "act"}
 
 
+# Marked as each test is collected, before any collection_modifyitems hook.
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if item.get_closest_marker("xdist_group"):
+        return
+    group = _xdist_group(item)
+    if group:
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give each grouped test the node id suffix (``@group``) that --dist loadgroup schedules by.
+
+    pytest-xdist 3.8.0 writes the suffix into ``item._nodeid``, which pytest 9.2 no longer reads (a
+    node's id is ``item._id``, a NodeId): its groups were silently ignored and a module's tests that
+    share a world ran on several workers at once. Done here when xdist's own attempt left no mark.
+    """
+    if not config.getoption("loadgroup", default=False):
+        return
+    from _pytest.nodeid import NodeId  # pytest 9's node id; only reached under --dist loadgroup
+
     for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        group = _xdist_group(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
+        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
+                        for m in item.iter_markers("xdist_group")})
+        if names and "@" not in item.nodeid.rsplit("::", 1)[-1]:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
 
 
 def _xdist_group(item: pytest.Item) -> str | None:

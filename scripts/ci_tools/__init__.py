@@ -1,3 +1,3 @@
 """ci-tools: lint, pin and verify the GitHub Actions of this organisation."""
 
-__version__ = "0.1.0"  # x-release-please-version
+__version__ = "0.2.0"  # x-release-please-version

@@ -64,3 +64,18 @@ def test_a_bad_option_is_a_usage_error_with_file_and_line(config: str, words: st
     # the file by its repository-relative path (tests/lint/test_cli.py), then the line of the table
     assert re.match(r"ci-tools check: \.github/ci-tools\.toml:\d+: ", out.stderr), out.stderr
     assert words in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize(("config", "line", "key", "table"), [
+    # a typo of severity: silently ignored before, so the check kept its default severity
+    ('[checks.excessive-permissions]\nseverty = "note"\n', 2, "severty", "checks.excessive-permissions"),
+    ('[checks.missing-timeout]\nenabled = false\nenable = true\n', 3, "enable", "checks.missing-timeout"),
+    ('[checks.dependabot-cooldown]\ndays = 14\nseverty = "error"\n', 3, "severty", "checks.dependabot-cooldown"),
+])
+def test_an_unknown_key_in_a_check_table_is_a_usage_error(config: str, line: int, key: str, table: str,
+                                                          repo_dir, cli):
+    out = run(repo_dir, cli, config, "excessive-permissions")
+    assert out.returncode == 2, out.stdout
+    assert out.stderr.startswith(f'ci-tools check: .github/ci-tools.toml:{line}: unknown key "{key}" in '
+                                 f"[tool.ci-tools.{table}]; known keys: "), out.stderr
+    assert "enabled" in out.stderr and "severity" in out.stderr

@@ -116,3 +116,57 @@ def test_nothing_to_pin_fails(tmp_path):
     assert out.returncode == 1 and "no call of org/ci's reusable workflows found" in out.stderr
     missing = run("--repository", "org/ci", "--check", "nowhere", cwd=tmp_path)
     assert missing.returncode == 2 and "nowhere: no such directory" in missing.stderr
+
+
+DOCS = ("README.md", "docs", "actions")
+
+
+def test_committed_examples_name_the_latest_release(tmp_path):
+    """Every README and docs example that calls this repository at a release names the manifest's release,
+    by a commit whose manifest says so: a release re-pins them with the templates."""
+    version = json.loads((REPO / ".release-please-manifest.json").read_text())["."]
+    out = run("--repository", "org/ci", "--check", "workflow-templates", "--docs", *DOCS, cwd=REPO)
+    assert out.returncode == 0, out.stderr
+    import re
+    found = []
+    for doc in [REPO / "README.md", *(REPO / "docs").rglob("*.md"), *(REPO / "actions").rglob("*.md")]:
+        found += re.findall(r"^[ \t-]*uses:[ \t]*org/ci/\S+@([0-9a-f]{40}) # (v\S+)$", doc.read_text(), re.M)
+    assert len(found) >= 15 and {v for _, v in found} == {f"v{version}"}
+    shas = {sha for sha, _ in found}
+    assert len(shas) == 1
+    shown = subprocess.run(["git", "show", f"{shas.pop()}:.release-please-manifest.json"], cwd=REPO,
+                           capture_output=True, text=True)
+    if shown.returncode == 0:  # a shallow clone may not hold the release commit
+        assert json.loads(shown.stdout)["."] == version
+
+
+def test_docs_examples_at_a_release_move_and_others_stay(tmp_path):
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "a.yml").write_text(f"jobs:\n  a:\n    uses: org/ci/.github/workflows/x.yml@{'f' * 40} # v1.0.0\n")
+    doc = tmp_path / "docs" / "guide.md"
+    doc.parent.mkdir()
+    doc.write_text(
+        "```yaml\n"
+        f"      - uses: org/ci/actions/check@{'a' * 40} # v1.0.0\n"
+        f"    uses: org/ci/.github/workflows/x.yml@{'b' * 40}   #  v1.0.0\n"
+        "      - uses: org/ci/actions/check@<sha> # vX.Y.Z\n"
+        "      - uses: org/ci/actions/check@main\n"
+        "      - uses: org/ci/actions/check@v1.0.0 # v1.0.0\n"
+        f"      - uses: other/ci/actions/check@{'c' * 40} # v1.0.0\n"
+        "```\n"
+        "Call it as `uses: org/ci/actions/check@<sha> # vX.Y.Z`.\n")
+    out = run("--repository", "org/ci", "--sha", SHA, "--version", "v2.0.0", "t", "--docs", "docs", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    lines = doc.read_text().splitlines()
+    assert lines[1] == f"      - uses: org/ci/actions/check@{SHA} # v2.0.0"
+    assert lines[2] == f"    uses: org/ci/.github/workflows/x.yml@{SHA} # v2.0.0"
+    assert lines[3:] == ["      - uses: org/ci/actions/check@<sha> # vX.Y.Z", "      - uses: org/ci/actions/check@main",
+                         "      - uses: org/ci/actions/check@v1.0.0 # v1.0.0",
+                         f"      - uses: other/ci/actions/check@{'c' * 40} # v1.0.0", "```",
+                         "Call it as `uses: org/ci/actions/check@<sha> # vX.Y.Z`."]
+    # an example that names a version but calls a tag, not a commit, is what --check reports
+    bad = run("--repository", "org/ci", "--check", "t", "--docs", "docs", cwd=tmp_path)
+    assert bad.returncode == 1 and 'docs/guide.md:6:1: example calling org/ci at "v1.0.0"' in bad.stderr
+    assert bad.stderr.count("example calling") == 1
+    missing = run("--repository", "org/ci", "--check", "t", "--docs", "nowhere.md", cwd=tmp_path)
+    assert missing.returncode == 2 and "nowhere.md: no such file or directory" in missing.stderr

@@ -63,9 +63,11 @@ def release_pr(clone: Path) -> str:
 
 @pytest.mark.slow
 def test_a_feature_proposes_the_next_minor_release_and_updates_every_version_file(tmp_path):
-    """0.1.0 is released (the manifest); below 1.0.0 a feature bumps the minor version (bump-minor-pre-major)."""
+    """The manifest's release is the last; below 1.0.0 a feature bumps the minor version (bump-minor-pre-major)."""
+    major, minor, _ = json.loads((REPO / ".release-please-manifest.json").read_text())["."].split(".")
+    assert major == "0"
     output = release_pr(history(tmp_path, "feat: reusable workflows", "fix(check): a position"))
-    assert "title: chore(main): release 0.2.0" in output
+    assert f"title: chore(main): release 0.{int(minor) + 1}.0" in output
     assert "### Features" in output and "* reusable workflows" in output
     assert "### Bug fixes" in output and "**check:** a position" in output
     for updater in ("CHANGELOG.md:  [class Changelog", "pyproject.toml:  [class PyProjectToml",
@@ -86,10 +88,23 @@ def test_version_markers_agree():
     version = json.loads((REPO / ".release-please-manifest.json").read_text())["."]
     assert f'__version__ = "{version}"' in (REPO / "scripts" / "ci_tools" / "__init__.py").read_text()
     assert f'\nversion = "{version}"\n' in (REPO / "pyproject.toml").read_text()
-    assert f"\n## {version} (" in (REPO / "CHANGELOG.md").read_text()
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    # release-please's heading links the comparison with the previous release; the first had none
+    assert f"\n## [{version}](https://github.com/org/ci/compare/" in changelog or f"\n## {version} (" in changelog
     config = json.loads((REPO / "release-please-config.json").read_text())
     package = config["packages"]["."]
     assert package["release-type"] == "python" and package["changelog-path"] == "CHANGELOG.md"
     assert config["include-v-in-tag"] is True and config["include-component-in-tag"] is False
     for extra in package["extra-files"]:
         assert "x-release-please-version" in (REPO / extra).read_text()
+
+
+def test_the_security_release_opens_with_what_a_caller_must_act_on():
+    """0.2.0's notes start with the security fixes, each marked where the caller must change something."""
+    changelog = (REPO / "CHANGELOG.md").read_text()
+    entry = changelog.split("\n## [0.2.0](", 1)[1].split("\n## ", 1)[0]
+    first = [line for line in entry.splitlines()[1:] if line.strip()][0]
+    assert first == "### Security fixes: what a caller must act on"
+    for must in ("plan-sha256", "allow-other-commit", "var-files", "security-events: write",
+                 "registry-username", "<rollout-name>", "cosign-public-key", "sign-refs"):
+        assert must in entry.split("### Features", 1)[0], must
