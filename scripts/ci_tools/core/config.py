@@ -206,7 +206,7 @@ def _validate(source: Path, data: dict[str, Any], known_ids: Collection[str] | N
         where = ".".join(path) or "(top level)"
         raise ConfigError(f"{_where(source, path)} [tool.ci-tools] {where}: {error.message}")
     for check_id in (data.get("checks") or {}) if known_ids is not None else ():
-        if check_id not in known_ids:
+        if known_ids is not None and check_id not in known_ids:
             raise ConfigError(f'{shown}: unknown check "{check_id}" in [tool.ci-tools.checks]; '
                               "run `ci-tools check --list` for the ids")
     pin = data.get("pin") or {}
