@@ -18,8 +18,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
+# ci-tools check (our checks and actionlint over this repository), ruff, mypy ([tool.mypy] in
+# pyproject.toml: the package and the actions' scripts) and the import contract; any finding fails.
+# mypy runs without its incremental cache: a cached run was seen to miss an error a fresh one reports.
 check: $(STAMP)
 	$(BIN)/ci-tools check
+	$(BIN)/ruff check scripts tests bench actions
+	$(BIN)/mypy --no-incremental
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_layers.py
 
 test: $(STAMP) test-deps
@@ -32,7 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check scripts tests bench
+	$(BIN)/ruff check scripts tests bench actions
 	$(BIN)/zizmor --offline .github actions
 
 # `ci-tools docs` exits 1 when it wrote tables (a fixing command); the --check run then says whether

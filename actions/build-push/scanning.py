@@ -244,6 +244,8 @@ def count(vulns: list[dict]) -> dict[str, int]:
 def merge_sarif(files: list[tuple[str, Path]]) -> dict:
     """One SARIF run for the image: code scanning takes one run per tool and category."""
     merged: dict | None = None
+    base: dict = {}  # the first report's run, which the others' rules and results join
+    rules: dict[str, int] = {}  # rule id -> its index in base's rules
     for platform, path in files:
         try:
             doc = json.loads(path.read_text(encoding="utf-8"))

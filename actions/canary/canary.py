@@ -657,8 +657,8 @@ class Watch:
 
     def on_pause(self, view: View) -> None:
         s = self.settings
-        if should_promote(view, s, self.promoted):
-            self.promoted.add(view.step_index)  # type: ignore[arg-type]
+        if view.step_index is not None and should_promote(view, s, self.promoted):
+            self.promoted.add(view.step_index)
             action = f"promote at step {view.step_index}"
             try:
                 output = self.cluster.promote()
@@ -1078,7 +1078,8 @@ def canary(settings: Settings, clock: Clock) -> None:
             print(f"rollout {settings.rollout} runs {settings.image}, Healthy at revision {outcome.revision or 'unknown'}",
                   flush=True)
             return
-        ok = roll_back(kubectl, outcome, before, settings, clock, signals.remaining,
+        # kubectl is set before `before` is; a cancellation ahead of both raised above
+        ok = roll_back(kubectl, outcome, before, settings, clock, signals.remaining,  # type: ignore[possibly-undefined]
                        check_first=outcome.result == "cancelled")
         journal.write("rolled-back" if ok else "not-rolled-back", before)
         raise ActionFailure(

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ci_tools.gha.resolve.base import NotFound
+from ci_tools.gha.resolve.base import NotFound, ResolveError
 from ci_tools.gha.resolve.oci import RegistryClient, parse_image
 
 DIGEST = "sha256:" + "ab" * 32
@@ -24,7 +24,13 @@ TOKEN = "registry-token-value-1234"
 
 
 @pytest.fixture
-def standin():
+def token_answer() -> dict:
+    """The JSON the stand-in's token service answers with good credentials (a test may change it)."""
+    return {"body": {"token": TOKEN}}
+
+
+@pytest.fixture
+def standin(token_answer):
     seen: list[tuple[str, str | None, str | None]] = []
 
     class Handler(BaseHTTPRequestHandler):
@@ -46,7 +52,7 @@ def standin():
                 good = "Basic " + base64.b64encode(b"me:secret-pass").decode()
                 if self.headers.get("Authorization") != good or "scope=repository%3Ateam%2Ftool%3Apull" not in self.path:
                     return self._reply(401)
-                return self._reply(200, {"Content-Type": "application/json"}, json.dumps({"token": TOKEN}).encode())
+                return self._reply(200, {"Content-Type": "application/json"}, json.dumps(token_answer["body"]).encode())
             return self._reply(404)
 
         def do_HEAD(self):  # noqa: N802
@@ -83,6 +89,25 @@ def test_bearer_with_wrong_credentials_is_a_clear_refusal(standin):
     host, _ = standin
     with pytest.raises(NotFound, match="refused a token"):
         RegistryClient("me", "wrong").digest(f"{host}/team/tool:1.0")
+
+
+# what a broken or hostile token service may answer instead of {"token": "<string>"}
+@pytest.mark.parametrize("body", [
+    {"token": 12345},
+    {"token": ["registry-token-value-1234"]},
+    {"token": {"value": "registry-token-value-1234"}},
+    {"token": True},
+    {"access_token": None},
+    {"token": None, "access_token": 7},
+    {"token": ""},
+    ["registry-token-value-1234"],
+    "registry-token-value-1234",
+])
+def test_a_token_answer_without_a_string_token_is_a_clear_error(standin, token_answer, body):
+    token_answer["body"] = body
+    host, _ = standin
+    with pytest.raises(ResolveError, match=r"token service http://127\.0\.0\.1:\d+/token answered HTTP 200 without a token"):
+        RegistryClient("me", "secret-pass").digest(f"{host}/team/tool:1.0")
 
 
 @pytest.mark.parametrize("image,expected", [

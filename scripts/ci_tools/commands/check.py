@@ -102,8 +102,8 @@ def run(args: argparse.Namespace) -> int:
             raw = lint_run.result()
         except actionlint.ActionlintError as exc:
             raise FatalError(str(exc)) from None
-        ours = list(findings)
-        findings.extend(actionlint.deduplicate(actionlint.to_findings(raw, root, docs), ours))
+        own = list(findings)  # not `ours`: stream() reads that name (the files this process reads)
+        findings.extend(actionlint.deduplicate(actionlint.to_findings(raw, root, docs), own))
     findings = engine.configure(findings, config)
     findings = engine.apply_ignores(findings, docs)
     findings = engine.sort_findings(findings)

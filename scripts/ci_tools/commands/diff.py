@@ -450,7 +450,10 @@ def run(args: argparse.Namespace) -> int:
     skipped = []
     for path in skipped_paths:
         a, b = old.skipped.get(path), new.skipped.get(path)
-        reason = (a or b)[0] if not (a and b and a[0] != b[0]) else f"{a[0]}, {b[0]}"  # type: ignore[index]
+        first = a or b
+        if first is None:  # cannot happen: the path was skipped on one side at least
+            continue
+        reason = f"{a[0]}, {b[0]}" if a and b and a[0] != b[0] else first[0]
         skipped.append({"path": path, "reason": reason, "base": a[1] if a else None, "head": b[1] if b else None})
         for label, side in (("BASE", old), ("HEAD", new)):
             doc = side.docs.get(path)

@@ -63,9 +63,9 @@ def run(args: argparse.Namespace) -> int:
         verify_revision(args.base, root)
         head = verify_revision(args.head, root)
         if args.config is None:
-            merge_base = merge_base(root, args.base, head)
+            base_sha = merge_base(root, args.base, head)
             try:
-                config, at_head = (load_config_at(root, merge_base, known_ids=known_ids()),
+                config, at_head = (load_config_at(root, base_sha, known_ids=known_ids()),
                                    load_config_at(root, head, known_ids=known_ids()))
             except ConfigError as exc:
                 raise FatalError(str(exc)) from None
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 notes.append(Finding(POLICY_ID, Severity.NOTE,
                                      'the pull request changes the secret scan\'s configuration ("[tool.ci-tools.secrets]" '
                                      'or "[tool.ci-tools.checks.secret]"); this scan used the base\'s '
-                                     f"({merge_base[:12]}), the change applies once it is merged",
+                                     f"({base_sha[:12]}), the change applies once it is merged",
                                      Location(path, line, 1, line, 2)))
         options = config.raw.get("secrets") or {}
         result = secrets_scan.scan_range(

@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from ci_tools.core.progress import Progress
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha import resolve
-    from ci_tools.gha.resolve.base import NotFound, repo_key
+    from ci_tools.gha.resolve.base import NotFound, Release, repo_key
     from ci_tools.gha.uses import is_exact_version, semver_key
     from ci_tools.pin.occurrences import collect
     from ci_tools.pin.plan import Plan, comment_fixes, prefetch
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     resolver = resolve.from_args(args, refresh=True)  # it writes new pins: never from cached tags or releases
     cutoff = datetime.now(UTC) - timedelta(days=args.min_age)
     repos = {repo_key(o.repo): o.repo for o in occurrences}
-    releases: dict[str, list | Exception] = {}
+    releases: dict[str, list[Release] | Exception] = {}
     try:
         resolved = prefetch(resolver, occurrences, args.jobs, need_refs_for_pinned=True)
 
@@ -109,17 +109,20 @@ def run(args: argparse.Namespace) -> int:
     server = os.environ.get("GITHUB_SERVER_URL", "https://github.com").rstrip("/")
     for occ, version in zip(occurrences, versions, strict=True):
         key = repo_key(occ.repo)
-        if key in resolved.missing or isinstance(releases.get(key), Exception):
-            why = resolved.missing.get(key) or str(releases[key])
+        found = releases.get(key, [])  # every repository not missing was read (or raised)
+        if key in resolved.missing or isinstance(found, Exception):
+            why = resolved.missing.get(key) or str(found)
             findings.append(occ.doc.finding("unresolved-ref", f'cannot update "{occ.node.value}": {why}', occ.node))
             continue
         refs = resolved.refs[key]
         have = semver_key(version)
-        candidates = []
-        for rel in releases[key]:
-            if not rel.stable or rel.tag not in refs.tags:
-                continue
+        if have is None:  # only semver versions were kept above
+            continue
+        candidates: dict[str, tuple[int, int, int, int, int]] = {}  # tag -> its semver key
+        for rel in found:
             k = semver_key(rel.tag)
+            if not rel.stable or k is None or rel.tag not in refs.tags:
+                continue
             if args.within == "major" and k[0] != have[0]:
                 continue
             if args.within == "minor" and k[:2] != have[:2]:
@@ -128,11 +131,11 @@ def run(args: argparse.Namespace) -> int:
                 if k[:3] > have[:3]:  # a release it would have moved to: say so
                     cooled[(key, rel.tag)] = (occ.repo, rel)
                 continue
-            candidates.append(rel.tag)
+            candidates[rel.tag] = k
         if not candidates:
             continue
-        best = max(candidates, key=lambda t: (semver_key(t)[:3], semver_key(t)[4], t.startswith("v")))
-        if semver_key(best)[:3] < have[:3] or (semver_key(best)[:3] == have[:3] and is_exact_version(version)):
+        best = max(candidates, key=lambda t: (candidates[t][:3], candidates[t][4], t.startswith("v")))
+        if candidates[best][:3] < have[:3] or (candidates[best][:3] == have[:3] and is_exact_version(version)):
             continue  # never move backwards, and an exact pin at the newest version stays
         commit = refs.tags[best]
         if occ.ref.ref == commit:

@@ -231,8 +231,9 @@ def _permissions(doc: Document) -> str:
     from ci_tools.gha.interface import extract
 
     iface = extract(doc)
+    permissions = iface.permissions if iface is not None else {}  # None: not reusable (tables_of asks only those)
     levels = {1: "read", 2: "write"}
-    granted = [f"`{scope}: {levels[level]}`" for scope, level in sorted(iface.permissions.items()) if level]
+    granted = [f"`{scope}: {levels[level]}`" for scope, level in sorted(permissions.items()) if level]
     open_jobs = [] if mapping_get(doc.root, "permissions") is not None else [
         key.value for key, job in mapping_items(mapping_get(doc.root, "jobs")) if mapping_get(job, "permissions") is None]
     parts = [", ".join(granted)] if granted else [] if open_jobs else ["nothing (`permissions: {}`)"]

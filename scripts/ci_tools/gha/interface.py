@@ -131,10 +131,11 @@ def _level_name(level: int) -> str:
 
 
 def compare(old: Interface | None, new: Interface | None) -> list[Change]:
-    if old is None and new is None:
+    either = new if new is not None else old
+    if either is None:
         return []
-    path = (new or old).path  # type: ignore[union-attr]
-    what = "reusable workflow" if (new or old).kind == "workflow" else "action"  # type: ignore[union-attr]
+    path = either.path
+    what = "reusable workflow" if either.kind == "workflow" else "action"
     out: list[Change] = []
 
     def add(kind: str, subject: str, message: str, breaking: bool, bump: str) -> None:
@@ -196,12 +197,12 @@ def compare(old: Interface | None, new: Interface | None) -> list[Change]:
             add("job-renamed", job, f'job "{job}" is now named "{new.jobs[job]}" (was "{old.jobs[job]}"); required '
                                     "status checks naming it must change", True, "major")
     for scope in sorted(old.permissions.keys() | new.permissions.keys()):
-        a, b = old.permissions.get(scope, 0), new.permissions.get(scope, 0)
-        if b > a:
-            add("permission-raised", scope, f'callers must now grant "{scope}: {_level_name(b)}" (was '
-                                            f"{_level_name(a)})", True, "major")
-        elif b < a:
-            add("permission-lowered", scope, f'"{scope}" needs only {_level_name(b)} now (was {_level_name(a)}); '
+        was, now = old.permissions.get(scope, 0), new.permissions.get(scope, 0)
+        if now > was:
+            add("permission-raised", scope, f'callers must now grant "{scope}: {_level_name(now)}" (was '
+                                            f"{_level_name(was)})", True, "major")
+        elif now < was:
+            add("permission-lowered", scope, f'"{scope}" needs only {_level_name(now)} now (was {_level_name(was)}); '
                                              "callers may grant less", False, "patch")
     return out
 

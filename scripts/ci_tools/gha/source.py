@@ -29,7 +29,7 @@ from ci_tools.core.findings import Finding, Location, Severity
 try:  # the C loader is much faster; PyYAML built without libyaml falls back to Python
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on the PyYAML build
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]  # the fallback of the same role
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -37,7 +37,7 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MAP_TAG = "tag:yaml.org,2002:map"
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _Loader(_BaseLoader):
     """Composes nodes only. Scalars are resolved later with YAML 1.2 rules (:func:`resolve_scalar`),
     so PyYAML's YAML 1.1 implicit resolver (slow, and wrong for ``on:``/``yes``) is bypassed."""
 
@@ -418,7 +418,7 @@ def _parse_yaml(doc: Document) -> None:
     if not doc.text.strip():
         doc.findings.append(doc.finding("syntax", "file is empty"))
         return
-    loader = _Loader(doc.text)
+    loader: _Loader | _RedefiningLoader = _Loader(doc.text)
     try:
         try:
             root = loader.get_single_node()

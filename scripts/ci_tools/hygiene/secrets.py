@@ -150,7 +150,9 @@ def check_settings(data: dict, text: str, display: str) -> dict:
             data = upgrade(data)
     except Exception as exc:  # noqa: BLE001 - any upgrade failure is a bad baseline, said in one line
         raise fail(f"cannot read this detect-secrets baseline: {type(exc).__name__}: {exc}", '"version"') from None
-    known = {plugin.__name__ for plugin in get_mapping_from_secret_type_to_class().values()}
+    # detect-secrets types this mapping with a TypeVar bound to nothing; the values are plugin classes
+    plugin_classes: list[type] = list(get_mapping_from_secret_type_to_class().values())
+    known = {plugin.__name__ for plugin in plugin_classes}
     plugins, filters = data.get("plugins_used"), data.get("filters_used", [])
     if not isinstance(plugins, list) or not isinstance(filters, list):
         raise fail('"plugins_used" and "filters_used" must be lists', '"plugins_used"')

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 from ci_tools.core.config import Config
 from ci_tools.core.findings import IGNORE_RE, Finding, Location, Severity
@@ -41,8 +42,9 @@ def run_checks(docs: Iterable[Document], ctx: registry.Context, only: set[str] |
     return findings
 
 
-def _modules(ctx: registry.Context, only: set[str] | None) -> tuple[list, list]:
-    per_doc, across = [], []
+def _modules(ctx: registry.Context, only: set[str] | None) -> tuple[list[ModuleType], list[ModuleType]]:
+    per_doc: list[ModuleType] = []
+    across: list[ModuleType] = []
     for module in registry.modules():
         if (only is not None and module.ID not in only) or not ctx.config.check(module.ID).enabled:
             continue

@@ -310,7 +310,7 @@ def _steps(complete: list[Run], weeks: Weeks) -> list[dict]:
 
 
 def _failures(complete: list[Run], default: dict[str, str]) -> list[dict]:
-    out = []
+    out: list[dict[str, Any]] = []
     for run in complete:
         if not run.failed:
             continue
@@ -420,7 +420,9 @@ def _tests(data: Dataset, default: dict[str, str]) -> dict:
             executions[(run.repo, result.id)].append({
                 "outcome": result.outcome, "duration": result.duration, "retried": result.retried, "run": run,
                 "attempt": attempt, "created": report.created})
-    flaky, slow, newly = [], [], []
+    flaky: list[dict[str, Any]] = []
+    slow: list[dict[str, Any]] = []
+    newly: list[dict[str, Any]] = []
     for (repo, test), items in executions.items():
         by_sha: dict[str, set[str]] = defaultdict(set)
         for e in items:

@@ -52,8 +52,8 @@ def _safe(part: str) -> str:
 class RepoCache:
     """The cached runs, artifacts and listing state of one repository."""
 
-    def __init__(self, path: Path, name: str) -> None:
-        self.path = path
+    def __init__(self, path: Path | None, name: str) -> None:
+        self.path = path  # None: kept in memory only (``--no-cache``)
         self.name = name
         self.runs: dict[int, Run] = {}  # completed runs (jobs read or not: ``jobs_read``)
         self.jobs_read: set[int] = set()
@@ -65,6 +65,8 @@ class RepoCache:
 
     # ------------------------------------------------------------------ reading
     def load(self) -> RepoCache:
+        if self.path is None:
+            return self
         try:
             state = json.loads((self.path / "state.json").read_text("utf-8"))
             self.state = state if isinstance(state, dict) and state.get("version") == 1 else {}
@@ -118,6 +120,9 @@ class RepoCache:
 
     def save(self, state: dict) -> None:
         """Write this pass's runs and artifacts as one segment, then the state; merge segments past the limit."""
+        if self.path is None:
+            self.new_runs, self.new_artifacts = {}, {}
+            return
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             if self.new_runs or self.new_artifacts:
@@ -141,6 +146,8 @@ class RepoCache:
     # ------------------------------------------------------------------ what went to which collector
     def exported(self, endpoint_key: str) -> dict[str, int]:
         """Run id -> attempt of the runs whose traces went to the endpoint (``endpoint_key``: its hash)."""
+        if self.path is None:
+            return {}
         try:
             data = json.loads((self.path / f"exported-{_safe(endpoint_key)}.json").read_text("utf-8"))
         except (OSError, ValueError):
@@ -150,6 +157,8 @@ class RepoCache:
         return {str(k): v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)}
 
     def mark_exported(self, endpoint_key: str, done: dict[str, int]) -> None:
+        if self.path is None:
+            return
         merged = {**self.exported(endpoint_key), **done}
         newest = sorted(merged, key=lambda k: int(k) if k.isdigit() else 0)[-MAX_EXPORTED:]
         try:

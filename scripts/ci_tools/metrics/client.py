@@ -61,7 +61,7 @@ class ActionsClient:
         """Every item of a paginated list (``key``: the list inside a ``{"total_count", key}`` body).
         ``stop(item)`` ends the reading early (lists newest first). Returns (items, total_count of page 1)."""
         items: list = []
-        url: str | None = path
+        url: str = path  # the next page's link, when there is one (the loop returns when not)
         query: dict | None = dict(params, per_page=100)
         total: int | None = None
         origin = self.github.api.rstrip("/") + "/"

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import Protocol
 
 from ci_tools.gha.resolve.base import NotFound, ResolveError
 from ci_tools.metrics import junit
@@ -59,10 +60,18 @@ class Dataset:
     cached_runs: int = 0  # runs whose jobs came from the cache
 
 
-ProgressFactory = Callable[[int, str], object]
+class ProgressBar(Protocol):
+    """What collect asks of a progress display (:class:`ci_tools.core.progress.Progress`, or a test's)."""
+
+    def step(self) -> None: ...
+
+    def close(self) -> None: ...
 
 
-def _default_progress(total: int, label: str):
+ProgressFactory = Callable[[int, str], ProgressBar]
+
+
+def _default_progress(total: int, label: str) -> ProgressBar:
     from ci_tools.core.progress import Progress
 
     return Progress(total, label)
@@ -71,7 +80,7 @@ def _default_progress(total: int, label: str):
 def collect(query: Query, client: ActionsClient, cache: MetricsCache | None, *, now: float,
             progress: ProgressFactory = _default_progress) -> Dataset:
     repositories = _repositories(query, client)
-    caches = {r.name: (cache.repo(r.name).load() if cache else RepoCache(None, r.name))  # type: ignore[arg-type]
+    caches = {r.name: (cache.repo(r.name).load() if cache else RepoCache(None, r.name))
               for r in repositories}
     skips: list[Skip] = []
     upper = min(query.until, now)
@@ -103,12 +112,12 @@ def collect(query: Query, client: ActionsClient, cache: MetricsCache | None, *, 
                 skips.append(Skip(repo, run.id, "jobs", "bad-answer", str(exc)))
             else:
                 caches[repo].put_run(run, jobs_read=True)
-            bar.step()  # type: ignore[attr-defined]
+            bar.step()
 
         try:
             list(pool.map(read_jobs, todo))
         finally:
-            bar.close()  # type: ignore[attr-defined]
+            bar.close()
         for name in selected:
             selected[name] = [run for run in selected[name] if (name, run.id) not in bad]
 
@@ -207,7 +216,7 @@ def _list_runs(client: ActionsClient, rc: RepoCache, repo: str, since: float, up
                 rc.jobs_read.discard(run.id)
     if pending is not None and not any(lo <= pending <= hi for lo, hi in parts):
         pending_from = pending if pending_from is None else min(pending, pending_from)  # not listed again: still open
-    state = {"listed": _merge(covered + [[lo, hi] for lo, hi in parts])}
+    state: dict[str, object] = {"listed": _merge(covered + [[lo, hi] for lo, hi in parts])}
     if pending_from is not None:
         state["pending_from"] = pending_from
     return {"state": state, "in_progress": in_progress}
@@ -257,7 +266,7 @@ def _read_artifacts(query: Query, client: ActionsClient, caches: dict[str, RepoC
         try:
             outcome = _read_one(client, repo, artifact_id, entry)
         finally:
-            bar.step()  # type: ignore[attr-defined]
+            bar.step()
         if isinstance(outcome, TestReport):
             reports.append(outcome)
             caches[repo].put_artifact(artifact_id, {**entry, "report": outcome.to_cache()})
@@ -269,7 +278,7 @@ def _read_artifacts(query: Query, client: ActionsClient, caches: dict[str, RepoC
     try:
         list(pool.map(read, wanted))
     finally:
-        bar.close()  # type: ignore[attr-defined]
+        bar.close()
     return sorted(reports, key=lambda r: (r.run_id, r.artifact_id))
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from typing import NoReturn
 from xml.parsers import expat
 
 from ci_tools.metrics.model import TestResult, _redact
@@ -123,7 +124,7 @@ class _JUnitParser:
         p.EndElementHandler = self._end
         self._parser = p
 
-    def _refuse(self, *args) -> None:
+    def _refuse(self, *args: object) -> NoReturn:
         raise _Refused()
 
     def feed(self, chunk: bytes) -> None:

@@ -134,7 +134,9 @@ class Job:
     @classmethod
     def from_cache(cls, row: list) -> Job:
         *head, steps = row
-        return cls(*head, [Step(*s) for s in steps])
+        # mypy cannot see the length of a cached row (JSON); a wrong one raises TypeError, which
+        # RepoCache.load counts as damage
+        return cls(*head, [Step(*s) for s in steps])  # type: ignore[call-arg]
 
 
 @dataclass(slots=True)
@@ -210,7 +212,8 @@ class Run:
     @classmethod
     def from_cache(cls, repo: str, data: dict) -> Run:
         """The cached form back; a cache is input too (restored from elsewhere): wrong types raise ValueError."""
-        run = cls(repo, *data["run"], jobs=[Job.from_cache(row) for row in data["jobs"]])
+        # a cached row's length is unknown to mypy: a wrong one raises TypeError (damage, RepoCache.load)
+        run = cls(repo, *data["run"], jobs=[Job.from_cache(row) for row in data["jobs"]])  # type: ignore[misc]
         numbers = [run.created, run.updated, run.started] + [t for j in run.jobs for t in (j.created, j.started, j.completed)]
         numbers += [t for j in run.jobs for s in j.steps for t in (s.started, s.completed)]
         texts = [run.workflow, run.path, run.title, run.event, run.branch, run.sha, run.status, run.url]
@@ -251,7 +254,8 @@ class TestReport:
 
     @classmethod
     def from_cache(cls, data: dict) -> TestReport:
-        report = cls(*data["artifact"], [TestResult(*row) for row in data["results"]])
+        # a cached row's length is unknown to mypy: a wrong one raises TypeError (damage, RepoCache.load)
+        report = cls(*data["artifact"], [TestResult(*row) for row in data["results"]])  # type: ignore[call-arg]
         if not (isinstance(report.run_id, int) and isinstance(report.created, (int, float))
                 and all(isinstance(r.id, str) and r.outcome in ("passed", "failed", "skipped")
                         and isinstance(r.duration, (int, float)) and isinstance(r.retried, int) for r in report.results)):

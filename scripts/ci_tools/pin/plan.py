@@ -17,6 +17,7 @@ the new version comment), CRLF, BOM, the final newline and the file mode.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -79,7 +80,7 @@ def prefetch(resolver: Resolver, occurrences: list[Occurrence], jobs: int = 16, 
         if not unpinned and not need_refs_for_pinned and cached_peek is not None:
             found = {sha: cached_peek(name, sha) for sha in shas}
             # the shortcut holds only when every comment already names an exact tag seen on its commit
-            if all(tags and all(c in tags and is_exact_version(c) for c in comments[(key, sha)])
+            if all(tags and all(c is not None and c in tags and is_exact_version(c) for c in comments[(key, sha)])
                    for sha, tags in found.items()):
                 for sha, tags in found.items():
                     result.tags_at[(key, sha)] = tags
@@ -139,8 +140,8 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
     """Fixes and refusals for every occurrence (a pin is never a refusal: notes only)."""
     import functools
 
-    resolver = _MemoPeel(resolver, functools.lru_cache(maxsize=None)(resolver.peel),
-                         functools.lru_cache(maxsize=None)(_releases_of(resolver)))
+    memo = _MemoPeel(resolver, functools.lru_cache(maxsize=None)(resolver.peel),
+                     functools.lru_cache(maxsize=None)(_releases_of(resolver)))
     plan = Plan()
     for occ in occurrences:
         doc, key = occ.doc, repo_key(occ.repo)
@@ -150,7 +151,7 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
             continue
         refs = resolved.get(occ.repo)
         if occ.ref.is_sha:
-            if not _plan_pinned(occ, refs, resolved, resolver, plan) and occ.ref.spelling_issues:
+            if not _plan_pinned(occ, refs, resolved, memo, plan) and occ.ref.spelling_issues:
                 _plan_spelling(occ, plan)
             continue
         if refs is None:  # cannot happen: unpinned refs always fetch refs
@@ -194,7 +195,8 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
 class _MemoPeel:
     """One peel lookup per (repository, SHA) however many lines pin it, one releases lookup per repository."""
 
-    def __init__(self, inner: Resolver, peel, releases_by_tag) -> None:
+    def __init__(self, inner: Resolver, peel: Callable[[str, str], str | None],
+                 releases_by_tag: Callable[[str], dict]) -> None:
         self._inner, self.peel, self.releases_by_tag = inner, peel, releases_by_tag
 
     def __getattr__(self, name: str):
@@ -255,7 +257,7 @@ class _Site:
         return self.node.value
 
 
-def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, resolver: Resolver, plan: Plan) -> bool:
+def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, resolver: _MemoPeel, plan: Plan) -> bool:
     """Fixes for an already pinned reference; True when they rewrite its ref (and with it its spelling)."""
     doc, sha, key = occ.doc, occ.ref.ref, repo_key(occ.repo)
     tags = resolved.tags_at.get((key, sha))

@@ -23,7 +23,7 @@ def _finding(f: Finding) -> dict:
 
 
 def _dep(dep: Dependency) -> dict:
-    out = {"kind": dep.kind, "name": dep.name, "repository": dep.repository, "ref": dep.ref, "sha": dep.sha,
+    out: dict[str, object] = {"kind": dep.kind, "name": dep.name, "repository": dep.repository, "ref": dep.ref, "sha": dep.sha,
            "version": dep.version, "party": dep.party,
            "uses": [{"path": u.path, "line": u.line, "col": u.col, "job": u.job} for u in dep.uses]}
     if dep.status is not None or dep.published_at is not None:

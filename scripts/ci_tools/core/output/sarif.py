@@ -7,7 +7,7 @@ registry's summaries and docs/checks.md); without one, the id stands for itself.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ci_tools import __version__
 from ci_tools.core.findings import Finding, Severity
@@ -32,7 +32,7 @@ def rules_for(check_ids: list[str], describe: Describe | None = None) -> list[di
     for check_id in check_ids:
         summary, documentation = describe(check_id)
         help_text = documentation or summary
-        rule = {
+        rule: dict[str, Any] = {
             "id": check_id,
             "name": "".join(part.capitalize() for part in check_id.split("-")),
             "shortDescription": {"text": summary},

@@ -54,15 +54,17 @@ def build(via: str = "api", *, git_url_template: str | None = None, cache_dir: P
     if via == "git":
         from ci_tools.gha.resolve.git import GitResolver
 
-        inner: Resolver = GitResolver(git_url_template, None if no_cache else directory / "git-work")
-        namespace = "git " + inner.template  # type: ignore[attr-defined]
+        git = GitResolver(git_url_template, None if no_cache else directory / "git-work")
+        inner: Resolver = git
+        namespace = "git " + git.template
     else:
         from ci_tools.gha.resolve.github import GitHubResolver, token_from_env
 
         token = token_from_env()
-        inner = GitHubResolver(token=token)
+        api = GitHubResolver(token=token)
+        inner = api
         # a token can see private repositories another run could not: keep their caches apart
-        namespace = "api " + inner.api + (" token" if token else "")  # type: ignore[attr-defined]
+        namespace = "api " + api.api + (" token" if token else "")
     if no_cache:
         return inner
     return CachingResolver(inner, directory, namespace, _ttl(ttl), refresh)

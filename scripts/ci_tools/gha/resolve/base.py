@@ -94,7 +94,7 @@ class Release:
         if self.draft or self.prerelease:
             return False
         m = SEMVER_RE.match(self.tag)
-        return bool(m) and not m["pre"]
+        return m is not None and not m["pre"]
 
 
 @dataclass(frozen=True)

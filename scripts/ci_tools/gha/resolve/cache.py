@@ -59,8 +59,9 @@ def _str_list(value) -> list[str]:
     return list(value)
 
 
-_RELEASE_FIELDS = {"tag": str, "published_at": (str, type(None)), "draft": bool, "prerelease": bool,
-                   "url": (str, type(None)), "immutable": (bool, type(None))}
+_RELEASE_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "tag": str, "published_at": (str, type(None)), "draft": bool, "prerelease": bool,
+    "url": (str, type(None)), "immutable": (bool, type(None))}
 
 
 def _releases_shape(value) -> list[Release]:
@@ -173,6 +174,8 @@ class CachingResolver(_Store, Resolver):
         self.inner = inner
         self.name = inner.name
 
+    # read-only here (the inner resolver counts); mypy cannot accept a property over the base's plain
+    # attribute, which the other resolvers increment
     @property
     def requests(self) -> int:  # type: ignore[override]
         return self.inner.requests

@@ -83,10 +83,10 @@ class GitHubResolver(Resolver):
         attempt = 0
         for attempt in range(1, self.attempts + 1):
             wait = self.backoff * (2 ** (attempt - 1))
+            timeout = max(0.1, min(self.timeout, deadline.remaining()))
             try:
                 with self._lock:
                     self.requests += 1
-                timeout = max(0.1, min(self.timeout, deadline.remaining()))
                 resp = self._session().get(url, params=params, headers=headers, timeout=timeout,
                                            stream=max_bytes is not None)
                 body = resp.content if max_bytes is None else _read_bounded(resp, max_bytes, self._where(url))
@@ -181,7 +181,7 @@ class GitHubResolver(Resolver):
 
     def _pages(self, path: str) -> list:
         items: list = []
-        url: str | None = path
+        url: str = path  # the next page's link, when there is one (the loop returns when not)
         params: dict | None = {"per_page": 100}
         for _ in range(MAX_PAGES):
             data, resp = self._get(url, params=params)
@@ -222,9 +222,9 @@ class GitHubResolver(Resolver):
             seen += 1
             if obj.get("type") == "commit":
                 return obj.get("sha")
-            if obj.get("type") != "tag":
+            if obj.get("type") != "tag" or not isinstance(obj.get("sha"), str):
                 return None
-            current = obj.get("sha")
+            current = obj["sha"]
         return None
 
     def contains(self, repo: str, sha: str, refs: RepoRefs) -> bool | None:

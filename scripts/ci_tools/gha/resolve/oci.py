@@ -187,7 +187,9 @@ class RegistryClient:
             data = resp.json()
             token = data.get("token") or data["access_token"]
         except (ValueError, KeyError, AttributeError):
-            raise ResolveError(f"token service {realm} answered HTTP {resp.status_code} without a token") from None
+            token = None
+        if not isinstance(token, str) or not token:  # a number, list or null is no token either
+            raise ResolveError(f"token service {realm} answered HTTP {resp.status_code} without a token")
         register(token)
         return token
 

@@ -95,11 +95,11 @@ def _bot_tests(tokens) -> Iterator[tuple[int, int, str, str]]:
         if tok.kind == "op" and tok.text == "==":
             left = by_end.get(i)
             right = by_start.get(i + 1)
-            if left and i + 1 < len(tokens) and _literal(tokens[i + 1]) is not None \
-                    and _is_bot(left[0], _literal(tokens[i + 1])):
-                yield tokens[left[1]].start, tokens[i + 1].end, left[0], _literal(tokens[i + 1])
-            elif right and i > 0 and _literal(tokens[i - 1]) is not None and _is_bot(right[0], _literal(tokens[i - 1])):
-                yield tokens[i - 1].start, tokens[right[1] - 1].end, right[0], _literal(tokens[i - 1])
+            if left and i + 1 < len(tokens) and (literal := _literal(tokens[i + 1])) is not None \
+                    and _is_bot(left[0], literal):
+                yield tokens[left[1]].start, tokens[i + 1].end, left[0], literal
+            elif right and i > 0 and (literal := _literal(tokens[i - 1])) is not None and _is_bot(right[0], literal):
+                yield tokens[i - 1].start, tokens[right[1] - 1].end, right[0], literal
         elif tok.kind == "ident" and tok.text.lower() in _CALLS and i + 1 < len(tokens) and tokens[i + 1].text == "(" \
                 and not (i > 0 and tokens[i - 1].kind == "op" and tokens[i - 1].text == "!"):  # !contains excludes
             args, close = call_arguments(tokens, i + 1)

@@ -172,8 +172,8 @@ def _restores(doc: Document, step: MappingNode):
     with_ = mapping_get(step, "with")
     if action in PUSHING_BUILDS:
         cache_from = mapping_get(with_, "cache-from")
-        text = scalar_text(cache_from) or " ".join(scalar_text(n) or "" for n in sequence_items(cache_from))
-        if "type=gha" in text and "${{" not in text:
+        sources = scalar_text(cache_from) or " ".join(scalar_text(n) or "" for n in sequence_items(cache_from))
+        if "type=gha" in sources and "${{" not in sources:
             return cache_from, f'"{ref.action}" with "cache-from: type=gha"'
         return None
     if action == "docker/setup-buildx-action":

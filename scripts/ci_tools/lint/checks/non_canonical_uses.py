@@ -12,9 +12,10 @@ of owner and repository is not reported (GitHub's names are case-insensitive).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Protocol
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.gha.source import Document, UsesSite, iter_uses
+from ci_tools.gha.source import Document, ScalarNode, iter_uses
 from ci_tools.gha.uses import REMOTE, parse_uses
 
 ID = "non-canonical-uses"
@@ -23,7 +24,18 @@ SEVERITY = Severity.WARNING
 APPLIES_TO = {"workflow", "template", "action"}
 
 
-def site_finding(doc: Document, site: UsesSite) -> Finding | None:
+class Spelled(Protocol):
+    """What :func:`site_finding` reads of a ``uses:`` value: a :class:`~ci_tools.gha.source.UsesSite`,
+    or ``ci-tools pin``'s own view of one."""
+
+    @property
+    def node(self) -> ScalarNode: ...
+
+    @property
+    def value(self) -> str: ...
+
+
+def site_finding(doc: Document, site: Spelled) -> Finding | None:
     """The finding for one ``uses:`` site, or None when it is spelled canonically (or is not remote)."""
     ref = parse_uses(site.value)
     if ref.kind != REMOTE or not ref.spelling_issues:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.gha.source import Document, ScalarNode, iter_steps, mapping_get, mapping_pair, scalar_text
+from ci_tools.gha.source import Document, ScalarNode, iter_steps, mapping_get, mapping_pair
 from ci_tools.gha.uses import REMOTE, parse_uses
 
 ID = "persist-credentials"
@@ -34,7 +34,7 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
         return
     for step in iter_steps(doc):
         uses = mapping_get(step.node, "uses")
-        if not is_checkout(scalar_text(uses)):
+        if not isinstance(uses, ScalarNode) or not is_checkout(uses.value):
             continue
         pair = mapping_pair(mapping_get(step.node, "with"), "persist-credentials")
         if pair is None:

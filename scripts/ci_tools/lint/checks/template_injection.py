@@ -218,8 +218,9 @@ class Scope:
         self.workflow_env = {} if self.is_action else _env_map(mapping_get(doc.root, "env"))
         self.jobs = {} if self.is_action else {job_id: job for job_id, _, job in iter_jobs(doc)}
         self.string_inputs = self._string_inputs()
-        self._step_cache: dict[tuple[str | None, str], str | None] = {}
-        self._active: set = set()
+        # (job id, step id, output), lower case -> the source reaching that step output
+        self._step_cache: dict[tuple[str | None, str, str], str | None] = {}
+        self._active: set[tuple[str | None, str, str]] = set()
 
     def _string_inputs(self) -> set[str] | None:
         """Names of the ``string`` inputs of a reusable workflow; None when not one."""

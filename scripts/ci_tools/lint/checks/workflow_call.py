@@ -141,9 +141,8 @@ def _contract(path: Path, display: str, root: Path, loaded: dict[str, Document])
     for key, spec in mapping_items(mapping_get(call, "inputs")):
         type_ = scalar_text(mapping_get(spec, "type"))
         required = _true(mapping_get(spec, "required"))
-        has_default = mapping_get(spec, "default") is not None and \
-            not (isinstance(mapping_get(spec, "default"), ScalarNode)
-                 and resolve_scalar(mapping_get(spec, "default")) is None)
+        default = mapping_get(spec, "default")
+        has_default = default is not None and not (isinstance(default, ScalarNode) and resolve_scalar(default) is None)
         contract.inputs[key.value.lower()] = _Input(key.value, type_, required, has_default)
     for key, spec in mapping_items(mapping_get(call, "secrets")):
         contract.secrets[key.value.lower()] = _true(mapping_get(spec, "required"))
