@@ -29,6 +29,7 @@ def _findings(module, expression: str, key: str = "if") -> list[str]:
     ("contains(fromJSON('[\"dependabot[bot]\", \"renovate[bot]\"]'), github.actor)",
      ["contains(fromJSON('[\"dependabot[bot]\", \"renovate[bot]\"]'), github.actor)"]),
     ("startsWith(github.actor, 'dependabot[bot]')", ["startsWith(github.actor, 'dependabot[bot]')"]),
+    ("(github.actor) == 'dependabot[bot]'", ["(github.actor) == 'dependabot[bot]'"]),
     ("!contains(fromJSON('[\"dependabot[bot]\"]'), github.actor)", []),  # excludes bots: no gate
     ("github.actor != 'dependabot[bot]'", []),
     ("github.actor == 'octocat'", []),
@@ -45,6 +46,7 @@ def test_bot_conditions(expression: str, flagged: list[str]):
      ["contains('refs/heads/main refs/heads/release', github.ref)"]),
     ("CONTAINS('main dev', github.event.pull_request.base.ref)", ["CONTAINS('main dev', github.event.pull_request.base.ref)"]),
     ("contains('main dev', github.ref_name || 'main')", ["contains('main dev', github.ref_name || 'main')"]),
+    ("contains('main dev', (github.ref_name))", ["contains('main dev', (github.ref_name))"]),
     ("github.event_name == 'push' && contains('a b', inputs.env)", ["contains('a b', inputs.env)"]),
     ("contains(fromJSON('[\"main\", \"dev\"]'), github.ref_name)", []),
     ("contains('main dev', 'main')", []),

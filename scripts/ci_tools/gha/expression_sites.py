@@ -33,7 +33,7 @@ from ci_tools.gha.expressions import (
 from ci_tools.gha.expressions import Node as Expr
 from ci_tools.gha.source import Document, MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["Site", "iter_sites", "tree_of", "Chain", "chains", "parents", "calls", "leftmost"]
+__all__ = ["Site", "iter_sites", "tree_of", "Chain", "chains", "parents", "calls", "leftmost", "unwrap"]
 
 
 class Site(NamedTuple):
@@ -165,7 +165,15 @@ def calls(tree: Expr, *names: str) -> list[Call]:
 
 
 def leftmost(node: Expr) -> Expr:
-    """The node that the text of ``node`` starts with (``github.ref`` for ``github.ref || 'x'``)."""
-    while isinstance(node, Binary | Index):
-        node = node.left if isinstance(node, Binary) else node.obj
+    """The node that the value of ``node`` starts with: ``github.ref`` for ``github.ref || 'x'``
+    and for ``(github.ref)``."""
+    while isinstance(node, Binary | Index | Group):
+        node = node.left if isinstance(node, Binary) else node.obj if isinstance(node, Index) else node.inner
+    return node
+
+
+def unwrap(node: Expr) -> Expr:
+    """``node`` without the parentheses around it: ``(github.actor)`` is ``github.actor``."""
+    while isinstance(node, Group):
+        node = node.inner
     return node

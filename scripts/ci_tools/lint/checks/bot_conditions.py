@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterator
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.gha.expression_sites import chains, iter_sites, parents, tree_of
+from ci_tools.gha.expression_sites import chains, iter_sites, parents, tree_of, unwrap
 from ci_tools.gha.expressions import Binary, Call, Literal, Node, Not, walk
 from ci_tools.gha.scalars import locate
 from ci_tools.gha.source import Document, on_events
@@ -77,7 +77,7 @@ def _bot_tests(tree: Node, text: str) -> Iterator[tuple[int, int, str, str]]:
     up = parents(tree)
     for node in walk(tree):
         if isinstance(node, Binary) and node.op == "==":
-            for value, literal in ((node.left, node.right), (node.right, node.left)):
+            for value, literal in ((unwrap(node.left), unwrap(node.right)), (unwrap(node.right), unwrap(node.left))):
                 if id(value) in paths and isinstance(literal, Literal) and isinstance(literal.value, str | float) \
                         and not isinstance(literal.value, bool):
                     shown = literal.value if isinstance(literal.value, str) else text[literal.start:literal.end]
