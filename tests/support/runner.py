@@ -148,9 +148,13 @@ class Scope:
         """The value of one expression, parsed and evaluated by ``ci_tools.gha`` (GitHub's grammar)."""
         node = parse(text, names=self.contexts, functions=_RUNNER_FUNCTIONS)
         status = {"success": not self.failed, "failure": self.failed, "always": True, "cancelled": False}
-        functions = {name: (lambda _args, v=v: v) for name, v in status.items()}
+        functions: dict[str, Callable[[list[Any]], Any]] = {name: _constant(v) for name, v in status.items()}
         functions["hashfiles"] = lambda args: hash_files(self.workspace, [to_str(a) for a in args])
         return evaluate(node, self.contexts, functions)
+
+
+def _constant(value: Any) -> Callable[[list[Any]], Any]:
+    return lambda _args: value
 
 
 def hash_files(workspace: Path, patterns: list[str]) -> str:

@@ -64,6 +64,8 @@ def iter_sites(doc: Document, needle: str | None = None) -> Iterator[Site]:
 
 
 def _walk(doc: Document) -> list[Site]:
+    if doc.root is None:
+        return []
     stack: list[tuple[Node, str | None]] = [(doc.root, None)]
     found: list[Site] = []
     seen: set[int] = set()
