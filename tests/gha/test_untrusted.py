@@ -132,3 +132,28 @@ def test_a_number_read_after_parentheses_is_not_reported():
     found = list(template_injection.check(doc, Context(root=doc.path.parent, config=Config())))
     assert [f.location.line for f in found] == [7]
     assert '"github.event.pull_request.title"' in found[0].message
+
+
+@pytest.mark.parametrize(("expression", "paths"), [
+    ("fromJSON(steps.meta.outputs.json).a.b", ["steps.meta.outputs.json"]),  # the call's input, not a path of it
+    ("fromJSON(github.event.issue.body)[inputs.key].x", ["github.event.issue.body"]),
+    ("format('{0}', github.event.issue.title,)", ["github.event.issue.title"]),  # GitHub allows the trailing comma
+    ("(inputs.a || (github.event.issue || github.event.pull_request)).title",
+     ["inputs.a.title", "github.event.issue.title", "github.event.pull_request.title"]),
+    ("github.event.commits['0'].message", ["github.event.commits.*.message"]),
+    ("github.event.pages[*].title", ["github.event.pages.*.title"]),
+    ("case(inputs.x == 'a', github.event.issue.title, 'b')", ["github.event.issue.title"]),
+    ("join(github.event.commits.*.message, ' ')", ["github.event.commits.*.message"]),
+    ("", []),
+])
+def test_value_refs_on_the_syntax_tree(expression: str, paths: list[str]):
+    assert [r.path for r in value_refs(expression)] == paths
+
+
+@pytest.mark.parametrize("expression", [
+    "github.event.issue.title 0xZZ",  # a bad number: GitHub's lexer rejects the whole token
+    "format('{0}', github.event.issue.title",  # unclosed call
+    "'x'.y || github.event.issue.title",  # no property access on a literal in GitHub's grammar
+])
+def test_value_refs_of_an_expression_github_rejects_falls_back_to_the_paths_it_mentions(expression: str):
+    assert "github.event.issue.title" in [r.path for r in value_refs(expression)]

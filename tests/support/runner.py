@@ -1,8 +1,8 @@
 """A local runner for composite actions, faithful enough to test them end to end.
 
 Why: the real GitHub runner cannot run here, yet our actions are shell and Python that *can*.
-``run_action`` reads ``action.yml``, evaluates ``${{ }}`` with GitHub's expression semantics (own
-tokenizer and parser, no ``eval``; checked against the test data of GitHub's expression library),
+``run_action`` reads ``action.yml``, evaluates ``${{ }}`` with GitHub's expression semantics (the
+grammar and evaluator of ``ci_tools.gha``, checked against the test data of GitHub's expression library),
 runs each ``run:`` step in a real shell with the environment and file commands
 (GITHUB_OUTPUT/ENV/PATH/STEP_SUMMARY) the real runner gives, acts on workflow commands
 (``::error::``, ``::add-mask::``...), runs local ``./`` actions nested, and hands every other
@@ -27,7 +27,6 @@ import atexit
 import glob
 import hashlib
 import json
-import math
 import os
 import re
 import shlex
@@ -43,6 +42,17 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from ci_tools.gha.evaluate import evaluate, to_str, truthy
+from ci_tools.gha.expressions import (
+    FUNCTIONS,
+    STATUS_FUNCTIONS,
+    Call,
+    ExpressionError,
+    find_expressions,
+    parse,
+    walk,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 SHELLS = {
@@ -66,10 +76,6 @@ atexit.register(lambda: [shutil.rmtree(p, ignore_errors=True) for p in _TEMP_ROO
 
 class StandInFailure(Exception):
     """Raised by a stand-in to fail its ``uses:`` step; the message becomes an ``::error::``."""
-
-
-class ExpressionError(ValueError):
-    """A ``${{ }}`` expression that GitHub would reject (syntax, unknown name or function)."""
 
 
 @dataclass
@@ -124,289 +130,10 @@ class ActionResult:
         raise KeyError(f"no step with id {step_id!r}; ids: {[s.id for s in self.steps]}")
 
 
-# ---------------------------------------------------------------- values (GitHub semantics)
+# ---------------------------------------------------------------- expressions
 
-def _num_to_str(n: float) -> str:
-    if math.isnan(n):
-        return "NaN"
-    if math.isinf(n):
-        return "Infinity" if n > 0 else "-Infinity"
-    if n == int(n) and abs(n) < 1e15:
-        return str(int(n))
-    return format(n, ".15g").replace("e", "E")
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, float) and math.isfinite(v) and v == int(v):
-        return int(v)
-    if isinstance(v, dict):
-        return {k: _jsonable(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_jsonable(x) for x in v]
-    return v
-
-
-def to_json(v: Any) -> str:
-    """GitHub's toJSON: indented by two spaces, integral numbers without a fraction."""
-    return json.dumps(_jsonable(v), indent=2, ensure_ascii=False)
-
-
-def to_str(v: Any, objects_as_json: bool = False) -> str:
-    """GitHub's string coercion: null -> '', true -> 'true', 1.0 -> '1', arrays -> 'Array',
-    objects -> 'Object' (or JSON, which is what a field holding just ``${{ obj }}`` gets here)."""
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, int | float):
-        return _num_to_str(float(v))
-    if isinstance(v, str):
-        return v
-    if objects_as_json:
-        return to_json(v)
-    return "Array" if isinstance(v, list) else "Object"
-
-
-_DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-
-
-def to_num(v: Any) -> float:
-    """GitHub's number coercion: null->0, bool->0/1, trimmed strings ('' -> 0, hex, octal), else NaN."""
-    if v is None or isinstance(v, bool):
-        return float(bool(v))
-    if isinstance(v, int | float):
-        return float(v)
-    if not isinstance(v, str):
-        return math.nan
-    s = v.strip()
-    if not s:
-        return 0.0
-    if _DECIMAL.fullmatch(s):
-        return float(s)
-    if re.fullmatch(r"0x[0-9a-fA-F]+|0o[0-7]+", s):
-        return float(int(s[2:], 16 if s[1] == "x" else 8))
-    if s.lstrip("+-") == "Infinity" and len(s) - len(s.lstrip("+-")) <= 1:
-        return -math.inf if s.startswith("-") else math.inf
-    return math.nan
-
-
-def truthy(v: Any) -> bool:
-    """Falsy: false, 0, -0, NaN, '', null. Everything else (arrays, objects too) is truthy."""
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        return not (v == 0 or math.isnan(v))
-    return v not in (None, False, "")
-
-
-def _fold(s: str) -> str:
-    """Upper-case for ordinal ignore-case comparison; no mapping across the ASCII border (ı, ſ)."""
-    return "".join(u if len(u := c.upper()) == 1 and u.isascii() == c.isascii() else c for c in s)
-
-
-def _kind(v: Any) -> str:
-    """null, bool, num, str, list or dict (JSON's kinds; bool before num, as bool is an int)."""
-    kinds = (("null", type(None)), ("bool", bool), ("num", int | float), ("str", str), ("list", list))
-    return next((kind for kind, types in kinds if isinstance(v, types)), "dict")
-
-
-def loose_eq(a: Any, b: Any) -> bool:
-    """``==``: same kind compares directly (strings ignoring case, objects by identity);
-    different kinds are both coerced to numbers (so ``'1' == 1`` and ``null == ''``)."""
-    ka, kb = _kind(a), _kind(b)
-    if ka != kb:
-        return to_num(a) == to_num(b)
-    if ka == "str":
-        return _fold(a) == _fold(b)
-    if ka in ("list", "dict"):
-        return a is b
-    return a == b
-
-
-def _compare(a: Any, b: Any, op: str) -> bool:
-    ka, kb = _kind(a), _kind(b)
-    if ka == kb == "str":
-        x, y = _fold(a), _fold(b)
-    elif {ka, kb} & {"list", "dict"}:
-        return False
-    else:
-        x, y = to_num(a), to_num(b)
-    return {"<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y}[op]
-
-
-class _Filtered(list):
-    """The result of ``x.*``: indexing it indexes every element (nulls dropped), like GitHub."""
-
-
-def _index(obj: Any, key: Any) -> Any:
-    if isinstance(obj, _Filtered):
-        return _Filtered(v for v in (_index(x, key) for x in obj) if v is not None)
-    if isinstance(obj, dict):
-        if isinstance(key, list | dict):
-            return None
-        key = _fold(to_str(key))
-        return next((v for k, v in obj.items() if _fold(k) == key), None)
-    if isinstance(obj, list):
-        i = to_num(key) if _kind(key) not in ("list", "dict") else math.nan
-        return obj[int(i)] if math.isfinite(i) and 0 <= int(i) < len(obj) else None
-    return None
-
-
-def _star(v: Any) -> _Filtered:
-    """``x.*`` / ``x[*]``: the items of an array or the values of an object (flattened once more
-    when applied to a filtered array)."""
-    if isinstance(v, _Filtered):
-        return _Filtered(y for x in v for y in (x if isinstance(x, list) else x.values() if isinstance(x, dict) else []))
-    return _Filtered(v if isinstance(v, list) else v.values() if isinstance(v, dict) else [])
-
-
-# ---------------------------------------------------------------- expression language
-
-_TOKEN = re.compile(r"""
-    (?P<ws>\s+)
-  | (?P<str>'(?:[^']|'')*')
-  | (?P<num>(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|[+-]?(?:Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?))(?![\w.-]))
-  | (?P<op>==|!=|<=|>=|&&|\|\||[<>!()\[\],.*])
-  | (?P<id>[A-Za-z_][A-Za-z0-9_-]*)
-""", re.VERBOSE)
-_ARITY = {"success": (0, 0), "failure": (0, 0), "always": (0, 0), "cancelled": (0, 0),
-          "contains": (2, 2), "startswith": (2, 2), "endswith": (2, 2), "format": (1, 255),
-          "join": (1, 2), "tojson": (1, 1), "fromjson": (1, 1), "hashfiles": (1, 255), "case": (3, 255)}
-STATUS_FUNCTIONS = ("success", "failure", "always", "cancelled")
-MAX_DEPTH = 50
-_LEVELS = (("||",), ("&&",), ("==", "!="), ("<", "<=", ">", ">="))  # loosest first
-
-
-def tokenize(text: str) -> list[tuple[str, str, int]]:
-    """(kind, text, position) tokens; an unknown character is a syntax error, as in GitHub."""
-    tokens, pos = [], 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if not m:
-            bad = re.match(r"[^\s()\[\],]*", text[pos:]).group() or text[pos]
-            raise ExpressionError(f"Unexpected symbol: '{bad}'. Located at position {pos + 1} within expression: {text}")
-        if m.lastgroup != "ws":
-            tokens.append((m.lastgroup, m.group(), pos))
-        pos = m.end()
-    return tokens
-
-
-class Parser:
-    """Recursive descent over GitHub's precedence, loosest first: ``||``, ``&&``, ``== !=``,
-    ``< <= > >=``, ``!``, then ``.`` ``[]`` and calls. Unknown names and functions are
-    rejected while parsing (so even ``false && nosuch()`` fails, like GitHub)."""
-
-    def __init__(self, text: str, names: set[str]):
-        self.text, self.names, self.toks, self.i = text, names, tokenize(text), 0
-
-    def parse(self) -> tuple:
-        if not self.toks:
-            return ("lit", None)
-        node = self._binary()
-        if self.i < len(self.toks):
-            self._fail(self.toks[self.i])
-        if _depth(node) > MAX_DEPTH:
-            raise ExpressionError(f"Exceeded max expression depth {MAX_DEPTH}")
-        return node
-
-    def _fail(self, tok: tuple[str, str, int] | None = None) -> None:
-        if tok is None:
-            last = self.toks[-1]
-            raise ExpressionError(f"Unexpected end of expression: '{last[1]}'. Located at position "
-                                  f"{last[2] + 1} within expression: {self.text}")
-        raise ExpressionError(f"Unexpected symbol: '{tok[1]}'. Located at position {tok[2] + 1} within expression: {self.text}")
-
-    def _peek(self) -> str | None:
-        return self.toks[self.i][1] if self.i < len(self.toks) else None
-
-    def _take(self, value: str | None = None) -> tuple[str, str, int]:
-        if self.i >= len(self.toks):
-            self._fail()
-        tok = self.toks[self.i]
-        if value is not None and tok[1] != value:
-            self._fail(tok)
-        self.i += 1
-        return tok
-
-    def _binary(self, level: int = 0) -> tuple:
-        if level == len(_LEVELS):
-            return self._unary()
-        node = self._binary(level + 1)
-        while self._peek() in _LEVELS[level]:
-            node = ("bin", self._take()[1], node, self._binary(level + 1))
-        return node
-
-    def _unary(self) -> tuple:
-        if self._peek() == "!":
-            self._take()
-            return ("not", self._unary())
-        return self._postfix(self._primary())
-
-    def _postfix(self, node: tuple) -> tuple:
-        while self._peek() in (".", "["):
-            if self._take()[1] == ".":
-                tok = self._take()
-                if tok[1] == "*":
-                    node = ("star", node)
-                elif tok[0] == "id" or tok[1] == "Infinity":
-                    node = ("index", node, ("lit", tok[1]))
-                else:
-                    self._fail(tok)
-            elif self._peek() == "*":
-                self._take()
-                self._take("]")
-                node = ("star", node)
-            else:
-                node = ("index", node, self._binary())
-                self._take("]")
-        return node
-
-    def _primary(self) -> tuple:
-        tok = self._take()
-        kind, val = tok[0], tok[1]
-        if kind == "str":
-            return ("lit", val[1:-1].replace("''", "'"))
-        if kind == "num":
-            return ("lit", to_num(val))
-        if val == "(":
-            node = self._binary()
-            self._take(")")
-            return node
-        if kind != "id":
-            self._fail(tok)
-        literals = {"true": True, "false": False, "null": None, "NaN": math.nan}
-        if val in literals:
-            return ("lit", literals[val])
-        if self._peek() == "(":
-            return self._call(tok)
-        if val.lower() not in self.names:
-            raise ExpressionError(f"Unrecognized named-value: '{val}'. Located at position {tok[2] + 1} "
-                                  f"within expression: {self.text}")
-        return ("ctx", val.lower())
-
-    def _call(self, tok: tuple[str, str, int]) -> tuple:
-        name = tok[1].lower()
-        if name not in _ARITY:
-            raise ExpressionError(f"Unrecognized function: '{tok[1]}'. Located at position {tok[2] + 1} "
-                                  f"within expression: {self.text}")
-        self._take("(")
-        args: list[tuple] = []
-        while self._peek() != ")":
-            if args:
-                self._take(",")
-            args.append(self._binary())
-        self._take(")")
-        low, high = _ARITY[name]
-        if not low <= len(args) <= high or name == "case" and len(args) % 2 == 0:
-            raise ExpressionError(f"Wrong number of arguments to {tok[1]}(): {len(args)}. Located at "
-                                  f"position {tok[2] + 1} within expression: {self.text}")
-        return ("call", name, args)
-
-
-def _depth(node: tuple) -> int:
-    """Nesting depth; a chain of ``&&`` (or ``||``) counts once, as GitHub parses it flat."""
-    if node[0] == "bin" and node[1] in ("&&", "||") and node[2][:2] == node[:2]:
-        return max(_depth(node[2]), 1 + _depth(node[3]))
-    children = [c for c in node[1:] if isinstance(c, tuple)] + (node[2] if node[0] == "call" else [])
-    return 1 + max((_depth(c) for c in children), default=0)
+# The runner's functions on top of GitHub's built-ins: the job status and hashFiles.
+_RUNNER_FUNCTIONS = {**FUNCTIONS, **STATUS_FUNCTIONS}
 
 
 @dataclass
@@ -418,98 +145,16 @@ class Scope:
     workspace: Path = Path(".")
 
     def evaluate(self, text: str) -> Any:
-        return self._eval(Parser(text, set(self.contexts)).parse())
-
-    def _eval(self, node: tuple) -> Any:
-        kind = node[0]
-        if kind == "lit":
-            return node[1]
-        if kind == "ctx":
-            return self.contexts[node[1]]
-        if kind == "index":
-            return _index(self._eval(node[1]), self._eval(node[2]))
-        if kind == "star":
-            return _star(self._eval(node[1]))
-        if kind == "not":
-            return not truthy(self._eval(node[1]))
-        if kind == "call":
-            return self._call(node[1], node[2])
-        op, left = node[1], self._eval(node[2])
-        if op == "&&":
-            return self._eval(node[3]) if truthy(left) else left
-        if op == "||":
-            return left if truthy(left) else self._eval(node[3])
-        right = self._eval(node[3])
-        if op in ("==", "!="):
-            return loose_eq(left, right) == (op == "==")
-        return _compare(left, right, op)
-
-    def _call(self, name: str, arg_nodes: list) -> Any:
-        if name in STATUS_FUNCTIONS:
-            return {"success": not self.failed, "failure": self.failed, "always": True, "cancelled": False}[name]
-        if name == "case":  # case(pred1, value1, pred2, value2, ..., default)
-            for pred, value in zip(arg_nodes[:-1:2], arg_nodes[1::2], strict=True):
-                if not isinstance(hit := self._eval(pred), bool):
-                    raise ExpressionError("case predicate must evaluate to a boolean value")
-                if hit:
-                    return self._eval(value)
-            return self._eval(arg_nodes[-1])
-        args = [self._eval(a) for a in arg_nodes]
-        if name == "contains":
-            if isinstance(args[0], list):
-                return any(loose_eq(x, args[1]) for x in args[0])
-            return _fold(to_str(args[1])) in _fold(to_str(args[0]))
-        if name == "startswith":
-            return _fold(to_str(args[0])).startswith(_fold(to_str(args[1])))
-        if name == "endswith":
-            return _fold(to_str(args[0])).endswith(_fold(to_str(args[1])))
-        if name == "format":
-            return _format(to_str(args[0]), [to_str(a) for a in args[1:]])
-        if name == "join":
-            sep = to_str(args[1]) if len(args) > 1 and _kind(args[1]) not in ("list", "dict") else ","
-            if isinstance(args[0], list):
-                return sep.join(to_str(x) for x in args[0])
-            return "" if isinstance(args[0], dict) else to_str(args[0])
-        if name == "tojson":
-            return to_json(args[0])
-        if name == "fromjson":
-            try:
-                return _floats(json.loads(to_str(args[0])))
-            except json.JSONDecodeError as exc:
-                raise ExpressionError(f"Error parsing fromJson: {exc}") from exc
-        return hash_files(self.workspace, [to_str(a) for a in args])
+        """The value of one expression, parsed and evaluated by ``ci_tools.gha`` (GitHub's grammar)."""
+        node = parse(text, names=self.contexts, functions=_RUNNER_FUNCTIONS)
+        status = {"success": not self.failed, "failure": self.failed, "always": True, "cancelled": False}
+        functions: dict[str, Callable[[list[Any]], Any]] = {name: _constant(v) for name, v in status.items()}
+        functions["hashfiles"] = lambda args: hash_files(self.workspace, [to_str(a) for a in args])
+        return evaluate(node, self.contexts, functions)
 
 
-def _floats(v: Any) -> Any:
-    """JSON numbers become floats, like every number in GitHub's expression language."""
-    if isinstance(v, int) and not isinstance(v, bool):
-        return float(v)
-    if isinstance(v, dict):
-        return {k: _floats(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_floats(x) for x in v]
-    return v
-
-
-def _format(fmt: str, args: list[str]) -> str:
-    """format(): ``{N}`` placeholders, ``{{`` and ``}}`` for literal braces; anything else is an error."""
-    out, i = [], 0
-    while i < len(fmt):
-        if fmt.startswith(("{{", "}}"), i):
-            out.append(fmt[i])
-            i += 2
-        elif fmt[i] == "{":
-            m = re.match(r"\{(\d+)\}", fmt[i:])
-            if not m or int(m.group(1)) >= len(args):
-                raise ExpressionError(f"The following format string is invalid: {fmt}")
-            out.append(args[int(m.group(1))])
-            i += m.end()
-        elif fmt[i] == "}":
-            raise ExpressionError(f"The following format string is invalid: {fmt}")
-        else:
-            out.append(fmt[i])
-            i += 1
-    return "".join(out)
+def _constant(value: Any) -> Callable[[list[Any]], Any]:
+    return lambda _args: value
 
 
 def hash_files(workspace: Path, patterns: list[str]) -> str:
@@ -539,18 +184,17 @@ def hash_files(workspace: Path, patterns: list[str]) -> str:
 
 def _split_template(text: str) -> list[tuple[bool, str]]:
     """Split ``a ${{ x }} b`` into literal and expression parts; ``}}`` inside '...' does not close."""
+    try:
+        found = find_expressions(text)
+    except ExpressionError as exc:
+        raise ExpressionError("The expression is not closed. An unescaped ${{ sequence was found, but the closing "
+                              f"}}}} sequence was not found: {text}", exc.offset) from None
     parts, pos = [], 0
-    while (start := text.find("${{", pos)) >= 0:
-        i, quoted = start + 3, False
-        while i < len(text) and (quoted or not text.startswith("}}", i)):
-            quoted ^= text[i] == "'"
-            i += 1
-        if i >= len(text):
-            raise ExpressionError(f"The expression is not closed. An unescaped ${{{{ sequence was found, but the closing }}}} sequence was not found: {text}")
-        if start > pos:
-            parts.append((False, text[pos:start]))
-        parts.append((True, text[start + 3:i].strip()))
-        pos = i + 2
+    for e in found:
+        if e.start > pos:
+            parts.append((False, text[pos:e.start]))
+        parts.append((True, e.body.strip()))
+        pos = e.end
     if pos < len(text) or not parts:
         parts.append((False, text[pos:]))
     return parts
@@ -573,9 +217,8 @@ def condition(scope: Scope, text: Any) -> bool:
     if len(parts) != 1 or not parts[0][0]:
         return truthy(render(scope, raw))  # a string with text around ${{ }}: non-empty -> true
     expr = parts[0][1] or "success()"
-    toks = tokenize(expr)
-    uses_status = any(a[0] == "id" and a[1].lower() in STATUS_FUNCTIONS and b[1] == "("
-                      for a, b in zip(toks, toks[1:], strict=False))
+    tree = parse(expr, names=scope.contexts, functions=_RUNNER_FUNCTIONS)
+    uses_status = any(isinstance(n, Call) and n.name.lower() in STATUS_FUNCTIONS for n in walk(tree))
     return truthy(scope.evaluate(expr if uses_status else f"success() && ({expr})"))
 
 
@@ -873,7 +516,7 @@ def _shell(run: _Run, step: dict, res: StepResult, scope: Scope, env: dict[str, 
     shell = render(scope, step["shell"]).strip()
     template, suffix = SHELLS.get(shell, (shell, ""))
     if "{0}" not in template:
-        raise ExpressionError(f"Unsupported shell {shell!r} (known: {sorted(SHELLS)}, or a template with {{0}})")
+        raise ExpressionError(f"Unsupported shell {shell!r} (known: {sorted(SHELLS)}, or a template with {{0}})", 0)
     script = run.temp / f"{uuid.uuid4()}{suffix}"
     script.write_text(render(scope, step["run"]), encoding="utf-8")
     argv = [a.replace("{0}", str(script)) for a in shlex.split(template)]

@@ -519,7 +519,7 @@ def test_template_rendering(template, expected):
 @pytest.mark.parametrize("expr", ["1 +", "format('{0}')", "format('{x}', 1)", "nosuch(1)", "contains('a')",
                                   "\"double\"", "fromJSON('{bad')", "inputs..name", "(1", "-0xff",
                                   "false && nosuch()", "false && secrets.x", "case(1, 2, 3)", "case(true, 1)",
-                                  "!" * 50 + "true"])
+                                  "!" * 50 + "true", "'abc'.length", "1 =2", "inputs.b@r", "join(obj.k,)x"])
 def test_bad_expressions_raise(expr):
     with pytest.raises(ExpressionError):
         scope().evaluate(expr)
@@ -547,3 +547,18 @@ def test_hash_files(tmp_path):
     assert s.evaluate("hashFiles('src/*.txt')") == expected("src/a.txt")
     assert s.evaluate("hashFiles('src/deep', '!**/*.lock')") == expected("src/deep/b.txt")
     assert s.evaluate("hashFiles('**/*.nothing')") == ""
+
+
+def test_expression_errors_carry_githubs_message_and_position():
+    with pytest.raises(ExpressionError, match=r"Unexpected symbol: 'b@r'\. Located at position 8 within"):
+        scope().evaluate("inputs.b@r")
+    with pytest.raises(ExpressionError, match="references more arguments than were supplied"):
+        scope().evaluate("format('{0} {1}', 'a')")
+
+
+def test_evaluation_memory_is_limited_like_githubs():
+    """GitHub stops an expression whose live results pass 1 MB (2 bytes a character)."""
+    s = Scope({"inputs": {"big": "x" * 100_000}})
+    assert len(s.evaluate("format('{0}{0}{0}{0}', inputs.big)")) == 400_000
+    with pytest.raises(ExpressionError, match="maximum allowed memory"):
+        s.evaluate("format('{0}{0}{0}{0}{0}{0}', inputs.big)")

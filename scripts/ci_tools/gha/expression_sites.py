@@ -4,18 +4,36 @@ conditions of ``if:`` keys (which GitHub reads as an expression with or without 
 Used by the checks that look at what an expression does rather than at the value it yields
 (``bot-conditions``, ``overprovisioned-secrets``, ``unredacted-secrets``, ``unsound-contains``).
 Each site carries the scalar node and the offsets of the body inside the scalar's value, so a
-finding can point at the body's own line and column with :func:`ci_tools.gha.scalars.locate`.
+finding can point at the body's own line and column with :func:`ci_tools.gha.scalars.locate`; its
+syntax tree comes from the one grammar (:mod:`ci_tools.gha.expressions`), with helpers for what the
+checks look for: context chains, calls, parents.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import NamedTuple
 
-from ci_tools.gha.expressions import ExpressionError, Token, find_expressions, tokenize
+from ci_tools.gha.expressions import (
+    Binary,
+    Call,
+    Context,
+    ExpressionError,
+    Group,
+    Index,
+    Literal,
+    Not,
+    Star,
+    find_expressions,
+    parse,
+    walk,
+)
+from ci_tools.gha.expressions import Node as Expr
 from ci_tools.gha.source import Document, MappingNode, Node, ScalarNode, SequenceNode
 
-__all__ = ["Site", "iter_sites", "tokens_of", "chain_at", "is_chain_start", "call_arguments"]
+__all__ = ["Site", "iter_sites", "tree_of", "Chain", "chains", "parents", "calls", "leftmost", "unwrap"]
 
 
 class Site(NamedTuple):
@@ -75,81 +93,89 @@ def _walk(doc: Document) -> list[Site]:
     return found
 
 
-def tokens_of(site: Site) -> list[Token] | None:
-    """The site's tokens, offsets relative to the scalar's value; None when it does not tokenize."""
+@functools.lru_cache(maxsize=4096)
+def _parse(body: str, start: int) -> Expr | None:
     try:
-        return tokenize(site.body, site.start)
+        return parse(body, start)
     except ExpressionError:
-        return None
+        return None  # actionlint reports the broken expression
 
 
-def chain_at(tokens: list[Token], i: int) -> tuple[str, int, bool]:
-    """The property chain starting at ``tokens[i]`` (an identifier that is not a function call):
-    its dotted path, the index after it, and whether an index in it was computed at run time
-    (``secrets[inputs.name]``). Static indexes become path segments, ``[*]`` and numbers ``*``."""
-    parts = [tokens[i].text]
-    j = i + 1
-    dynamic = False
-    while j < len(tokens):
-        t = tokens[j]
-        if t.kind == "punct" and t.text == "." and j + 1 < len(tokens) and tokens[j + 1].kind in ("ident", "star"):
-            parts.append(tokens[j + 1].text)
-            j += 2
+def tree_of(site: Site) -> Expr | None:
+    """The site's syntax tree (offsets relative to the scalar's value); None when GitHub would
+    reject the expression. Trees are shared between the checks: never modify one."""
+    return _parse(site.body, site.start)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """A context access chain: ``secrets``, ``github.event['pull_request'].title``, ``secrets[x]``."""
+
+    node: Expr  # the whole chain: the Context or the outermost Index
+    root: Context
+    path: str  # dotted; a string key as written, a number or ``*`` becomes ``*``, a computed key too
+    dynamic: bool  # a key is computed at run time (``secrets[inputs.name]``)
+
+
+def chains(tree: Expr) -> list[Chain]:
+    """Every context access chain of the tree, in text order (those inside computed keys too)."""
+    inner = {id(n.obj) for n in walk(tree) if isinstance(n, Index)}
+    found = []
+    for node in walk(tree):
+        if id(node) in inner or not isinstance(node, Context | Index):
             continue
-        if t.kind == "punct" and t.text == "[":
-            if j + 2 < len(tokens) and tokens[j + 1].kind in ("string", "number", "star") \
-                    and tokens[j + 2].kind == "punct" and tokens[j + 2].text == "]":
-                inner = tokens[j + 1]
-                parts.append("*" if inner.kind != "string" else inner.text)
-                j += 3
-                continue
-            depth, k = 0, j
-            while k < len(tokens) and tokens[k].kind != "eof":
-                if tokens[k].kind == "punct" and tokens[k].text == "[":
-                    depth += 1
-                elif tokens[k].kind == "punct" and tokens[k].text == "]":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                k += 1
-            parts.append("*")
-            dynamic = True
-            j = k + 1
-            continue
-        break
-    return ".".join(parts), j, dynamic
+        parts: list[str] = []
+        dynamic = False
+        root: Expr = node
+        while isinstance(root, Index):
+            key = root.key
+            if isinstance(key, Literal) and isinstance(key.value, str):
+                parts.append(key.value)
+            else:
+                parts.append("*")
+                static = isinstance(key, Star) or (isinstance(key, Literal) and isinstance(key.value, float))
+                dynamic = dynamic or not static
+            root = root.obj
+        if isinstance(root, Context):
+            found.append(Chain(node, root, ".".join([root.name, *reversed(parts)]), dynamic))
+    return sorted(found, key=lambda c: c.node.start)
 
 
-def is_chain_start(tokens: list[Token], i: int) -> bool:
-    """``tokens[i]`` begins a context chain: an identifier, not a literal, not a function name, not
-    a property name after a dot."""
-    t = tokens[i]
-    if t.kind != "ident" or t.text.lower() in ("true", "false", "null"):
-        return False
-    if i + 1 < len(tokens) and tokens[i + 1].kind == "punct" and tokens[i + 1].text == "(":
-        return False
-    return not (i > 0 and tokens[i - 1].kind == "punct" and tokens[i - 1].text == ".")
+def parents(tree: Expr) -> dict[int, Expr]:
+    """The parent of every node below the root, by ``id()``."""
+    up: dict[int, Expr] = {}
+    for node in walk(tree):
+        children: list[Expr] = []
+        if isinstance(node, Index):
+            children = [node.obj, node.key]
+        elif isinstance(node, Call):
+            children = list(node.args)
+        elif isinstance(node, Binary):
+            children = [node.left, node.right]
+        elif isinstance(node, Not):
+            children = [node.operand]
+        elif isinstance(node, Group):
+            children = [node.inner]
+        for child in children:
+            up[id(child)] = node
+    return up
 
 
-def call_arguments(tokens: list[Token], open_index: int) -> tuple[list[list[Token]], int]:
-    """The argument token lists of the call whose ``(`` is at ``open_index``, and the index of its ``)``."""
-    args: list[list[Token]] = [[]]
-    depth = 0
-    k = open_index
-    while k < len(tokens) and tokens[k].kind != "eof":
-        t = tokens[k]
-        if t.kind == "punct" and t.text in "([":
-            depth += 1
-            if depth > 1:
-                args[-1].append(t)
-        elif t.kind == "punct" and t.text in ")]":
-            depth -= 1
-            if depth == 0:
-                return ([a for a in args if a] if args != [[]] else []), k
-            args[-1].append(t)
-        elif t.kind == "punct" and t.text == "," and depth == 1:
-            args.append([])
-        else:
-            args[-1].append(t)
-        k += 1
-    return [a for a in args if a], k
+def calls(tree: Expr, *names: str) -> list[Call]:
+    """The calls of the functions ``names`` (lower case) in the tree, in text order."""
+    return sorted((n for n in walk(tree) if isinstance(n, Call) and n.name.lower() in names), key=lambda n: n.start)
+
+
+def leftmost(node: Expr) -> Expr:
+    """The node that the value of ``node`` starts with: ``github.ref`` for ``github.ref || 'x'``
+    and for ``(github.ref)``."""
+    while isinstance(node, Binary | Index | Group):
+        node = node.left if isinstance(node, Binary) else node.obj if isinstance(node, Index) else node.inner
+    return node
+
+
+def unwrap(node: Expr) -> Expr:
+    """``node`` without the parentheses around it: ``(github.actor)`` is ``github.actor``."""
+    while isinstance(node, Group):
+        node = node.inner
+    return node

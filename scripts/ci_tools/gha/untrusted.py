@@ -1,8 +1,8 @@
 """Which data an expression's *value* carries, and which of it an attacker controls.
 
-Used by the ``template-injection`` and ``dangerous-triggers`` checks. An expression is parsed with
-the tokenizer of :mod:`ci_tools.gha.expressions` into a small syntax tree, and only the context paths
-whose text can reach the result are kept: ``github.event.issue.title == 'x'`` yields a boolean and
+Used by the ``template-injection``, ``dangerous-triggers`` and ``github-env`` checks. An expression
+is parsed by :mod:`ci_tools.gha.expressions` (the grammar held to GitHub's expression test data),
+and only the context paths whose text can reach the result are kept: ``github.event.issue.title == 'x'`` yields a boolean and
 reads no text into the script, ``contains(github.event.issue.title, 'x')`` neither, while
 ``github.event.issue.title || 'none'``, ``format('{0}', github.head_ref)`` and
 ``toJSON(github.event)`` all do.
@@ -18,7 +18,18 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from ci_tools.gha.expressions import ExpressionError, Token, context_paths, tokenize
+from ci_tools.gha.expressions import (
+    Binary,
+    Call,
+    Context,
+    ExpressionError,
+    Group,
+    Index,
+    Literal,
+    Node,
+    context_paths,
+    parse,
+)
 
 __all__ = ["Ref", "value_refs", "untrusted_match", "UNTRUSTED_PATHS", "HEAD_REF_PATHS", "matches"]
 
@@ -161,156 +172,53 @@ def untrusted_match(path: str, patterns: tuple[str, ...] = UNTRUSTED_PATHS, obje
     return None
 
 
-# --------------------------------------------------------------------------- parser
-class _Parser:
-    """Recursive descent over GitHub's expression grammar, keeping only value-carrying paths.
+# --------------------------------------------------------------------------- taint
 
-    Precedence, loosest first: ``||``, ``&&``, ``== !=``, ``< <= > >=``, ``!``, postfix access.
-    """
+def _segment(key: Node) -> str:
+    """The path segment an index adds: a string key as written, any other key (a number, ``*``,
+    an expression computed at run time) one unknown segment."""
+    if isinstance(key, Literal) and isinstance(key.value, str) and not key.value.isdigit():
+        return key.value
+    return "*"
 
-    def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
-        self.i = 0
 
-    def peek(self) -> Token:
-        return self.tokens[self.i]
-
-    def take(self) -> Token:
-        tok = self.tokens[self.i]
-        if tok.kind != "eof":
-            self.i += 1
-        return tok
-
-    def expect(self, kind: str, text: str) -> None:
-        tok = self.take()
-        if tok.kind != kind or tok.text != text:
-            raise ExpressionError(f'expected "{text}"', tok.start)
-
-    def parse(self) -> list[Ref]:
-        refs = self.or_expr()
-        if self.peek().kind != "eof":
-            raise ExpressionError("unexpected token", self.peek().start)
-        return refs
-
-    def or_expr(self) -> list[Ref]:
-        refs = self.and_expr()
-        while self.peek().kind == "op" and self.peek().text == "||":
-            self.take()
-            refs = refs + self.and_expr()  # either side can be the value
-        return refs
-
-    def and_expr(self) -> list[Ref]:
-        refs = self.eq_expr()
-        while self.peek().kind == "op" and self.peek().text == "&&":
-            self.take()
-            refs = self.eq_expr()  # the left side is the value only when falsy ('' or 0 or null)
-        return refs
-
-    def eq_expr(self) -> list[Ref]:
-        refs = self.cmp_expr()
-        while self.peek().kind == "op" and self.peek().text in ("==", "!="):
-            self.take()
-            self.cmp_expr()
-            refs = []  # a comparison is a boolean
-        return refs
-
-    def cmp_expr(self) -> list[Ref]:
-        refs = self.unary()
-        while self.peek().kind == "op" and self.peek().text in ("<", "<=", ">", ">="):
-            self.take()
-            self.unary()
-            refs = []
-        return refs
-
-    def unary(self) -> list[Ref]:
-        if self.peek().kind == "op" and self.peek().text == "!":
-            self.take()
-            self.unary()
+def _refs(node: Node) -> list[Ref]:
+    """The context paths whose text can become the value of ``node``."""
+    if isinstance(node, Context):
+        return [Ref(node.name, node.start, node.end)]
+    if isinstance(node, Index):
+        root: Node = node
+        segments: list[str] = []
+        while isinstance(root, Index):  # a dynamic key's own value is only a key
+            segments.insert(0, _segment(root.key))
+            root = root.obj
+        if isinstance(root, Call):  # fromJSON(x).title: what x holds, not a path of it
+            return _refs(root)
+        return [Ref(".".join([ref.path, *segments]), ref.start, node.end) for ref in _refs(root)]
+    if isinstance(node, Group):  # (a || b).title reads a.title or b.title: the index above extends both
+        return _refs(node.inner)
+    if isinstance(node, Binary):
+        if node.op == "||":
+            return _refs(node.left) + _refs(node.right)  # either side can be the value
+        if node.op == "&&":
+            return _refs(node.right)  # the left side is the value only when falsy ('' or 0 or null)
+        return []  # a comparison is a boolean
+    if isinstance(node, Call):
+        if node.name.lower() in _OPAQUE_FUNCTIONS:
             return []
-        return self.postfix()
-
-    def postfix(self) -> list[Ref]:
-        tok = self.take()
-        chain: list[str] | None = None
-        refs: list[Ref] = []
-        # segments read after a parenthesised group: ``(a || b).number`` reads ``a.number`` or ``b.number``
-        after_group: list[str] | None = None
-        start, end = tok.start, tok.end
-        if tok.kind in ("string", "number"):
-            pass
-        elif tok.kind == "ident" and self.peek().kind == "punct" and self.peek().text == "(":
-            self.take()
-            args: list[Ref] = []
-            if not (self.peek().kind == "punct" and self.peek().text == ")"):
-                while True:
-                    args += self.or_expr()
-                    if self.peek().kind == "punct" and self.peek().text == ",":
-                        self.take()
-                        continue
-                    break
-            close = self.take()
-            if close.text != ")":
-                raise ExpressionError('expected ")"', close.start)
-            end = close.end
-            refs = [] if tok.text.lower() in _OPAQUE_FUNCTIONS else args
-        elif tok.kind == "ident":
-            if tok.text.lower() not in ("true", "false", "null"):
-                chain = [tok.text]
-        elif tok.kind == "punct" and tok.text == "(":
-            refs = self.or_expr()
-            self.expect("punct", ")")
-            after_group = []
-        else:
-            raise ExpressionError("unexpected token", tok.start)
-        while True:
-            nxt = self.peek()
-            if nxt.kind == "punct" and nxt.text == ".":
-                self.take()
-                prop = self.take()
-                if prop.kind not in ("ident", "star"):
-                    raise ExpressionError("expected a property name", prop.start)
-                if chain is not None:
-                    chain.append(prop.text)
-                elif after_group is not None:
-                    after_group.append(prop.text)
-                end = prop.end
-                continue
-            if nxt.kind == "punct" and nxt.text == "[":
-                self.take()
-                inner = self.peek()
-                after = self.tokens[self.i + 1] if self.i + 1 < len(self.tokens) else inner
-                if inner.kind in ("string", "number", "star") and after.kind == "punct" and after.text == "]":
-                    self.take()
-                    key = inner.text
-                else:
-                    self.or_expr()  # a dynamic key: its own value is only a key
-                    key = "*"
-                close = self.take()
-                if close.text != "]":
-                    raise ExpressionError('expected "]"', close.start)
-                if chain is not None:
-                    chain.append("*" if key.isdigit() else key)
-                elif after_group is not None:
-                    after_group.append("*" if key.isdigit() else key)
-                end = close.end
-                continue
-            break
-        if chain is not None:
-            refs = [Ref(".".join(chain), start, end)]
-        elif after_group:
-            refs = [Ref(".".join([ref.path, *after_group]), ref.start, end) for ref in refs]
-        return refs
+        return [ref for arg in node.args for ref in _refs(arg)]
+    return []  # literals, and "!" which yields a boolean
 
 
 def value_refs(body: str, offset: int = 0) -> list[Ref]:
     """Context paths whose text may become part of the value of the expression ``body``.
 
-    Offsets are those of ``body`` plus ``offset``. An expression the parser does not understand
-    falls back to every path it mentions outside of boolean functions (never fewer findings).
+    Offsets are those of ``body`` plus ``offset``. An expression that does not parse falls back
+    to every path it mentions outside of boolean functions (never fewer findings).
     """
     try:
-        return _Parser(tokenize(body, offset)).parse()
-    except (ExpressionError, IndexError):
+        return _refs(parse(body, offset))
+    except ExpressionError:
         pass
     try:
         paths = context_paths(body, offset)

@@ -20,7 +20,8 @@ import re
 from collections.abc import Iterator
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.gha.expression_sites import call_arguments, chain_at, is_chain_start, iter_sites, tokens_of
+from ci_tools.gha.expression_sites import chains, iter_sites, parents, tree_of, unwrap
+from ci_tools.gha.expressions import Binary, Call, Literal, Node, Not, walk
 from ci_tools.gha.scalars import locate
 from ci_tools.gha.source import Document, on_events
 
@@ -49,12 +50,12 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
         lowered = site.body.lower()
         if "[bot]" not in lowered and "actor_id" not in lowered:
             continue
-        tokens = tokens_of(site)
-        if tokens is None:
+        tree = tree_of(site)
+        if tree is None:
             continue
         if _AUTHOR in lowered and "||" not in site.body:
             continue  # the author is tested too, and both must hold: the actor adds nothing spoofable
-        for start, end, path, bot in _bot_tests(tokens):
+        for start, end, path, bot in _bot_tests(tree, site.node.value):
             loc = locate(doc, site.node, start, end)
             names = re.findall(r"[\w.-]+\[bot\]", bot)
             shown = f'"{names[0]}"' if names else (f"the account {bot}" if bot.isdigit() else "a bot's login")
@@ -63,48 +64,29 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
                                   'request\'s author, "github.event.pull_request.user.login", instead', loc, severity)
 
 
-def _chains(tokens) -> tuple[dict[int, tuple[str, int]], dict[int, tuple[str, int]]]:
-    """Context chains by the index of their first token and by the index just after their last."""
-    by_start: dict[int, tuple[str, int]] = {}
-    by_end: dict[int, tuple[str, int]] = {}
-    i = 0
-    while i < len(tokens):
-        if is_chain_start(tokens, i):
-            path, after, _ = chain_at(tokens, i)
-            by_start[i] = (path.lower(), after)
-            by_end[after] = (path.lower(), i)
-            i = after
-            continue
-        i += 1
-    return by_start, by_end
-
-
-def _literal(tok) -> str | None:
-    return tok.text if tok.kind in ("string", "number") else None
-
-
 def _is_bot(path: str, literal: str) -> bool:
     if path in SPOOFABLE:
         return literal.endswith("[bot]")
     return path in SPOOFABLE_IDS and literal.strip().isdigit()
 
 
-def _bot_tests(tokens) -> Iterator[tuple[int, int, str, str]]:
-    by_start, by_end = _chains(tokens)
-    for i, tok in enumerate(tokens):
-        if tok.kind == "op" and tok.text == "==":
-            left = by_end.get(i)
-            right = by_start.get(i + 1)
-            if left and i + 1 < len(tokens) and (literal := _literal(tokens[i + 1])) is not None \
-                    and _is_bot(left[0], literal):
-                yield tokens[left[1]].start, tokens[i + 1].end, left[0], literal
-            elif right and i > 0 and (literal := _literal(tokens[i - 1])) is not None and _is_bot(right[0], literal):
-                yield tokens[i - 1].start, tokens[right[1] - 1].end, right[0], literal
-        elif tok.kind == "ident" and tok.text.lower() in _CALLS and i + 1 < len(tokens) and tokens[i + 1].text == "(" \
-                and not (i > 0 and tokens[i - 1].kind == "op" and tokens[i - 1].text == "!"):  # !contains excludes
-            args, close = call_arguments(tokens, i + 1)
-            paths = [".".join(t.text for t in a if t.kind == "ident").lower() for a in args]
-            bots = [t.text for a in args for t in a if t.kind == "string" and "[bot]" in t.text]
-            actor = next((p for p in paths if p in SPOOFABLE), None)
+def _bot_tests(tree: Node, text: str) -> Iterator[tuple[int, int, str, str]]:
+    """(start, end, path, bot) of each test of a spoofable value against a bot; ``text`` is the
+    scalar's value the tree's offsets point into (a number is compared as written)."""
+    paths = {id(c.node): c.path.lower() for c in chains(tree)}
+    up = parents(tree)
+    for node in walk(tree):
+        if isinstance(node, Binary) and node.op == "==":
+            for value, literal in ((unwrap(node.left), unwrap(node.right)), (unwrap(node.right), unwrap(node.left))):
+                if id(value) in paths and isinstance(literal, Literal) and isinstance(literal.value, str | float) \
+                        and not isinstance(literal.value, bool):
+                    shown = literal.value if isinstance(literal.value, str) else text[literal.start:literal.end]
+                    if _is_bot(paths[id(value)], shown):
+                        yield node.left.start, node.right.end, paths[id(value)], shown
+                        break
+        elif isinstance(node, Call) and node.name.lower() in _CALLS and not isinstance(up.get(id(node)), Not):
+            inside = [n for arg in node.args for n in walk(arg)]  # !contains(...) excludes, so is no gate
+            actor = next((paths[id(n)] for n in inside if paths.get(id(n)) in SPOOFABLE), None)
+            bots = [n.value for n in inside if isinstance(n, Literal) and isinstance(n.value, str) and "[bot]" in n.value]
             if actor and bots:
-                yield tok.start, tokens[close].end, actor, bots[0]
+                yield node.start, node.end, actor, bots[0]

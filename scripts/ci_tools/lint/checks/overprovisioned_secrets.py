@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.gha.expression_sites import chain_at, is_chain_start, iter_sites, tokens_of
+from ci_tools.gha.expression_sites import chains, iter_sites, tree_of
 from ci_tools.gha.scalars import locate
 from ci_tools.gha.source import Document
 
@@ -40,17 +40,17 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
     if doc.root is None or "secrets" not in doc.lower_text or not _maybe(doc.lower_text):
         return
     for site in iter_sites(doc, "secrets"):
-        tokens = tokens_of(site)
-        if tokens is None:
+        tree = tree_of(site)
+        if tree is None:
             continue
-        for i, tok in enumerate(tokens):
-            if not is_chain_start(tokens, i) or tok.text.lower() != "secrets":
+        for chain in chains(tree):
+            if chain.root.name.lower() != "secrets":
                 continue
-            path, after, dynamic = chain_at(tokens, i)
-            if "." in path and not dynamic:
+            if "." in chain.path and not chain.dynamic:
                 continue  # secrets.NAME or secrets['NAME']: one secret
-            shown = site.node.value[tok.start:tokens[after - 1].end]
-            how = "computes which secret to read at run time" if dynamic else "passes every secret"
-            loc = locate(doc, site.node, tok.start, tokens[after - 1].end)
+            start, end = chain.root.start, chain.node.end
+            shown = site.node.value[start:end]
+            how = "computes which secret to read at run time" if chain.dynamic else "passes every secret"
             yield doc.finding(ID, f'"{shown}" {how}, so the runner gives this job all the secrets the workflow '
-                                  "can read; name each secret the step needs (secrets.NAME)", loc, SEVERITY)
+                                  "can read; name each secret the step needs (secrets.NAME)",
+                              locate(doc, site.node, start, end), SEVERITY)

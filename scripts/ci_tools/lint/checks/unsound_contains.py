@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterator
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.gha.expression_sites import call_arguments, iter_sites, tokens_of
+from ci_tools.gha.expression_sites import calls, iter_sites, leftmost, tree_of
+from ci_tools.gha.expressions import Context, Literal
 from ci_tools.gha.scalars import locate
 from ci_tools.gha.source import Document
 
@@ -30,24 +31,19 @@ def check(doc: Document, ctx) -> Iterator[Finding]:
     if doc.root is None or "contains" not in doc.lower_text or not _MAYBE.search(doc.lower_text):
         return
     for site in iter_sites(doc, "contains"):
-        tokens = tokens_of(site)
-        if tokens is None:
+        tree = tree_of(site)
+        if tree is None:
             continue
-        for i, tok in enumerate(tokens):
-            if not (tok.kind == "ident" and tok.text.lower() == "contains" and i + 1 < len(tokens)
-                    and tokens[i + 1].text == "("):
+        for call in calls(tree, "contains"):
+            if len(call.args) != 2:
                 continue
-            args, close = call_arguments(tokens, i + 1)
-            if len(args) != 2 or len(args[0]) != 1 or args[0][0].kind != "string":
+            haystack, subject = call.args
+            if not (isinstance(haystack, Literal) and isinstance(haystack.value, str)):
                 continue
-            subject = args[1]
-            if not subject or subject[0].kind != "ident" or subject[0].text.lower() in ("true", "false", "null"):
-                continue
-            if len(subject) > 1 and subject[1].text == "(":
-                continue  # a function's result: not a value someone names
-            haystack = args[0][0].text
-            needle = site.node.value[subject[0].start:subject[-1].end]
-            loc = locate(doc, site.node, tok.start, tokens[close].end)
-            yield doc.finding(ID, f'contains(\'{haystack}\', {needle}) tests whether "{needle}" is a substring of '
+            if not isinstance(leftmost(subject), Context):
+                continue  # a literal, or a function's result: not a value someone names
+            needle = site.node.value[subject.start:subject.end]
+            loc = locate(doc, site.node, call.start, call.end)
+            yield doc.finding(ID, f'contains(\'{haystack.value}\', {needle}) tests whether "{needle}" is a substring of '
                                   "the text, so any part of it passes; test a list: contains(fromJSON('[...]'), "
                                   f"{needle}), or compare with == each value", loc, SEVERITY)
