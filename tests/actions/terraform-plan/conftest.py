@@ -74,9 +74,6 @@ class _CommentsHandler(_Handler):
             return False
         return True
 
-    def _comment_body(self) -> str:
-        return json.loads(self.read_body() or b"{}").get("body", "")
-
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         api = self.owner
         parts = urlsplit(self.path)
@@ -97,47 +94,43 @@ class _CommentsHandler(_Handler):
         return self._json(status, page, headers)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server API
-        self.record(("POST", self.path))
-        match = _LIST.match(urlsplit(self.path).path)
-        if not match:
-            return self._json(404, {"message": "Not Found"})
-        if not self._authorized() or not self._writable():
-            return None
-        body = self._comment_body()
-        if not self._fits(body):
-            return None
-        return self._json(201, self.owner.add(int(match.group(2)), body, login=self.owner.author))
+        written = self._write(_LIST)
+        if written is not None:
+            number, body = written
+            self._json(201, self.owner.add(number, body, login=self.owner.author))
 
     def do_PATCH(self) -> None:  # noqa: N802 - http.server API
-        self.record(("PATCH", self.path))
-        match = _ONE.match(urlsplit(self.path).path)
-        if not match:
-            return self._json(404, {"message": "Not Found"})
-        if not self._authorized() or not self._writable():
+        written = self._write(_ONE)
+        if written is None:
             return None
-        body = self._comment_body()
-        if not self._fits(body):
-            return None
+        comment_id, body = written
         for comments in self.owner.comments.values():
             for comment in comments:
-                if comment["id"] == int(match.group(2)):
+                if comment["id"] == comment_id:
                     comment["body"] = body
                     return self._json(200, comment)
         return self._json(404, {"message": "Not Found"})
 
-    def _writable(self) -> bool:
+    def _write(self, route: re.Pattern) -> tuple[int, str] | None:
+        """Log a write; answer what GitHub refuses (404, 401, 403 for a read-only token, 422 for a body over
+        65,536 characters) and give None, else the number in the path and the new body."""
+        self.record((self.command, self.path))
+        match = route.match(urlsplit(self.path).path)
+        if not match:
+            self._json(404, {"message": "Not Found"})
+            return None
+        if not self._authorized():
+            return None
         if self.owner.read_only:
             self._json(403, {"message": "Resource not accessible by integration", "status": "403"})
-            return False
-        return True
-
-    def _fits(self, body: str) -> bool:
+            return None
+        body = json.loads(self.read_body() or b"{}").get("body", "")
         if len(body) > 65536:
             self._json(422, {"message": "Validation Failed",
                              "errors": [{"resource": "IssueComment", "code": "custom", "field": "body",
                                          "message": "body is too long (maximum is 65536 characters)"}]})
-            return False
-        return True
+            return None
+        return int(match.group(2)), body
 
 
 CommentsAPI.handler = _CommentsHandler
