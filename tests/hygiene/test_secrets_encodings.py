@@ -14,17 +14,13 @@ Every credential is FAKE and built at run time by concatenation.
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
 from support.fake_credentials import AWS_KEY, PRIVATE_KEY
+from support.terminal import run_on_terminal
 
 GITHUB_TOKEN = "ghp_" + "Zq3Xb9Lk2Vn8Rt4Yw7Pm" + "1Hc5Jd6Fs0Ga2Ek9Ru3T"  # 36 characters after the prefix
 PASSWORD_LINE = 'password = "' + "correct-horse" + '-battery-staple"'
@@ -234,47 +230,13 @@ def test_the_pool_is_used_from_the_threshold_on(pr, monkeypatch):
     assert calls == ["_work"] and parallel.hits == serial.hits and len(serial.hits) == 3  # the token twice
 
 
-def _tty_run(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
-    """``ci-tools ARGS`` with stdout on a pipe and stderr on a pseudo-terminal (as tests/pin/test_progress.py)."""
-    full = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS", "GITHUB_TOKEN", "GH_TOKEN")}
-    full.update(env)
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "ci_tools", *args], cwd=cwd, env=full, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=slave)
-    os.close(slave)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 1.0)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(master, 4096)
-            except OSError:
-                break
-            if not data:
-                break
-            chunks.append(data)
-        stdout = proc.stdout.read().decode()
-        code = proc.wait(timeout=30)
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-    return code, stdout, b"".join(chunks).decode()
-
-
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_progress_on_a_terminal(pr, jobs):
     from ci_tools.hygiene.secrets import CHUNK_LINES
 
     _many(pr, 3, CHUNK_LINES + 10)
     total = 3 * (CHUNK_LINES + 10)
-    code, out, err = _tty_run(["secrets", "main"], pr.path, {"CI_TOOLS_JOBS": jobs})
+    code, out, err = run_on_terminal(["secrets", "main"], pr.path, {"CI_TOOLS_JOBS": jobs})
     assert code == 1, out + err
     assert f"\rscanning added lines {total}/{total}" in err
     assert err.endswith("\r") and "\r" + " " * len(f"scanning added lines {total}/{total} ") + "\r" in err
@@ -286,7 +248,7 @@ def test_no_progress_in_ci_nor_into_a_pipe(cli, pr, env):
     from ci_tools.hygiene.secrets import CHUNK_LINES
 
     _many(pr, 2, CHUNK_LINES + 10)
-    code, out, err = _tty_run(["secrets", "main", "--format", "text"], pr.path, env)
+    code, out, err = run_on_terminal(["secrets", "main", "--format", "text"], pr.path, env)
     assert code == 1 and "scanning added lines" not in err
     piped = cli("secrets", "main", cwd=pr.path)
     assert "scanning added lines" not in piped.stderr + piped.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from support import registry
+from support.httpd import Handler, LoopbackServer
 from support.pinworld import write
 
 pytestmark = pytest.mark.slow
@@ -57,7 +58,7 @@ def test_images_without_credentials_are_refused_clearly(cli, env, reg, tmp_path)
     assert wf.read_text() == body
 
 
-class CountingProxy:
+class CountingProxy(LoopbackServer):
     """A reverse proxy on 127.0.0.1 in front of the real registry that counts the requests it forwards.
 
     Images are named through the proxy's address, so every registry request of the CLI passes here; the
@@ -65,56 +66,50 @@ class CountingProxy:
     """
 
     def __init__(self, upstream: str) -> None:
-        import http.client
-        import threading
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        proxy = self
-        self.requests: list[str] = []
-        self._lock = threading.Lock()
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _forward(self):
-                with proxy._lock:
-                    proxy.requests.append(f"{self.command} {self.path}")
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else None
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
-                conn = http.client.HTTPConnection(upstream, timeout=30)
-                try:
-                    conn.request(self.command, self.path, body=body, headers=headers)
-                    resp = conn.getresponse()
-                    data = resp.read()
-                    self.send_response(resp.status)
-                    for k, v in resp.getheaders():
-                        if k.lower() not in ("connection", "transfer-encoding", "content-length"):
-                            self.send_header(k, v)
-                    self.send_header("Content-Length", resp.getheader("Content-Length", str(len(data)))
-                                     if self.command == "HEAD" else str(len(data)))
-                    self.send_header("Connection", "close")
-                    self.end_headers()
-                    if self.command != "HEAD":
-                        self.wfile.write(data)
-                finally:
-                    conn.close()
-
-            do_GET = do_HEAD = _forward  # http.server dispatches on the method name
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__()
+        self.upstream = upstream
+        self.start()
 
     @property
-    def host(self) -> str:
-        return f"127.0.0.1:{self.server.server_address[1]}"
+    def requests(self) -> list[str]:
+        return self.log
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.stop()
+
+
+class _Forward(Handler):
+    owner: CountingProxy
+    protocol_version = "HTTP/1.1"
+
+    def _forward(self):
+        import http.client
+
+        self.record(f"{self.command} {self.path}")
+        body = self.read_body() or None
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+        conn = http.client.HTTPConnection(self.owner.upstream, timeout=30)
+        try:
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("connection", "transfer-encoding", "content-length"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", resp.getheader("Content-Length", str(len(data)))
+                             if self.command == "HEAD" else str(len(data)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+        finally:
+            conn.close()
+
+    do_GET = do_HEAD = _forward  # http.server dispatches on the method name
+
+
+CountingProxy.handler = _Forward
 
 
 @pytest.fixture

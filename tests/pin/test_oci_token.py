@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from ci_tools.gha.resolve.base import NotFound, ResolveError
 from ci_tools.gha.resolve.oci import RegistryClient, parse_image
+from support.httpd import Handler, LoopbackServer
 
 DIGEST = "sha256:" + "ab" * 32
 TOKEN = "registry-token-value-1234"
@@ -31,46 +30,32 @@ def token_answer() -> dict:
 
 @pytest.fixture
 def standin(token_answer):
-    seen: list[tuple[str, str | None, str | None]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def _reply(self, status, headers=None, body=b""):
-            self.send_response(status)
-            for k, v in (headers or {}).items():
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
+    class Registry(Handler):
+        def _seen(self) -> None:
+            self.record((self.path, self.headers.get("Authorization"), self.headers.get("Accept")))
 
         def do_GET(self):  # noqa: N802
-            seen.append((self.path, self.headers.get("Authorization"), self.headers.get("Accept")))
+            self._seen()
             if self.path.startswith("/token"):
                 good = "Basic " + base64.b64encode(b"me:secret-pass").decode()
                 if self.headers.get("Authorization") != good or "scope=repository%3Ateam%2Ftool%3Apull" not in self.path:
-                    return self._reply(401)
-                return self._reply(200, {"Content-Type": "application/json"}, json.dumps(token_answer["body"]).encode())
-            return self._reply(404)
+                    return self.send(401)
+                return self.send(200, json.dumps(token_answer["body"]).encode(), {"Content-Type": "application/json"})
+            return self.send(404)
 
         def do_HEAD(self):  # noqa: N802
-            seen.append((self.path, self.headers.get("Authorization"), self.headers.get("Accept")))
+            self._seen()
             if self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                realm = f"http://127.0.0.1:{self.server.server_address[1]}/token"
-                return self._reply(401, {"WWW-Authenticate":
-                                         f'Bearer realm="{realm}",service="standin",scope="repository:team/tool:pull"'})
+                realm = f"{self.owner.url}/token"
+                return self.send(401, headers={"WWW-Authenticate":
+                                               f'Bearer realm="{realm}",service="standin",scope="repository:team/tool:pull"'})
             if self.path == "/v2/team/tool/manifests/1.0":
-                return self._reply(200, {"Docker-Content-Digest": DIGEST,
-                                         "Content-Type": "application/vnd.oci.image.index.v1+json"})
-            return self._reply(404)
+                return self.send(200, headers={"Docker-Content-Digest": DIGEST,
+                                               "Content-Type": "application/vnd.oci.image.index.v1+json"})
+            return self.send(404)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
+    with LoopbackServer(Registry) as server:
+        yield server.host, server.log
 
 
 def test_bearer_flow_yields_the_index_digest(standin):

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import pty
-import select
 import subprocess
 import sys
-import time
 
 import pytest
 
 from support.pinworld import write
+from support.terminal import run_on_terminal
 
 BODY = ("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/checkout@v4\n"
         "      - uses: acme/nested@v2.0.0\n      - uses: acme/codeql/init@v3\n")
@@ -19,40 +17,13 @@ BODY = ("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/c
 
 def run(args: list[str], cwd, env: dict[str, str], *, tty: bool) -> tuple[int, str, str]:
     """Run ``ci-tools ARGS`` with stdout on a pipe and stderr on a pseudo-terminal (``tty``) or a pipe."""
+    if tty:
+        return run_on_terminal(args, cwd, env)
     full = {k: v for k, v in os.environ.items() if k not in ("CI", "GITHUB_ACTIONS", "GITHUB_TOKEN", "GH_TOKEN")}
     full.update(env)
-    command = [sys.executable, "-m", "ci_tools", *args]
-    if not tty:
-        done = subprocess.run(command, cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
-        return done.returncode, done.stdout, done.stderr
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(command, cwd=cwd, env=full, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=slave)
-    os.close(slave)  # the child holds the only other end: reading ends with EIO when it exits
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 1.0)
-            if not ready:
-                if proc.poll() is not None:
-                    break
-                continue
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: the terminal's other end is closed
-                break
-            if not data:
-                break
-            chunks.append(data)
-        stdout = proc.stdout.read().decode()
-        code = proc.wait(timeout=30)
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-        proc.stdout.close()
-    return code, stdout, b"".join(chunks).decode()
+    done = subprocess.run([sys.executable, "-m", "ci_tools", *args], cwd=cwd, env=full, capture_output=True,
+                          text=True, timeout=120)
+    return done.returncode, done.stdout, done.stderr
 
 
 def test_interactive_run_shows_a_progress_counter(env, world, tmp_path):

@@ -51,10 +51,11 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from support import httpd
+from support.httpd import LoopbackServer
 from support.runner import StandInFailure, StepCall
 
 REPO = Path(__file__).resolve().parents[2]
@@ -142,36 +143,22 @@ class ServedCI:
 # ------------------------------------------------------------------ the stand-ins' way back here
 
 
-class CallbackServer:
+class CallbackServer(LoopbackServer):
     """Where the stand-ins' one step sends each call: ``POST /call`` with the action, its inputs,
     the step's environment, workspace and RUNNER_TEMP; answered by the handler the current run
     registered for that action (``StepCall -> outputs``), a :class:`StandInFailure` becoming the
-    step's ``::error::`` and exit code 1."""
+    step's ``::error::`` and exit code 1. Started on creation."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.handlers: dict[str, Handler] = {}
         self.calls: list[tuple[str, dict[str, str]]] = []
         self._lock = threading.Lock()
-        server = self
+        self.start()
 
-        class Request(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_POST(self) -> None:  # noqa: N802 - http.server API
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                answer = server.answer(body)
-                raw = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Request)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/call"
+    @property
+    def url(self) -> str:
+        return f"{super().url}/call"
 
     def answer(self, body: dict) -> dict:
         action = body["action"]
@@ -190,9 +177,17 @@ class CallbackServer:
             return {"error": "stand-in crashed:\n" + traceback.format_exc()}
         return {"outputs": {k: "" if v is None else str(v) for k, v in outputs.items()}}
 
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+
+
+class _CallbackRequest(httpd.Handler):
+    owner: CallbackServer
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        answer = self.owner.answer(json.loads(self.read_body()))
+        self.send(200, json.dumps(answer).encode(), {"Content-Type": "application/json"})
+
+
+CallbackServer.handler = _CallbackRequest
 
 
 # ------------------------------------------------------------------ what GitHub checks before a run

@@ -27,12 +27,12 @@ import subprocess
 import threading
 import urllib.request
 import zipfile
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 from support.gitrepo import GIT_ENV
+from support.httpd import Handler, LoopbackServer
 from support.runner import StandInFailure, StepCall
 
 
@@ -338,47 +338,47 @@ def setup_python(cache: ToolCache):
 # ------------------------------------------------------------------ OIDC and AWS
 
 
-@dataclass
-class OIDCProvider:
+class OIDCProvider(LoopbackServer):
     """The runner's ID token endpoint (``ACTIONS_ID_TOKEN_REQUEST_URL``/``_TOKEN``) on 127.0.0.1,
-    minting unsigned JWTs with :attr:`claims` and the requested audience."""
+    minting unsigned JWTs with :attr:`claims` and the requested audience: ``GET URL&audience=A`` with
+    ``Authorization: bearer TOKEN`` (the scheme in any case), 401 otherwise. Started on creation;
+    :attr:`requests` are the paths asked for."""
 
-    claims: dict = field(default_factory=dict)
-    token: str = "oidc-request-token-act"
-    requests: list[str] = field(default_factory=list)
+    def __init__(self, claims: dict | None = None, token: str = "oidc-request-token-act") -> None:
+        super().__init__()
+        self.claims = dict(claims or {})
+        self.token = token
+        self.start()
 
-    def __post_init__(self) -> None:
-        provider = self
+    @property
+    def requests(self) -> list[str]:
+        return self.log
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                provider.requests.append(self.path)
-                if self.headers.get("Authorization", "").lower() != f"bearer {provider.token}":
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                audience = parse_qs(urlparse(self.path).query).get("audience", [""])[0]
-                body = json.dumps({"value": jwt({**provider.claims, "aud": audience})}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/token?api-version=2.0"
+    @property
+    def url(self) -> str:
+        return f"{super().url}/token?api-version=2.0"
 
     @property
     def env(self) -> dict[str, str]:
         return {"ACTIONS_ID_TOKEN_REQUEST_URL": self.url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.token}
 
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+
+class _OIDCHandler(Handler):
+    owner: OIDCProvider
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        provider = self.owner
+        self.record(self.path)
+        if self.headers.get("Authorization", "").lower() != f"bearer {provider.token}":
+            self.send_response(401)
+            self.end_headers()
+            return
+        audience = parse_qs(urlparse(self.path).query).get("audience", [""])[0]
+        body = json.dumps({"value": jwt({**provider.claims, "aud": audience})}).encode()
+        self.send(200, body, {"Content-Type": "application/json"})
+
+
+OIDCProvider.handler = _OIDCHandler
 
 
 def jwt(claims: dict) -> str:

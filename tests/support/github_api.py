@@ -51,7 +51,9 @@ quota, as GitHub answers for too many concurrent requests), ``timeout`` (the ans
 ``delay`` seconds), ``truncate`` (a body shorter than its ``Content-Length``, then the connection
 closes), ``body`` (200 with the bytes given: a malformed answer), each for the next ``times``
 matching requests. ``latency`` delays every answer. :attr:`GitHubDouble.log` records
-every request, so tests assert request counts.
+every request, so tests assert request counts. The server itself is :class:`support.httpd.LoopbackServer`;
+the other stand-ins that play GitHub (:mod:`support.release_github`, the pull request comments of
+terraform-plan) extend this class.
 """
 
 from __future__ import annotations
@@ -61,12 +63,12 @@ import json
 import re
 import socket
 import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from support.httpd import Fault, Handler, LoopbackServer
 
 
 @contextlib.contextmanager
@@ -109,25 +111,17 @@ class RepoEntry:
     issues: list[dict] = field(default_factory=list)
 
 
-@dataclass
-class Fault:
-    pattern: re.Pattern
-    kind: str
-    times: int
-    value: float = 1.0
-    body: bytes = b""
-
-
 SEARCH_CAP = 1000  # GitHub answers at most 1,000 runs for a filtered search of workflow runs
 
 
-class GitHubDouble:
+class GitHubDouble(LoopbackServer):
+    request_queue_size = 128  # bursts of concurrent requests (ci-tools' thread pool)
+
     def __init__(self, token: str | None = None, latency: float = 0.0, per_page_max: int = 100) -> None:
+        super().__init__(latency=latency)
         self.repos: dict[str, RepoEntry] = {}
         self.token = token
-        self.latency = latency
         self.per_page_max = per_page_max
-        self.faults: list[Fault] = []
         self.advisories: list[dict] = []  # GET /advisories answers these (filtered by ?ecosystem=)
         self.assets: dict[str, bytes] = {}  # "owner/repo/tag/name" -> the release asset's bytes
         self.orgs: dict[str, list[str]] = {}  # GET /orgs/{org}/repos: organisation -> repository names
@@ -135,12 +129,13 @@ class GitHubDouble:
         # endpoints this server does not have, answered 404 like GitHub Enterprise Server without GitHub
         # Connect answers GET /advisories: "advisories", "releases"
         self.missing: set[str] = set()
+        # the address the API names itself by in Link headers (None: where it listens); a test points it at
+        # another host to prove a client follows no link away from GITHUB_API_URL
+        self.public_url: str | None = None
         self.log: list[str] = []
         self.auth_seen: list[str | None] = []
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests answered at once: proof of (bounded) concurrency
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
         self._next_id = 1000
 
     # ------------------------------------------------------------------ set-up
@@ -173,57 +168,14 @@ class GitHubDouble:
         with alternates.open("a", encoding="utf-8") as handle:
             handle.write(str((fork / "objects").resolve()) + "\n")
 
-    def fail(self, pattern: str, kind: str, times: int = 1, value: float = 1.0, body: bytes = b"") -> None:
-        """The next ``times`` requests whose path matches ``pattern`` get fault ``kind``."""
-        self.faults.append(Fault(re.compile(pattern), kind, times, value, body))
-
     def count(self, pattern: str | None = None) -> int:
-        with self._lock:
+        with self.lock:
             return sum(1 for p in self.log if pattern is None or re.search(pattern, p))
 
     def reset_log(self) -> None:
-        with self._lock:
+        with self.lock:
             self.log.clear()
             self.auth_seen.clear()
-
-    # ------------------------------------------------------------------ server
-    def start(self) -> str:
-        double = self
-
-        class Handler(_Handler):
-            owner = double
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.request_queue_size = 128
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self.url
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> GitHubDouble:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def _take_fault(self, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.times > 0 and fault.pattern.search(path):
-                    fault.times -= 1
-                    return fault
-        return None
 
 
 def _git(git_dir: Path, *args: str, check: bool = True) -> str:
@@ -238,16 +190,13 @@ def _git_bytes(git_dir: Path, *args: str) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Handler):
     owner: GitHubDouble
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args) -> None:  # quiet
-        pass
-
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         double = self.owner
-        with double._lock:
+        with double.lock:
             double.log.append(self.path)
             double.auth_seen.append(self.headers.get("Authorization"))
             double.in_flight += 1
@@ -255,7 +204,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             self._answer(double)
         finally:
-            with double._lock:
+            with double.lock:
                 double.in_flight -= 1
 
     def do_POST(self) -> None:  # noqa: N802 - http.server API
@@ -267,9 +216,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _write(self, method: str) -> None:
         """The issue endpoints that write (the only writes this double plays)."""
         double = self.owner
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        with double._lock:
+        raw = self.read_body()
+        with double.lock:
             double.log.append(f"{method} {self.path}")
             double.auth_seen.append(self.headers.get("Authorization"))
         m = re.match(r"/repos/([^/]+)/([^/]+)/issues(?:/(\d+))?\Z", urlsplit(self.path).path)
@@ -301,10 +249,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(200, json.dumps(issue).encode(), {})
 
     def _answer(self, double: GitHubDouble) -> None:
-        if double.latency:
-            time.sleep(double.latency)
+        self.pause()
         split = urlsplit(self.path)
-        fault = double._take_fault(split.path)
+        fault = self.take_fault(split.path)
         if fault is not None and self._fault(fault):
             return
         try:
@@ -315,13 +262,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, raw, headers)
 
     def _send(self, status: int, raw: bytes, headers: dict, length: int | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", headers.pop("Content-Type", "application/json; charset=utf-8"))
-        self.send_header("Content-Length", str(len(raw) if length is None else length))
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(raw)
+        headers = {"Content-Type": headers.pop("Content-Type", "application/json; charset=utf-8"), **headers}
+        self.send(status, raw, headers, length=length)
 
     def _fault(self, fault: Fault) -> bool:
         kind = fault.kind
@@ -343,8 +285,7 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault.value)
             return False  # answer late
         elif kind == "truncate":
-            self.close_connection = True
-            self._send(200, b'[{"name": "v1", "comm', {}, length=4096)
+            self.truncated(200, b'[{"name": "v1", "comm', 4096, {"Content-Type": "application/json; charset=utf-8"})
         else:
             raise ValueError(kind)
         return True
@@ -484,7 +425,7 @@ class _Handler(BaseHTTPRequestHandler):
         last = max(1, -(-len(items) // per_page))
         links = []
         kept = [(k, v) for k, values in query.items() if k not in ("page", "per_page") for v in values]
-        base = f"{self.owner.url}{path}?" + urlencode([*kept, ("per_page", per_page)])
+        base = f"{self.owner.public_url or self.owner.url}{path}?" + urlencode([*kept, ("per_page", per_page)])
         if page < last:
             links.append(f'<{base}&page={page + 1}>; rel="next"')
             links.append(f'<{base}&page={last}>; rel="last"')
@@ -563,6 +504,9 @@ class _Handler(BaseHTTPRequestHandler):
         if attempt is not None:
             return 200, data.attempts.get(run_id, [run])[attempt - 1], {}
         return 200, run, {}
+
+
+GitHubDouble.handler = _Handler
 
 
 def _stamp(text: str) -> float:

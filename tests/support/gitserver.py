@@ -3,52 +3,24 @@
 ``GitServer(root)`` serves every repository under ``root`` at ``http://127.0.0.1:PORT/<path>``, e.g.
 ``root/acme/act.git`` at ``.../acme/act.git``, by running git's own CGI program for each request
 (protocol v2 included, through the ``Git-Protocol`` header). Requests are logged for counting.
+The server is :class:`support.httpd.LoopbackServer`.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from support.httpd import Handler, LoopbackServer
 
-class GitServer:
+
+class GitServer(LoopbackServer):
     def __init__(self, root: Path) -> None:
+        super().__init__()
         self.root = Path(root)
         self.log: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
-
-    def start(self) -> str:
-        server = self
-
-        class Handler(_CGIHandler):
-            owner = server
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self.url
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> GitServer:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def bare_clone(source: Path, target: Path) -> Path:
@@ -58,11 +30,8 @@ def bare_clone(source: Path, target: Path) -> Path:
     return target
 
 
-class _CGIHandler(BaseHTTPRequestHandler):
+class _CGIHandler(Handler):
     owner: GitServer
-
-    def log_message(self, *args) -> None:
-        pass
 
     def do_GET(self) -> None:  # noqa: N802
         self._cgi()
@@ -71,10 +40,9 @@ class _CGIHandler(BaseHTTPRequestHandler):
         self._cgi()
 
     def _cgi(self) -> None:
-        self.owner.log.append(f"{self.command} {self.path}")
+        self.record(f"{self.command} {self.path}")
         split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        body = self.read_body()
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "GIT_PROJECT_ROOT": str(self.owner.root),
@@ -104,9 +72,7 @@ class _CGIHandler(BaseHTTPRequestHandler):
                 status = int(value.strip().split()[0])
             elif key:
                 headers.append((key, value.strip()))
-        self.send_response(status)
-        for key, value in headers:
-            self.send_header(key, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        self.send(status, payload, headers)
+
+
+GitServer.handler = _CGIHandler

@@ -18,16 +18,16 @@ would refuse is refused here too:
 
 Everything received is kept: :attr:`requests` (parsed), :attr:`bodies` (decompressed bytes) and
 :attr:`headers`, for the tests to check spans, parents, times, statuses and that no token came along.
+The server is :class:`support.httpd.LoopbackServer`.
 """
 
 from __future__ import annotations
 
-import threading
 import zlib
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from support.httpd import Handler, LoopbackServer
 
 
 def rpc_status(code: int, message: str) -> bytes:
@@ -44,27 +44,19 @@ def rpc_status(code: int, message: str) -> bytes:
     return b"\x08" + varint(code) + b"\x12" + varint(len(text)) + text
 
 
-@dataclass
-class _Fault:
-    kind: str
-    times: int
-    value: float
-
-
-class OTLPReceiver:
+class OTLPReceiver(LoopbackServer):
     def __init__(self, max_body: int = 64 * 1024 * 1024) -> None:
+        super().__init__()
         self.max_body = max_body
         self.requests: list = []
         self.bodies: list[bytes] = []
         self.headers: list[dict[str, str]] = []
         self.attempts = 0
         self.reject = 0
-        self.faults: list[_Fault] = []
-        self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
-    def fail(self, kind: str, times: int = 1, value: float = 1.0) -> None:
-        self.faults.append(_Fault(kind, times, value))
+    def fail(self, kind: str, times: int = 1, value: float = 1.0) -> None:  # type: ignore[override]
+        """The next ``times`` requests (whatever their path) get fault ``kind``."""
+        super().fail("", kind, times, value)
 
     def spans(self) -> list[tuple[dict, object]]:
         """Every span received, with its resource's attributes as a dict."""
@@ -76,59 +68,13 @@ class OTLPReceiver:
                     out.extend((resource, span) for span in ss.spans)
         return out
 
-    def start(self) -> str:
-        receiver = self
 
-        class Handler(_Handler):
-            owner = receiver
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self.url
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> OTLPReceiver:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def _take_fault(self) -> _Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.times > 0:
-                    fault.times -= 1
-                    return fault
-        return None
-
-
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Handler):
     owner: OTLPReceiver
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, *args) -> None:
-        pass
-
     def _send(self, status: int, body: bytes, headers: dict | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/x-protobuf")
-        self.send_header("Content-Length", str(len(body)))
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
+        self.send(status, body, {"Content-Type": "application/x-protobuf", **(headers or {})})
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         self._send(405, rpc_status(12, "only POST is accepted"), {"Allow": "POST"})
@@ -140,13 +86,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return self._send(413, rpc_status(8, "request body too large"))
         raw = self.rfile.read(length)
-        with owner._lock:
+        with owner.lock:
             owner.attempts += 1
         if self.path.split("?", 1)[0] != "/v1/traces":
             return self._send(404, rpc_status(5, "not found"))
         if self.headers.get("Content-Type", "").split(";")[0].strip() != "application/x-protobuf":
             return self._send(415, rpc_status(3, "unsupported content type"))
-        fault = owner._take_fault()
+        fault = self.take_fault()
         if fault is not None:
             if fault.kind in ("503", "429"):
                 return self._send(int(fault.kind), rpc_status(14, "busy, retry later"),
@@ -171,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
             request.ParseFromString(body)
         except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError
             return self._send(400, rpc_status(3, f"cannot parse ExportTraceServiceRequest: {exc}"))
-        with owner._lock:
+        with owner.lock:
             owner.requests.append(request)
             owner.bodies.append(body)
             owner.headers.append({k.lower(): v for k, v in self.headers.items()})
@@ -181,3 +127,6 @@ class _Handler(BaseHTTPRequestHandler):
             response.partial_success.error_message = "spans older than the retention were dropped"
         self._send(200, response.SerializeToString())
 
+
+
+OTLPReceiver.handler = _Handler

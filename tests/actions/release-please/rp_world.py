@@ -7,8 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -107,27 +105,19 @@ class AuthGitServer(GitServer):
         self.expected = "basic " + base64.b64encode(f"x-access-token:{token}".encode()).decode()
         self.auth: list[str | None] = []
 
-    def start(self) -> str:
-        server = self
 
-        class Handler(_CGIHandler):
-            owner = server
+class _AuthCGIHandler(_CGIHandler):
+    owner: AuthGitServer
 
-            def _cgi(self) -> None:
-                given = self.headers.get("Authorization")
-                server.auth.append(given)
-                if (given or "").lower() != server.expected.lower():
-                    self.send_response(401)
-                    self.send_header("WWW-Authenticate", 'Basic realm="GitHub"')
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                super()._cgi()
+    def _cgi(self) -> None:
+        given = self.headers.get("Authorization")
+        self.owner.auth.append(given)
+        if (given or "").lower() != self.owner.expected.lower():
+            return self.send(401, b"", {"WWW-Authenticate": 'Basic realm="GitHub"'})
+        super()._cgi()
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self.url
+
+AuthGitServer.handler = _AuthCGIHandler
 
 
 @pytest.fixture

@@ -168,7 +168,7 @@ def test_next_page_on_another_host_is_not_followed(terraform: Terraform, comment
     for n in range(120):
         comments_api.add(7, f"c{n}")
     real = comments_api.url
-    comments_api.url = "http://127.0.0.2:9"  # the Link header now names another host
+    comments_api.public_url = "http://127.0.0.2:9"  # the Link header now names another host
     planned = plan(terraform, ws, tmp_path / "t")
     run = post(terraform, comments_api, planned, ws, tmp_path / "t", api_url=real)
     assert run.outputs["failure-reason"] == "comment-failed"

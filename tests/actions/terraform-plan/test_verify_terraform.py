@@ -39,7 +39,7 @@ def signer(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def releases(terraform: Terraform, signer: ReleaseSigner, tmp_path: Path):
     served = Releases(terraform, executable=FAKE, signer=signer)
-    served.url = served.start(tmp_path / "tls")
+    served.start(tmp_path / "tls")  # served.url: https://127.0.0.1:PORT
     yield served
     served.stop()
 
