@@ -72,3 +72,11 @@ def emit(findings: list[Finding], args: argparse.Namespace, sources: Iterable[An
     from ci_tools.lint.checks import describe
 
     return output.emit(findings, args, sources, describe=describe, **kwargs)
+
+
+def finalize(findings: Iterable[Finding], config: Config | None, sources: Iterable[Any] = (),
+             alarms: Iterable[Finding] = ()) -> list[Finding]:
+    """:func:`ci_tools.core.findings.finalize` with the lint registry's ids for the ignore comments."""
+    from ci_tools.core import findings as model
+
+    return model.finalize(findings, config, sources, known_ids=known_ids(), alarms=alarms)

@@ -66,21 +66,18 @@ def load(args: argparse.Namespace):
     return root, config, engine.load_documents(files, root)
 
 
-def finish(findings, args, docs, config, *, to_stderr: bool = False, alarms=()) -> int:
+def finish(findings, args, docs, config, *, to_stderr: bool = False, alarms=(), extra=None) -> int:
     """Configure, apply ignore comments, sort and emit; returns the exit code of the findings.
 
     ``alarms`` are findings that neither configuration nor an ignore comment may silence or lower (a moved
     tag of an immutable release): a pull request can write both, and this is what a reviewer must see."""
-    from ci_tools.commands._common import emit
-    from ci_tools.lint import engine
+    from ci_tools.commands._common import emit, finalize
 
-    findings = engine.configure(findings, config)
-    findings = engine.apply_ignores(findings, docs) + list(alarms)
-    findings = engine.sort_findings(findings)
+    findings = finalize(findings, config, docs, alarms)
     if to_stderr and not args.output:
         with contextlib.redirect_stdout(sys.stderr):
-            return emit(findings, args, docs) if findings else 0
-    return emit(findings, args, docs)
+            return emit(findings, args, docs, extra=extra) if findings else 0
+    return emit(findings, args, docs, extra=extra)
 
 
 def note(message: str) -> None:

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.commands._common import emit, load_settings
+    from ci_tools.commands._common import emit, finalize, load_settings
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha.discovery import DiscoveryError
     from ci_tools.lint import actionlint, checks, engine
@@ -104,7 +104,4 @@ def run(args: argparse.Namespace) -> int:
             raise FatalError(str(exc)) from None
         own = list(findings)  # not `ours`: stream() reads that name (the files this process reads)
         findings.extend(actionlint.deduplicate(actionlint.to_findings(raw, root, docs), own))
-    findings = engine.configure(findings, config)
-    findings = engine.apply_ignores(findings, docs)
-    findings = engine.sort_findings(findings)
-    return emit(findings, args, docs)
+    return emit(finalize(findings, config, docs), args, docs)

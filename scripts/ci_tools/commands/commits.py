@@ -48,14 +48,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.commands._common import emit, load_settings
+    from ci_tools.commands._common import emit, finalize, load_settings
     from ci_tools.core.findings import Finding, Location
     from ci_tools.core.git import GitError, git, verify_revision
     from ci_tools.core.output import TextSource
     from ci_tools.core.output.summary import append_summary
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.hygiene import conventional
-    from ci_tools.lint.engine import configure
 
     if not (args.range or args.title is not None or args.message_file):
         raise UsageError("nothing to check; give BASE..HEAD, --title TEXT or --message-file FILE")
@@ -138,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
             with open(args.bump_output, "a", encoding="utf-8") as handle:
                 handle.write(f"bump={bump.level}\nnext-version={bump.next or ''}\n")
 
-    findings = configure(findings, config)
+    findings = finalize(findings, config, sources)
     if args.summary:
         by_name = {s.display: s for s in sources}
 

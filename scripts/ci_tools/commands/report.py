@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     import io
     import sys
 
-    from ci_tools.commands._common import load_settings
+    from ci_tools.commands._common import finalize, load_settings
     from ci_tools.core.redact import redact
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha.discovery import DiscoveryError
@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             resolver.close()
         for what in inv.skipped:
             sys.stderr.write(redact(f"ci-tools report: warning: {what}") + "\n")
-    inv.findings = engine.sort_findings(engine.apply_ignores(engine.configure(inv.findings, config), docs))
+    inv.findings = finalize(inv.findings, config, docs)
     buffer = io.StringIO()
     if args.format == "sarif":
         render.render_sarif(inv, buffer, describe=checks.describe)

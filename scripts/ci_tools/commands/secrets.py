@@ -46,14 +46,13 @@ def _policy(config) -> tuple:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.commands._common import emit, known_ids, load_settings
+    from ci_tools.commands._common import emit, finalize, known_ids, load_settings
     from ci_tools.core.config import ConfigError, key_line, load_config_at
     from ci_tools.core.findings import Finding, Location, Severity
     from ci_tools.core.git import GitError, merge_base, verify_revision
     from ci_tools.core.output.summary import append_summary
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.hygiene import secrets as secrets_scan
-    from ci_tools.lint.engine import configure
 
     root, config = load_settings(args)
     if args.baseline is not None and args.no_baseline:
@@ -103,7 +102,6 @@ def run(args: argparse.Namespace) -> int:
                 Location(a.baseline, a.line, a.col, a.line, a.end_col))
         for a in result.additions
     ]
-    findings = configure(findings, config)
     if result.settings_changed and baseline:
         what = (f"adds {baseline}" if result.settings.data is None and args.baseline is None
                 else f"changes the plugins or filters of {baseline}")
@@ -111,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
                              f"the pull request {what}; this scan used {result.settings.source}, its plugins and "
                              "filters apply once it is merged",
                              Location(baseline, 1, 1, 1, 2)))
-    findings += notes
+    # no sources: ignore comments need a file's text, and detect-secrets passes over their lines anyway
+    findings = finalize(findings, config, alarms=notes)  # the notes are about the configuration itself
     scanned = result.scanned
     lines, files = scanned.lines, scanned.files
     done = (f"{lines} added line{'s' if lines != 1 else ''} in {files} file{'s' if files != 1 else ''} scanned"

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ci_tools.core.config import Config
-from ci_tools.core.findings import IGNORE_RE, Finding, Location, Severity
+from ci_tools.core.findings import Finding
 from ci_tools.gha.discovery import DiscoveryError, default_files, excluded, expand, nothing_to_check
 from ci_tools.gha.source import Document, display_path, load
 from ci_tools.lint import checks as registry
@@ -95,51 +95,3 @@ def _wants(module, doc: Document) -> bool:
         return False
     keep = getattr(module, "keep", None)
     return True if keep is None else bool(keep(doc))
-
-
-def configure(findings: list[Finding], config: Config) -> list[Finding]:
-    """Apply per-check enablement and severity overrides."""
-    out = []
-    for f in findings:
-        cc = config.check(f.check)
-        if not cc.enabled:
-            continue
-        if cc.severity is not None and cc.severity != f.severity:
-            f = Finding(f.check, cc.severity, f.message, f.location, f.fixes)
-        out.append(f)
-    return out
-
-
-def apply_ignores(findings: list[Finding], docs: list[Document]) -> list[Finding]:
-    """Drop findings suppressed by ``# ci-tools: ignore[id] reason`` on their line; report bad ignores."""
-    known = registry.known_ids()
-    ignores: dict[tuple[str, int], set[str]] = {}
-    problems: list[Finding] = []
-    for doc in docs:
-        if "ci-tools:" not in doc.text:
-            continue
-        for m in IGNORE_RE.finditer(doc.text):
-            line, col = doc.position(m.start())
-            ids = [part.strip() for part in m["ids"].split(",") if part.strip()]
-            loc = Location(doc.display, line, col, line, col + len(m.group(0).rstrip()))
-            for check_id in ids:
-                if check_id not in known:
-                    problems.append(Finding("invalid-ignore", Severity.ERROR,
-                                            f'unknown check "{check_id}" in ignore comment; '
-                                            "use an id from `ci-tools check --list`", loc))
-            if not ids:
-                problems.append(Finding("invalid-ignore", Severity.ERROR,
-                                        "ignore comment names no check; write ignore[check-id] reason", loc))
-            if not m["reason"].strip():
-                problems.append(Finding("invalid-ignore", Severity.ERROR,
-                                        "ignore comment gives no reason; say why after the brackets", loc))
-                continue  # an ignore without a reason does not suppress
-            ignores.setdefault((doc.display, line), set()).update(ids)
-    kept = [f for f in findings
-            if f.check not in ignores.get((f.location.path, f.location.line), set())]
-    return kept + problems
-
-
-def sort_findings(findings: list[Finding]) -> list[Finding]:
-    unique = {(f.check, f.location.path, f.location.line, f.location.col, f.message): f for f in findings}
-    return sorted(unique.values(), key=Finding.sort_key)
