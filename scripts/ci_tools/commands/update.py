@@ -40,7 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
     import os
     import sys
     from concurrent.futures import ThreadPoolExecutor
@@ -158,20 +157,9 @@ def run(args: argparse.Namespace) -> int:
         changed = write(docs, plan, diff=args.diff, out=sys.stdout if args.format != "json" else sys.stderr)
     except WriteError as exc:
         raise FatalError(str(exc)) from None
-    fmt = args.format or "text"
-    if fmt == "json":
-        doc = {"version": 1, "updates": plan.changes,
-               "findings": [{"check": f.check, "severity": str(f.severity), "message": f.message,
-                             "path": f.location.path, "line": f.location.line, "col": f.location.col}
-                            for f in findings]}
-        text = json.dumps(doc, indent=2) + "\n"
-        if args.output:
-            from ci_tools.core.fsutil import atomic_write_text
-
-            atomic_write_text(args.output, text)
-        else:
-            sys.stdout.write(text)
-        return 1 if findings or changed else 0
+    if args.format == "json":  # the one emit: redacted, and the exit code of the findings
+        code = _pincommon.finish(findings, args, docs, config, extra={"updates": plan.changes})
+        return max(code, 1 if changed else 0)
     for change in plan.changes:
         line = (f"{change['path']}:{change['line']}: {change['action']} {change['old']['version']} -> "
                 f"{change['new']['version']} ({change['new']['ref'][:12]}) {change['compare']}\n")
