@@ -428,7 +428,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ci_tools.commands._common import load_settings
-    from ci_tools.core.redact import redact
+    from ci_tools.core.output import write
     from ci_tools.errors import UsageError
     from ci_tools.gha import interface
 
@@ -490,11 +490,5 @@ def run(args: argparse.Namespace) -> int:
         buffer.write("\n")
     else:
         render_markdown(result, buffer)
-    text = redact(buffer.getvalue())
-    if args.output:
-        from ci_tools.core.fsutil import atomic_write_text
-
-        atomic_write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+    write(buffer.getvalue(), args.output)
     return 0

@@ -48,6 +48,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ci_tools.commands._common import finalize, load_settings
+    from ci_tools.core.output import write
     from ci_tools.core.redact import redact
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha.discovery import DiscoveryError
@@ -94,11 +95,5 @@ def run(args: argparse.Namespace) -> int:
         render.render_sarif(inv, buffer, describe=checks.describe)
     else:
         render.RENDERERS[args.format](inv, buffer)
-    text = redact(buffer.getvalue())
-    if args.output:
-        from ci_tools.core.fsutil import atomic_write_text
-
-        atomic_write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+    write(buffer.getvalue(), args.output)
     return 0
