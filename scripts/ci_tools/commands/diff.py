@@ -56,17 +56,16 @@ def _git(root: Path, *args: str) -> str:
 
 
 def _git_bytes(root: Path, *args: str, input: bytes | None = None) -> bytes:
-    import subprocess
-
+    """:func:`ci_tools.core.git.git`; a failure of git is a LookupError with git's last line."""
+    from ci_tools.core.git import GitError, git
     from ci_tools.errors import FatalError
 
     try:
-        done = subprocess.run(["git", *args], cwd=root, capture_output=True, input=input)
-    except FileNotFoundError:
-        raise FatalError("git is not installed") from None
-    if done.returncode != 0:
-        raise LookupError((done.stderr.decode("utf-8", "replace").strip().splitlines() or ["git failed"])[-1])
-    return done.stdout
+        return git(list(args), root, input=input)
+    except GitError as exc:
+        if exc.returncode is None:
+            raise FatalError(str(exc)) from None
+        raise LookupError(exc.last_line) from None
 
 
 def _wanted(path: str, exclude: list[str]) -> bool:
