@@ -403,15 +403,13 @@ def render_markdown(result: dict, out) -> None:
                       "compared\n")
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("`", "'").replace("\n", " ")
-
-
 def _where(site: dict) -> str:
-    job = f", job `{_cell(site['job'])}`" if site["job"] else ""
-    step = f", {_cell(site['step'])}" if site["step"] in ("container",) or site["step"].startswith("service ") \
-        else (f", step `{_cell(site['step'])}`" if site["step"] not in ("job",) else "")
-    return f"`{_cell(site['path'])}`{job}{step}"
+    from ci_tools.core.markdown import code_span, table_cell
+
+    job = f", job {code_span(site['job'])}" if site["job"] else ""
+    step = f", {table_cell(site['step'])}" if site["step"] in ("container",) or site["step"].startswith("service ") \
+        else (f", step {code_span(site['step'])}" if site["step"] not in ("job",) else "")
+    return f"{code_span(site['path'])}{job}{step}"
 
 
 def _sides(skipped: dict) -> str:
