@@ -56,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from ci_tools.review import inventory, render
 
     root, config = load_settings(args)
-    from ci_tools.commands._pin import settle
+    from ci_tools.commands import _pin
 
-    settle(args, config)  # via, git-url-template, cache-ttl and jobs of [tool.ci-tools.pin]
+    _pin.settle(args, config)  # via, git-url-template, cache-ttl and jobs of [tool.ci-tools.pin]
     options = config.raw.get("report", {}) if isinstance(config.raw.get("report"), dict) else {}
     owners = list(options.get("organisation-owners", config.organisation_owners))
     depth = args.depth if args.depth is not None else int(options.get("depth", 3))
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.online:
         from ci_tools.gha import resolve
 
-        resolver = resolve.from_args(args)
+        resolver = _pin.resolver(args)
         try:
             inventory.enrich(inv, docs, resolver, now=now, depth=depth, jobs=args.jobs)
         except resolve.ResolveError as exc:

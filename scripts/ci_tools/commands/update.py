@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     versions = [current[i] for i in sorted(current)]
     if args.min_age and args.via == "git":
         raise UsageError("--min-age needs release dates, which only --via api has")
-    resolver = resolve.from_args(args, refresh=True)  # it writes new pins: never from cached tags or releases
+    resolver = _pincommon.resolver(args, refresh=True)  # it writes new pins: never from cached tags or releases
     cutoff = datetime.now(UTC) - timedelta(days=args.min_age)
     repos = {repo_key(o.repo): o.repo for o in occurrences}
     releases: dict[str, list[Release] | Exception] = {}
