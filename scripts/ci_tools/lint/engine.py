@@ -95,3 +95,48 @@ def _wants(module, doc: Document) -> bool:
         return False
     keep = getattr(module, "keep", None)
     return True if keep is None else bool(keep(doc))
+
+
+def lint(files: list[Path], root: Path, config: Config, only: set[str] | None = None, *,
+         actionlint: bool = True, shellcheck: bool = True) -> tuple[list[Finding], list[Document]]:
+    """``check``'s whole pass over ``files``: the checks, and actionlint (unless ``actionlint`` is false
+    or ``only`` leaves it out) running beside them; returns the findings, not yet finalized, and the
+    documents read. Large inputs are split with a forked half (:mod:`ci_tools.lint.parallel`).
+    An actionlint that cannot run raises :class:`~ci_tools.lint.actionlint.ActionlintError`."""
+    from functools import partial
+
+    from ci_tools.gha.source import classify
+    from ci_tools.lint import actionlint as linter
+    from ci_tools.lint import parallel
+
+    docs: list[Document] = []
+    ctx = registry.Context(root=root, config=config, documents=docs)
+    ours, half = files, None
+    linting = actionlint and (only is None or "actionlint" in only)
+    if parallel.eligible(files, linter=linting):  # fork before any thread starts
+        ours, theirs = parallel.split(files)
+        half = parallel.Half(theirs, root, ctx, only)
+
+    lint_run = None
+    if linting:
+        lint_run = linter.start([(str(f.absolute()), partial(classify, f)) for f in files], root,
+                                shellcheck=shellcheck)
+
+    def stream() -> Iterator[Document]:
+        for doc in iter_documents(ours, root):
+            docs.append(doc)
+            yield doc
+
+    if half is None:
+        findings = run_checks(stream(), ctx, only)
+    else:
+        findings, mine = per_document(stream(), ctx, only)
+        their_findings, their_docs = half.join()
+        findings.extend(their_findings)
+        docs[:] = parallel.merge(mine, their_docs)
+        findings.extend(across_files(docs, ctx, only))
+    if lint_run is not None:
+        raw = lint_run.result()
+        own = list(findings)  # not `ours`: stream() reads that name (the files this process reads)
+        findings.extend(linter.deduplicate(linter.to_findings(raw, root, docs), own))
+    return findings, docs
