@@ -80,3 +80,17 @@ def test_json_output_is_redacted_as_every_format_is(cli, env, world, tmp_path):
         done = cli("update", "--format", fmt, cwd=tmp_path, env=env)
         assert done.returncode == 1, done.stderr  # the reference could not be updated
         assert "acme/***@v1.0.0" in done.stdout + done.stderr and token not in done.stdout + done.stderr
+
+
+def test_json_and_text_exit_alike_by_fail_level_and_configuration(cli, env, world, tmp_path):
+    """One emit decides the exit code from the findings: a finding configured down to a note fails
+    neither format, as it fails neither under --fail-level warning (issue 14)."""
+    write(tmp_path / ".github/workflows/a.yml", HEAD + "      - uses: acme/not-there@v1.0.0\n")
+    write(tmp_path / ".github/ci-tools.toml", '[checks.unresolved-ref]\nseverity = "note"\n')
+    codes = {fmt: cli("update", "--format", fmt, "--root", str(tmp_path), cwd=tmp_path, env=env)
+             for fmt in ("text", "json")}
+    assert {fmt: done.returncode for fmt, done in codes.items()} == {"text": 0, "json": 0}, codes["json"].stderr
+    [finding] = json.loads(codes["json"].stdout)["findings"]
+    assert finding["check"] == "unresolved-ref" and finding["severity"] == "note"
+    fails = cli("update", "--format", "json", "--fail-level", "note", "--root", str(tmp_path), cwd=tmp_path, env=env)
+    assert fails.returncode == 1
