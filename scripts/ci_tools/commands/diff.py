@@ -1,25 +1,8 @@
 """``ci-tools diff BASE [HEAD]``: what changed between two revisions, for callers and reviewers.
 
-Both revisions are read with ``git show REV:path`` (nothing is checked out). ``HEAD`` defaults to
-the working tree, uncommitted changes included, which is what a reviewer of a local change wants;
-pass ``HEAD`` (or any revision) to compare commits, as the release workflow does.
-
-Reported:
-
-- pins added, removed and changed (old version → new version, with the upstream compare link
-  ``https://github.com/OWNER/REPO/compare/OLD...NEW``), for actions, reusable workflows and images.
-  A pin is paired with the one standing in its place, not by order: the same file, job and step
-  (by ``id``, then ``name``, then its place among the job's steps using that dependency; see
-  :func:`pair`), so a step inserted or moved changes no pair. A change at several places is one row
-  listing them; a ref is *added* or *removed* only when no change accounts for it;
-- files that could not be compared: over the size limit of ``check`` (applied to both sides
-  alike, without reading the file), not UTF-8, or not YAML, on either side. They are listed as
-  *skipped* with the reason, and neither their pins nor their interface count as removed or added.
-- for this repository's own reusable workflows and actions, the interface changes a caller must act
-  on, each breaking or compatible with the semver bump it implies (:mod:`ci_tools.gha.interface`),
-  rendered as release notes.
-
-Formats: ``markdown`` (default) and ``json``. The comparison is :mod:`ci_tools.review.diff`.
+``HEAD`` defaults to the working tree, uncommitted changes included. What is compared and how (pins
+paired by their place, files skipped with why, the interface changes a caller must act on) is
+:mod:`ci_tools.review.diff`. Formats: ``markdown`` (default) and ``json``.
 """
 
 from __future__ import annotations
