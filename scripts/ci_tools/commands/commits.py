@@ -50,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ci_tools.commands._common import emit, finalize, load_settings
     from ci_tools.core.git import GitError
+    from ci_tools.core.output import source_lines
     from ci_tools.core.output.summary import append_summary
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.hygiene import commits, conventional
@@ -102,21 +103,9 @@ def run(args: argparse.Namespace) -> int:
     sources = messages.sources
     findings = finalize(messages.findings, config, sources)
     if args.summary:
-        by_name = {s.display: s for s in sources}
-
-        def lookup(path: str, line: int):
-            src = by_name.get(path)
-            return src.line_text(line) if src else None
-
-        checked = " and ".join(part for part in (
-            "the title" if args.title is not None else "",
-            f"{n_commits} commit{'s' if n_commits != 1 else ''}" if args.range else "",
-            "the message" if args.message_file else "") if part)
-        heading = ("Pull request title" if not (args.range or args.message_file)
-                   else "Commit message" if not (args.range or args.title is not None) else "Commit messages")
-        append_summary(args.summary, heading, findings, source=lookup,
-                       ok_text=f"{checked} follow{'s' if ' and ' not in checked and checked.startswith(('the ', '1 ')) else ''} "
-                               "Conventional Commits",
+        heading, ok_text = commits.summary_texts(title=args.title is not None, message_file=bool(args.message_file),
+                                                 commits=n_commits if args.range else None)
+        append_summary(args.summary, heading, findings, source=source_lines(sources), ok_text=ok_text,
                        extra=f"**{bump_text}**" if bump_text else "")
     return emit(findings, args, sources, extra=extra, extra_text=bump_text)
 

@@ -152,3 +152,15 @@ def bump_option(cli_value: bool | None, options: dict[str, Any], root: Path, key
         if key in data:
             return bool(data[key])
     return False
+
+
+def summary_texts(*, title: bool, message_file: bool, commits: int | None) -> tuple[str, str]:
+    """The job summary's heading and its line when every message checked follows the convention."""
+    checked = " and ".join(part for part in (
+        "the title" if title else "",
+        f"{commits} commit{'s' if commits != 1 else ''}" if commits is not None else "",
+        "the message" if message_file else "") if part)
+    heading = ("Pull request title" if commits is None and not message_file
+               else "Commit message" if commits is None and not title else "Commit messages")
+    verb = "follows" if " and " not in checked and checked.startswith(("the ", "1 ")) else "follow"
+    return heading, f"{checked} {verb} Conventional Commits"
