@@ -7,9 +7,10 @@ import json
 from pathlib import Path
 
 from ci_tools.core.config import Config
+from ci_tools.core.findings import finalize
 from ci_tools.gha.source import load
 from ci_tools.lint import engine
-from ci_tools.lint.checks import Context
+from ci_tools.lint.checks import Context, known_ids
 
 WORKFLOW = """\
 name: ci
@@ -34,7 +35,7 @@ def _run(tmp_path: Path, first: str):
     docs = [load(path, root=tmp_path, display="ci.yml")]
     config = Config()
     findings = engine.run_checks(docs, Context(root=tmp_path, config=config, documents=docs), {"unpinned-uses"})
-    findings = engine.sort_findings(engine.apply_ignores(engine.configure(findings, config), docs))
+    findings = finalize(findings, config, docs, known_ids=known_ids())
     return [(f.check, f.location.line, f.location.col, f.message) for f in findings]
 
 

@@ -70,3 +70,27 @@ def test_update_names_the_releases_it_skipped_for_the_cooldown(cli, env, world, 
     skipped = [line for line in done.stderr.splitlines() if "cooldown" in line]
     assert skipped == ["acme/checkout v4.2.2 was skipped for the cooldown: published 10 days ago, "
                        "--min-age is 30 days"]
+
+
+def test_json_output_is_redacted_as_every_format_is(cli, env, world, tmp_path):
+    """A token-shaped name in a ``uses:`` comes back in a finding's message: never in the output (issue 14)."""
+    token = "ghp_" + "A1b2C3d4" * 5  # the shape of a personal access token, in a repository name
+    write(tmp_path / ".github/workflows/a.yml", HEAD + f"      - uses: acme/{token}@v1.0.0\n")
+    for fmt in ("text", "json"):
+        done = cli("update", "--format", fmt, cwd=tmp_path, env=env)
+        assert done.returncode == 1, done.stderr  # the reference could not be updated
+        assert "acme/***@v1.0.0" in done.stdout + done.stderr and token not in done.stdout + done.stderr
+
+
+def test_json_and_text_exit_alike_by_fail_level_and_configuration(cli, env, world, tmp_path):
+    """One emit decides the exit code from the findings: a finding configured down to a note fails
+    neither format, as it fails neither under --fail-level warning (issue 14)."""
+    write(tmp_path / ".github/workflows/a.yml", HEAD + "      - uses: acme/not-there@v1.0.0\n")
+    write(tmp_path / ".github/ci-tools.toml", '[checks.unresolved-ref]\nseverity = "note"\n')
+    codes = {fmt: cli("update", "--format", fmt, "--root", str(tmp_path), cwd=tmp_path, env=env)
+             for fmt in ("text", "json")}
+    assert {fmt: done.returncode for fmt, done in codes.items()} == {"text": 0, "json": 0}, codes["json"].stderr
+    [finding] = json.loads(codes["json"].stdout)["findings"]
+    assert finding["check"] == "unresolved-ref" and finding["severity"] == "note"
+    fails = cli("update", "--format", "json", "--fail-level", "note", "--root", str(tmp_path), cwd=tmp_path, env=env)
+    assert fails.returncode == 1

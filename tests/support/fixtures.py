@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ci_tools.core.config import Config, load_config
+from ci_tools.core.findings import finalize
 from ci_tools.gha.discovery import expand
 from ci_tools.gha.source import load
 from ci_tools.lint import engine
@@ -45,9 +46,7 @@ def run_fixture(entry: Path, only: set[str] | None, config: Config):
     docs = [load(f, root=root, display=f.relative_to(folder).as_posix()) for f in files]
     ctx = Context(root=root, config=config, documents=docs)
     findings = engine.run_checks(docs, ctx, only)
-    findings = engine.configure(findings, config)
-    findings = engine.apply_ignores(findings, docs)
-    return engine.sort_findings(findings), docs
+    return finalize(findings, config, docs, known_ids=known_ids()), docs
 
 
 def text_lines(findings, check_id: str) -> list[str]:

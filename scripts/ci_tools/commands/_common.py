@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ci_tools.core.config import Config
     from ci_tools.core.findings import Finding
+    from ci_tools.core.output import OutputSettings
 
 
 def add_output_arguments(parser: argparse.ArgumentParser) -> None:
@@ -66,9 +67,26 @@ def load_settings(args: argparse.Namespace) -> tuple[Path, Config]:
         raise UsageError(str(exc)) from None
 
 
+def output_settings(args: argparse.Namespace) -> OutputSettings:
+    """The typed settings of :func:`add_output_arguments` (``--format``, ``--fail-level``, ``--output``)."""
+    from ci_tools.core.output import OutputSettings
+
+    return OutputSettings(format=getattr(args, "format", None), fail_level=getattr(args, "fail_level", "warning"),
+                          output=getattr(args, "output", None))
+
+
 def emit(findings: list[Finding], args: argparse.Namespace, sources: Iterable[Any] = (), **kwargs: Any) -> int:
-    """:func:`ci_tools.core.output.emit` with the lint registry describing the finding ids."""
+    """:func:`ci_tools.core.output.emit` with the command's :func:`output_settings` and the lint
+    registry describing the finding ids."""
     from ci_tools.core import output
     from ci_tools.lint.checks import describe
 
-    return output.emit(findings, args, sources, describe=describe, **kwargs)
+    return output.emit(findings, output_settings(args), sources, describe=describe, **kwargs)
+
+
+def finalize(findings: Iterable[Finding], config: Config | None, sources: Iterable[Any] = (),
+             alarms: Iterable[Finding] = ()) -> list[Finding]:
+    """:func:`ci_tools.core.findings.finalize` with the lint registry's ids for the ignore comments."""
+    from ci_tools.core import findings as model
+
+    return model.finalize(findings, config, sources, known_ids=known_ids(), alarms=alarms)

@@ -43,6 +43,23 @@ def settle(args: argparse.Namespace, config) -> None:
         setattr(args, dest, default if value is None else value)
 
 
+def resolve_settings(args: argparse.Namespace):
+    """The typed :class:`~ci_tools.gha.resolve.ResolveSettings` of the resolution options, once
+    :func:`settle` has filled them (an option still unset takes the built-in default)."""
+    from ci_tools.gha.resolve import ResolveSettings
+
+    return ResolveSettings(via=args.via or "api", git_url_template=args.git_url_template, cache_dir=args.cache_dir,
+                           no_cache=args.no_cache, cache_ttl=args.cache_ttl,
+                           jobs=16 if args.jobs is None else args.jobs)
+
+
+def resolver(args: argparse.Namespace, *, refresh: bool = False):
+    """The resolver the command's options name (:func:`ci_tools.gha.resolve.from_settings`)."""
+    from ci_tools.gha import resolve
+
+    return resolve.from_settings(resolve_settings(args), refresh=refresh)
+
+
 def load(args: argparse.Namespace):
     """(root, config, documents) for the command's paths, options settled (:func:`settle`);
     bad arguments raise UsageError."""
@@ -54,7 +71,7 @@ def load(args: argparse.Namespace):
 
     root, config = load_settings(args)
     settle(args, config)
-    resolve.validate(args)  # a bad option is named before anything is read
+    resolve.validate(resolve_settings(args))  # a bad option is named before anything is read
 
     try:
         files = engine.collect_files(list(args.paths), root, config, args.exclude, require=True)
@@ -66,21 +83,18 @@ def load(args: argparse.Namespace):
     return root, config, engine.load_documents(files, root)
 
 
-def finish(findings, args, docs, config, *, to_stderr: bool = False, alarms=()) -> int:
+def finish(findings, args, docs, config, *, to_stderr: bool = False, alarms=(), extra=None) -> int:
     """Configure, apply ignore comments, sort and emit; returns the exit code of the findings.
 
     ``alarms`` are findings that neither configuration nor an ignore comment may silence or lower (a moved
     tag of an immutable release): a pull request can write both, and this is what a reviewer must see."""
-    from ci_tools.commands._common import emit
-    from ci_tools.lint import engine
+    from ci_tools.commands._common import emit, finalize
 
-    findings = engine.configure(findings, config)
-    findings = engine.apply_ignores(findings, docs) + list(alarms)
-    findings = engine.sort_findings(findings)
+    findings = finalize(findings, config, docs, alarms)
     if to_stderr and not args.output:
         with contextlib.redirect_stdout(sys.stderr):
-            return emit(findings, args, docs) if findings else 0
-    return emit(findings, args, docs)
+            return emit(findings, args, docs, extra=extra) if findings else 0
+    return emit(findings, args, docs, extra=extra)
 
 
 def note(message: str) -> None:

@@ -119,13 +119,12 @@ def check_name(name: str, patterns: list[tuple[str, str]]):
 def run(args: argparse.Namespace) -> int:
     import os
 
-    from ci_tools.commands._common import emit, load_settings
+    from ci_tools.commands._common import emit, finalize, load_settings
     from ci_tools.core.findings import Finding, Location
     from ci_tools.core.git import GitError, git
     from ci_tools.core.output import TextSource
     from ci_tools.core.output.summary import append_summary
     from ci_tools.errors import UsageError
-    from ci_tools.lint.engine import configure
 
     root, config = load_settings(args)
     name = args.name or os.environ.get("GITHUB_HEAD_REF") or ""
@@ -141,8 +140,8 @@ def run(args: argparse.Namespace) -> int:
     if problem is not None:
         findings.append(Finding(CHECK_ID, problem.severity, problem.message,
                                 Location("branch", 1, problem.col, 1, problem.end_col)))
-    findings = configure(findings, config)
     source = TextSource("branch", name)
+    findings = finalize(findings, config, [source])
     if args.summary:
         append_summary(args.summary, "Branch name", findings, source=lambda p, n: source.line_text(n),
                                ok_text=f'"{name}" matches the allowed patterns')

@@ -29,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.commands._common import emit, load_settings
+    from ci_tools.commands._common import emit, finalize, load_settings
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha.discovery import DiscoveryError
     from ci_tools.lint import actionlint, checks, engine
@@ -63,48 +63,9 @@ def run(args: argparse.Namespace) -> int:
     except DiscoveryError as exc:
         raise UsageError(str(exc)) from None
 
-    from functools import partial
-
-    from ci_tools.gha.source import classify
-    from ci_tools.lint import parallel
-
-    docs: list = []
-    ctx = checks.Context(root=root, config=config, documents=docs)
-    ours, half = files, None
-    linting = not args.no_actionlint and (only is None or "actionlint" in only)
-    if parallel.eligible(files, linter=linting):  # fork before any thread starts
-        ours, theirs = parallel.split(files)
-        half = parallel.Half(theirs, root, ctx, only)
-
-    lint_run = None
-    if linting:
-        try:
-            lint_run = actionlint.start([(str(f.absolute()), partial(classify, f)) for f in files], root,
-                                        shellcheck=not args.no_shellcheck)
-        except actionlint.ActionlintError as exc:
-            raise FatalError(str(exc)) from None
-
-    def stream():
-        for doc in engine.iter_documents(ours, root):
-            docs.append(doc)
-            yield doc
-
-    if half is None:
-        findings = engine.run_checks(stream(), ctx, only)
-    else:
-        findings, mine = engine.per_document(stream(), ctx, only)
-        their_findings, their_docs = half.join()
-        findings.extend(their_findings)
-        docs[:] = parallel.merge(mine, their_docs)
-        findings.extend(engine.across_files(docs, ctx, only))
-    if lint_run is not None:
-        try:
-            raw = lint_run.result()
-        except actionlint.ActionlintError as exc:
-            raise FatalError(str(exc)) from None
-        own = list(findings)  # not `ours`: stream() reads that name (the files this process reads)
-        findings.extend(actionlint.deduplicate(actionlint.to_findings(raw, root, docs), own))
-    findings = engine.configure(findings, config)
-    findings = engine.apply_ignores(findings, docs)
-    findings = engine.sort_findings(findings)
-    return emit(findings, args, docs)
+    try:
+        findings, docs = engine.lint(files, root, config, only, actionlint=not args.no_actionlint,
+                                     shellcheck=not args.no_shellcheck)
+    except actionlint.ActionlintError as exc:
+        raise FatalError(str(exc)) from None
+    return emit(finalize(findings, config, docs), args, docs)

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from ci_tools import metrics
-    from ci_tools.core.fsutil import atomic_write_text
+    from ci_tools.core.output import write
     from ci_tools.core.redact import redact
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha.resolve.base import NotFound, ResolveError
@@ -80,13 +80,9 @@ def run(args: argparse.Namespace) -> int:
         raise FatalError(str(exc)) from None
     for note in outcome.notes:
         sys.stderr.write(redact(plain(f"ci-tools metrics: {note}")) + "\n")
-    text = redact(outcome.json if args.format == "json" else outcome.markdown)
     if args.json_output:
-        atomic_write_text(args.json_output, redact(outcome.json))
-    if args.output:
-        atomic_write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+        write(outcome.json, args.json_output)
+    write(outcome.json if args.format == "json" else outcome.markdown, args.output)
     if outcome.export is not None:
         e = outcome.export
         sys.stderr.write(redact(f"ci-tools metrics: sent {e.spans} spans of {e.runs} runs to {e.url} "

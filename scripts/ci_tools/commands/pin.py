@@ -53,12 +53,12 @@ def run(args: argparse.Namespace) -> int:
     root, config, docs = _pincommon.load(args)
     findings = [f for d in docs for f in d.findings] + malformed(docs)
     occurrences = [o for o in collect(docs) if not config.pin.excludes(o.repo)]
-    resolver = resolve.from_args(args)
+    resolver = _pincommon.resolver(args)
     try:
         resolved = prefetch(resolver, occurrences, args.jobs)
         plan = plan_pins(occurrences, resolved, resolver, allow_branches=args.allow_branches)
         if args.images:
-            plan_images(docs, plan, args.jobs, resolve.registry_from_args(args))
+            plan_images(docs, plan, args.jobs, resolve.registry_from(_pincommon.resolve_settings(args)))
     except resolve.ResolveError as exc:
         raise FatalError(f"{exc}; no file was changed") from None
     finally:
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 def plan_images(docs, plan, jobs: int, client=None) -> None:
     """Add digest fixes for every image without one (resolved concurrently, one request set per image).
 
-    ``client`` answers ``digest(image)``: :func:`ci_tools.gha.resolve.registry_from_args` gives the cached one.
+    ``client`` answers ``digest(image)``: :func:`ci_tools.gha.resolve.registry_from` gives the cached one.
     """
     from concurrent.futures import ThreadPoolExecutor
 

@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     import io
     import sys
 
-    from ci_tools.commands._common import load_settings
+    from ci_tools.commands._common import finalize, load_settings
+    from ci_tools.core.output import write
     from ci_tools.core.redact import redact
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.gha.discovery import DiscoveryError
@@ -55,9 +56,9 @@ def run(args: argparse.Namespace) -> int:
     from ci_tools.review import inventory, render
 
     root, config = load_settings(args)
-    from ci_tools.commands._pin import settle
+    from ci_tools.commands import _pin
 
-    settle(args, config)  # via, git-url-template, cache-ttl and jobs of [tool.ci-tools.pin]
+    _pin.settle(args, config)  # via, git-url-template, cache-ttl and jobs of [tool.ci-tools.pin]
     options = config.raw.get("report", {}) if isinstance(config.raw.get("report"), dict) else {}
     owners = list(options.get("organisation-owners", config.organisation_owners))
     depth = args.depth if args.depth is not None else int(options.get("depth", 3))
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.online:
         from ci_tools.gha import resolve
 
-        resolver = resolve.from_args(args)
+        resolver = _pin.resolver(args)
         try:
             inventory.enrich(inv, docs, resolver, now=now, depth=depth, jobs=args.jobs)
         except resolve.ResolveError as exc:
@@ -88,17 +89,11 @@ def run(args: argparse.Namespace) -> int:
             resolver.close()
         for what in inv.skipped:
             sys.stderr.write(redact(f"ci-tools report: warning: {what}") + "\n")
-    inv.findings = engine.sort_findings(engine.apply_ignores(engine.configure(inv.findings, config), docs))
+    inv.findings = finalize(inv.findings, config, docs)
     buffer = io.StringIO()
     if args.format == "sarif":
         render.render_sarif(inv, buffer, describe=checks.describe)
     else:
         render.RENDERERS[args.format](inv, buffer)
-    text = redact(buffer.getvalue())
-    if args.output:
-        from ci_tools.core.fsutil import atomic_write_text
-
-        atomic_write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
+    write(buffer.getvalue(), args.output)
     return 0

@@ -25,8 +25,7 @@ from pathlib import Path
 
 NAME = "secrets"
 HELP = "scan the lines a pull request adds (BASE...HEAD) for secrets with detect-secrets"
-CHECK_ID = "secret"
-POLICY_ID = "policy-change"
+CHECK_ID = "secret"  # ci_tools.hygiene.secrets_report.CHECK_ID
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,20 +39,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_common_arguments(parser)
 
 
-def _policy(config) -> tuple:
-    """What of a configuration decides the scan: ``[tool.ci-tools.secrets]`` and ``checks.secret``."""
-    return (config.raw.get("secrets") or {}, config.raw.get("checks", {}).get(CHECK_ID) or {})
-
-
 def run(args: argparse.Namespace) -> int:
-    from ci_tools.commands._common import emit, known_ids, load_settings
-    from ci_tools.core.config import ConfigError, key_line, load_config_at
-    from ci_tools.core.findings import Finding, Location, Severity
+    from ci_tools.commands._common import emit, finalize, known_ids, load_settings
+    from ci_tools.core.config import ConfigError, load_config_at
+    from ci_tools.core.findings import Finding
     from ci_tools.core.git import GitError, merge_base, verify_revision
     from ci_tools.core.output.summary import append_summary
     from ci_tools.errors import FatalError, UsageError
     from ci_tools.hygiene import secrets as secrets_scan
-    from ci_tools.lint.engine import configure
+    from ci_tools.hygiene import secrets_report
 
     root, config = load_settings(args)
     if args.baseline is not None and args.no_baseline:
@@ -69,15 +63,7 @@ def run(args: argparse.Namespace) -> int:
                                    load_config_at(root, head, known_ids=known_ids()))
             except ConfigError as exc:
                 raise FatalError(str(exc)) from None
-            if _policy(config) != _policy(at_head):
-                source = at_head.source or config.source
-                path = source.relative_to(root).as_posix() if source else "pyproject.toml"
-                line = (key_line(source, ["secrets"]) or key_line(source, ["checks", CHECK_ID]) or 1) if source else 1
-                notes.append(Finding(POLICY_ID, Severity.NOTE,
-                                     'the pull request changes the secret scan\'s configuration ("[tool.ci-tools.secrets]" '
-                                     'or "[tool.ci-tools.checks.secret]"); this scan used the base\'s '
-                                     f"({base_sha[:12]}), the change applies once it is merged",
-                                     Location(path, line, 1, line, 2)))
+            notes += filter(None, [secrets_report.config_note(root, config, at_head, base_sha)])
         options = config.raw.get("secrets") or {}
         result = secrets_scan.scan_range(
             root, args.base, head, baseline_path=args.baseline,
@@ -85,53 +71,17 @@ def run(args: argparse.Namespace) -> int:
             use_baseline=not args.no_baseline, exclude=list(options.get("exclude") or []))
     except (GitError, secrets_scan.BaselineError) as exc:
         raise FatalError(str(exc)) from None
-
-    baseline = result.baseline
-    where = f'add it to {baseline}' if baseline else "record it in a .secrets.baseline"
-    findings = [
-        Finding(CHECK_ID, Severity.ERROR,
-                f'the added line holds a possible secret ({hit.type}); remove it and rotate the credential '
-                f'if it is real; if it is not a secret, end the line with a "pragma: allowlist secret" comment '
-                f"or {where} (detect-secrets scan --baseline)",
-                Location(hit.path, hit.line, hit.col, hit.line, hit.end_col))
-        for hit in result.hits
-    ]
-    findings += [
-        Finding(CHECK_ID, Severity.NOTE,
-                f'the pull request adds a secret ({a.type}) in "{a.filename}" to the baseline; a reviewer should '
-                "confirm it is not a real one before approving",
-                Location(a.baseline, a.line, a.col, a.line, a.end_col))
-        for a in result.additions
-    ]
-    findings = configure(findings, config)
-    if result.settings_changed and baseline:
-        what = (f"adds {baseline}" if result.settings.data is None and args.baseline is None
-                else f"changes the plugins or filters of {baseline}")
-        notes.append(Finding(POLICY_ID, Severity.NOTE,
-                             f"the pull request {what}; this scan used {result.settings.source}, its plugins and "
-                             "filters apply once it is merged",
-                             Location(baseline, 1, 1, 1, 2)))
-    findings += notes
-    scanned = result.scanned
-    lines, files = scanned.lines, scanned.files
-    done = (f"{lines} added line{'s' if lines != 1 else ''} in {files} file{'s' if files != 1 else ''} scanned"
-            + (f" (baseline {baseline})" if baseline else ""))
-    skipped = [f"{len(names)} {what}{'s' if len(names) != 1 else ''} ({_names(names)})"
-               for names, what in ((scanned.binary, "binary file"),
-                                   (scanned.filtered, "file excluded by detect-secrets' file-name filters"))
-               if names]
-    if skipped:
-        done += "; not scanned: " + ", ".join(skipped)
+    notes += filter(None, [secrets_report.settings_note(result, args.baseline is not None)])
+    # no sources: ignore comments need a file's text, and detect-secrets passes over their lines anyway;
+    # the notes are about the configuration itself, which must not silence them
+    findings = finalize(secrets_report.findings(result), config, alarms=notes)
+    scanned, baseline = result.scanned, result.baseline
+    done = secrets_report.scanned_text(scanned, baseline)
     if args.summary:
         # no source lines: the line holds the secret
         append_summary(args.summary, "Secrets", findings, ok_text=f"no secret found; {done}",
-                               extra=done if findings else "")
-    return emit(findings, args, (), extra={"scanned": {"files": files, "lines": lines, "baseline": baseline},
-                                                   "not_scanned": {"binary": scanned.binary,
-                                                                   "filtered": scanned.filtered}},
-                        extra_text=done, github_notice=False)
-
-
-def _names(paths: list[str], shown: int = 5) -> str:
-    names = ", ".join(f'"{p}"' for p in paths[:shown])
-    return names + (f" and {len(paths) - shown} more" if len(paths) > shown else "")
+                       extra=done if findings else "")
+    return emit(findings, args, (), extra={"scanned": {"files": scanned.files, "lines": scanned.lines,
+                                                       "baseline": baseline},
+                                           "not_scanned": {"binary": scanned.binary, "filtered": scanned.filtered}},
+                extra_text=done, github_notice=False)

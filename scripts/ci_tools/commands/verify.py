@@ -95,7 +95,7 @@ def online(args, occurrences, lock, docs, root, alarms: list) -> list:
     from ci_tools.pin import verify as verification
     from ci_tools.pin.plan import prefetch
 
-    resolver = resolve.from_args(args, refresh=True)
+    resolver = _pincommon.resolver(args, refresh=True)
     findings = []
     try:
         resolved = prefetch(resolver, occurrences, args.jobs, need_refs_for_pinned=True)

@@ -1,4 +1,4 @@
-"""Running git: one runner for every command that reads a repository (one-line errors, never a traceback).
+"""Running git: one runner for every part of ci-tools that runs git (one-line errors, never a traceback).
 
 - :func:`git`: run ``git ARGS`` in a repository and return its standard output;
 - :func:`read_blobs`: file contents at a revision through one ``git cat-file --batch``;
@@ -10,25 +10,45 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 
 class GitError(Exception):
-    pass
+    """git failed: the message is git's first line of error; ``stderr`` is all of it and
+    ``returncode`` git's exit status (None when git did not run: missing, or ``timed_out``)."""
+
+    def __init__(self, message: str, *, stderr: str = "", returncode: int | None = None,
+                 timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.stderr = stderr
+        self.returncode = returncode
+        self.timed_out = timed_out
+
+    @property
+    def last_line(self) -> str:
+        """git's last line of error (where ``git fetch`` and ``ls-remote`` put the cause)."""
+        lines = self.stderr.strip().splitlines()
+        return lines[-1] if lines else str(self)
 
 
-def git(args: list[str], cwd: Path, *, input: bytes | None = None, check: bool = True) -> bytes:
-    """Run ``git ARGS`` in ``cwd`` and return stdout; a failure raises :class:`GitError` with git's message."""
-    env = dict(os.environ, LC_ALL="C", GIT_PAGER="cat")
+def git(args: list[str], cwd: Path | None, *, input: bytes | None = None, check: bool = True,
+        env: Mapping[str, str] | None = None, timeout: float = 300) -> bytes:
+    """Run ``git ARGS`` in ``cwd`` and return stdout; a failure raises :class:`GitError` with git's message.
+
+    ``env`` adds variables to this process's environment (``GIT_TERMINAL_PROMPT=0`` for a remote)."""
+    full = dict(os.environ, LC_ALL="C", GIT_PAGER="cat", **(env or {}))
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=env, timeout=300)
+        done = subprocess.run(["git", *args], cwd=cwd, input=input, capture_output=True, env=full, timeout=timeout)
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH") from None
     except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} took longer than 300 seconds") from None
+        raise GitError(f"git {args[0]} took longer than {timeout:.0f} seconds", timed_out=True) from None
     if check and done.returncode != 0:
-        err = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(err[0].removeprefix("fatal: ") if err else f"git {args[0]} exited {done.returncode}")
+        stderr = done.stderr.decode("utf-8", "replace")
+        err = stderr.strip().splitlines()
+        raise GitError(err[0].removeprefix("fatal: ") if err else f"git {args[0]} exited {done.returncode}",
+                       stderr=stderr, returncode=done.returncode)
     return done.stdout
 
 

@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ci_tools.core.markdown import code_span as code
+from ci_tools.core.markdown import table_cell as escape
 from ci_tools.gha.source import (
     Document,
     Node,
@@ -306,26 +308,6 @@ def _default(spec: Node) -> str:
     if text == "":
         return code('""')
     return "<br>".join(code(line) for line in text.rstrip("\r\n").splitlines())
-
-
-def escape(text: str) -> str:
-    """Markdown for one table cell: line breaks folded, ``|`` escaped, HTML outside code shown as text."""
-    folded = " ".join(text.split())
-    parts = re.split(r"(`+[^`]*?`+)", folded)  # code spans stay as they are, but for the pipe
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            part = part.replace("<", "&lt;")
-        out.append(part.replace("|", "\\|"))
-    return "".join(out)
-
-
-def code(value: str) -> str:
-    """``value`` as a code span in a table cell (GFM needs ``\\|`` even inside code)."""
-    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if value.startswith("`") or value.endswith("`") else ""
-    return f"{fence}{pad}{value}{pad}{fence}".replace("|", "\\|")
 
 
 # ------------------------------------------------------------------------------ regeneration

@@ -7,7 +7,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ci_tools.core.config import Config
-from ci_tools.core.findings import IGNORE_RE, Finding, Location, Severity
+from ci_tools.core.findings import Finding
 from ci_tools.gha.discovery import DiscoveryError, default_files, excluded, expand, nothing_to_check
 from ci_tools.gha.source import Document, display_path, load
 from ci_tools.lint import checks as registry
@@ -97,49 +97,46 @@ def _wants(module, doc: Document) -> bool:
     return True if keep is None else bool(keep(doc))
 
 
-def configure(findings: list[Finding], config: Config) -> list[Finding]:
-    """Apply per-check enablement and severity overrides."""
-    out = []
-    for f in findings:
-        cc = config.check(f.check)
-        if not cc.enabled:
-            continue
-        if cc.severity is not None and cc.severity != f.severity:
-            f = Finding(f.check, cc.severity, f.message, f.location, f.fixes)
-        out.append(f)
-    return out
+def lint(files: list[Path], root: Path, config: Config, only: set[str] | None = None, *,
+         actionlint: bool = True, shellcheck: bool = True) -> tuple[list[Finding], list[Document]]:
+    """``check``'s whole pass over ``files``: the checks, and actionlint (unless ``actionlint`` is false
+    or ``only`` leaves it out) running beside them; returns the findings, not yet finalized, and the
+    documents read. Large inputs are split with a forked half (:mod:`ci_tools.lint.parallel`).
+    An actionlint that cannot run raises :class:`~ci_tools.lint.actionlint.ActionlintError`."""
+    from functools import partial
 
+    from ci_tools.gha.source import classify
+    from ci_tools.lint import actionlint as linter
+    from ci_tools.lint import parallel
 
-def apply_ignores(findings: list[Finding], docs: list[Document]) -> list[Finding]:
-    """Drop findings suppressed by ``# ci-tools: ignore[id] reason`` on their line; report bad ignores."""
-    known = registry.known_ids()
-    ignores: dict[tuple[str, int], set[str]] = {}
-    problems: list[Finding] = []
-    for doc in docs:
-        if "ci-tools:" not in doc.text:
-            continue
-        for m in IGNORE_RE.finditer(doc.text):
-            line, col = doc.position(m.start())
-            ids = [part.strip() for part in m["ids"].split(",") if part.strip()]
-            loc = Location(doc.display, line, col, line, col + len(m.group(0).rstrip()))
-            for check_id in ids:
-                if check_id not in known:
-                    problems.append(Finding("invalid-ignore", Severity.ERROR,
-                                            f'unknown check "{check_id}" in ignore comment; '
-                                            "use an id from `ci-tools check --list`", loc))
-            if not ids:
-                problems.append(Finding("invalid-ignore", Severity.ERROR,
-                                        "ignore comment names no check; write ignore[check-id] reason", loc))
-            if not m["reason"].strip():
-                problems.append(Finding("invalid-ignore", Severity.ERROR,
-                                        "ignore comment gives no reason; say why after the brackets", loc))
-                continue  # an ignore without a reason does not suppress
-            ignores.setdefault((doc.display, line), set()).update(ids)
-    kept = [f for f in findings
-            if f.check not in ignores.get((f.location.path, f.location.line), set())]
-    return kept + problems
+    docs: list[Document] = []
+    ctx = registry.Context(root=root, config=config, documents=docs)
+    ours, half = files, None
+    linting = actionlint and (only is None or "actionlint" in only)
+    if parallel.eligible(files, linter=linting):  # fork before any thread starts
+        ours, theirs = parallel.split(files)
+        half = parallel.Half(theirs, root, ctx, only)
 
+    lint_run = None
+    if linting:
+        lint_run = linter.start([(str(f.absolute()), partial(classify, f)) for f in files], root,
+                                shellcheck=shellcheck)
 
-def sort_findings(findings: list[Finding]) -> list[Finding]:
-    unique = {(f.check, f.location.path, f.location.line, f.location.col, f.message): f for f in findings}
-    return sorted(unique.values(), key=Finding.sort_key)
+    def stream() -> Iterator[Document]:
+        for doc in iter_documents(ours, root):
+            docs.append(doc)
+            yield doc
+
+    if half is None:
+        findings = run_checks(stream(), ctx, only)
+    else:
+        findings, mine = per_document(stream(), ctx, only)
+        their_findings, their_docs = half.join()
+        findings.extend(their_findings)
+        docs[:] = parallel.merge(mine, their_docs)
+        findings.extend(across_files(docs, ctx, only))
+    if lint_run is not None:
+        raw = lint_run.result()
+        own = list(findings)  # not `ours`: stream() reads that name (the files this process reads)
+        findings.extend(linter.deduplicate(linter.to_findings(raw, root, docs), own))
+    return findings, docs

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from ci_tools import __version__
 from ci_tools.core.findings import Finding
+from ci_tools.core.markdown import table_cell
 from ci_tools.review.inventory import IMAGE, Dependency, Inventory
 
 if TYPE_CHECKING:
@@ -70,10 +71,6 @@ def render_text(inv: Inventory, out: TextIO) -> None:
         out.write(f"{f.location.path}:{f.location.line}:{f.location.col}: {f.message} [{f.check}]\n")
 
 
-def _cell(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
-
-
 def _short(sha: str | None) -> str:
     if not sha:
         return "not pinned"
@@ -100,10 +97,10 @@ def render_markdown(inv: Inventory, out: TextIO) -> None:
         head.append("Used at")
         out.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
         for d in actions:
-            row = [f"`{d.name}`", d.kind, d.party, _short(d.sha), _cell(d.version)]
+            row = [f"`{d.name}`", d.kind, d.party, _short(d.sha), table_cell(d.version)]
             if inv.online:
                 row += [(d.published_at or "")[:10], "" if d.age_days is None else str(d.age_days),
-                        _cell(d.newest_in_major), _cell(d.status), {True: "yes", False: "no", None: ""}[d.immutable]]
+                        table_cell(d.newest_in_major), table_cell(d.status), {True: "yes", False: "no", None: ""}[d.immutable]]
             row.append("<br>".join(f"`{u}`" for u in d.uses))
             out.write("| " + " | ".join(row) + " |\n")
     else:
@@ -112,16 +109,16 @@ def render_markdown(inv: Inventory, out: TextIO) -> None:
     if images:
         out.write("| Image | Tag | Digest | Used at |\n|---|---|---|---|\n")
         for d in images:
-            out.write(f"| `{d.name}` | {_cell(d.ref)} | {_short(d.sha)} | "
+            out.write(f"| `{d.name}` | {table_cell(d.ref)} | {_short(d.sha)} | "
                       + "<br>".join(f"`{u}`" for u in d.uses) + " |\n")
     else:
         out.write("None.\n")
     out.write("\n## Findings\n\n")
     for what in inv.skipped:
-        out.write(f"> Skipped: {_cell(what)}\n\n")
+        out.write(f"> Skipped: {table_cell(what)}\n\n")
     if inv.findings:
         for f in inv.findings:
-            out.write(f"- `{f.location.path}:{f.location.line}` {f.severity}: {_cell(f.message)} "
+            out.write(f"- `{f.location.path}:{f.location.line}` {f.severity}: {table_cell(f.message)} "
                       f"[`{f.check}`]\n")
     else:
         out.write("None.\n")

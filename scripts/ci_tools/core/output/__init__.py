@@ -1,7 +1,11 @@
 """Reporters: one per output format behind one mapping, and :func:`emit`, which writes them.
 
 - :class:`TextSource`: lines of a text that is not a file (a commit message, a branch name), so
-  the text reporter can print the line and its ``^~~~`` underline.
+  the text reporter can print the line and its ``^~~~`` underline;
+- :class:`OutputSettings`: where and how a command writes (``--format``, ``--fail-level``,
+  ``--output``), built by the commands from their arguments;
+- :func:`emit` renders findings, :func:`write` writes any report (redacted: the one place output
+  leaves ci-tools) and :func:`exit_code` is the one rule from findings to an exit status.
 
 This package knows no check: what a finding id means (its summary and documentation, for SARIF's
 rules) comes from the caller as a :data:`Describe` (the commands pass the lint registry's).
@@ -9,16 +13,17 @@ rules) comes from the caller as a :data:`Describe` (the commands pass the lint r
 
 from __future__ import annotations
 
-import argparse
 import io
 import json as jsonlib  # json would be the json reporter, a module of this package, once it is imported
 import os
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from ci_tools.core.findings import Finding, Severity
+from ci_tools.core.output.github import escape_data, escape_property
 
 
 class SourceLines(Protocol):
@@ -81,11 +86,40 @@ class TextSource:
         return lines[number - 1] if 1 <= number <= len(lines) else None
 
 
-def emit(findings: list[Finding], args: argparse.Namespace, sources: Iterable[Any] = (),
+@dataclass(frozen=True)
+class OutputSettings:
+    """How a command writes its findings: ``format`` (None: :func:`default_format`), the lowest
+    severity that fails (``fail_level``) and the file to write (``output``; None: standard output)."""
+
+    format: str | None = None
+    fail_level: str = "warning"
+    output: Path | None = None
+
+
+def exit_code(findings: Iterable[Finding], fail_level: str) -> int:
+    """1 when a finding reaches ``fail_level``, else 0: the one rule for every command."""
+    threshold = Severity.parse(fail_level)
+    return 1 if any(f.severity >= threshold for f in findings) else 0
+
+
+def write(text: str, output: Path | None) -> None:
+    """Write a report, redacted, to ``output`` (atomically) or standard output."""
+    from ci_tools.core.redact import redact
+
+    text = redact(text)
+    if output:
+        from ci_tools.core.fsutil import atomic_write_text
+
+        atomic_write_text(output, text)
+    else:
+        sys.stdout.write(text)
+
+
+def emit(findings: list[Finding], settings: OutputSettings, sources: Iterable[Any] = (),
          extra: dict[str, Any] | None = None, extra_text: str = "", github_notice: bool = True, *,
          describe: Describe | None = None) -> int:
-    """Render ``findings`` in ``args.format`` to ``args.output`` or standard output, redacted, and
-    return the exit code for ``args.fail_level``; plus ``extra`` (JSON key/values) or ``extra_text``.
+    """Render ``findings`` in ``settings.format`` to ``settings.output`` or standard output, redacted,
+    and return the exit code for ``settings.fail_level``; plus ``extra`` (JSON key/values) or ``extra_text``.
 
     Text output gets ``extra_text`` after the findings; JSON output gets the ``extra`` keys next
     to ``findings``; the ``github`` format turns ``extra_text`` into a notice (unless
@@ -95,7 +129,7 @@ def emit(findings: list[Finding], args: argparse.Namespace, sources: Iterable[An
     from ci_tools.core import output as report
     from ci_tools.core.redact import redact
 
-    fmt = args.format or default_format()
+    fmt = settings.format or default_format()
     buffer = io.StringIO()
     sources = list(sources)
     lookup = source_lines(sources) if sources else report.no_source
@@ -122,18 +156,11 @@ def emit(findings: list[Finding], args: argparse.Namespace, sources: Iterable[An
     elif fmt == "text" and extra_text:
         text += extra_text + "\n"
     elif fmt == "github" and extra_text and github_notice:
-        text += f"::notice title=ci-tools::{extra_text.replace('%', '%25').replace(chr(10), '%0A')}\n"
+        text += f"::notice title=ci-tools::{escape_data(extra_text)}\n"
     elif fmt == "sarif" and extra_text:
         sys.stderr.write(redact(extra_text) + "\n")
-    text = redact(text)
-    if args.output:
-        from ci_tools.core.fsutil import atomic_write_text
-
-        atomic_write_text(args.output, text)
-    else:
-        sys.stdout.write(text)
-    threshold = Severity.parse(args.fail_level)
-    return 1 if any(f.severity >= threshold for f in findings) else 0
+    write(text, settings.output)
+    return exit_code(findings, settings.fail_level)
 
 
 def _github_plain(f: Finding, line: str | None) -> str:
@@ -144,7 +171,4 @@ def _github_plain(f: Finding, line: str | None) -> str:
         width = max(1, (loc.end_col - loc.col) if loc.end_line == loc.line else len(line) - loc.col + 1)
         message += f"\n{line}\n{' ' * (loc.col - 1)}^{'~' * (width - 1)}"
     title = f"{f.check} ({loc.path}{f', line {loc.line}' if loc.line > 1 else ''})"
-    escape = {"%": "%25", "\r": "%0D", "\n": "%0A"}
-    data = "".join(escape.get(c, c) for c in message)
-    prop = "".join(escape.get(c, c) for c in title).replace(":", "%3A").replace(",", "%2C")
-    return f"::{level} title={prop}::{data}\n"
+    return f"::{level} title={escape_property(title)}::{escape_data(message)}\n"

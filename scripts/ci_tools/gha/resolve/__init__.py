@@ -1,12 +1,14 @@
 """Where refs, commits, releases and files come from: the GitHub API, ``git ls-remote``, a cache.
 
-Commands build one resolver with :func:`add_arguments` and :func:`from_args`; see
-:mod:`ci_tools.gha.resolve.base` for the interface.
+Commands define the options with :func:`add_arguments`, turn them into :class:`ResolveSettings`
+(:func:`ci_tools.commands._pin.resolve_settings`) and build one resolver with :func:`from_settings`;
+see :mod:`ci_tools.gha.resolve.base` for the interface.
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 
 from ci_tools.gha.resolve.base import (
@@ -22,7 +24,20 @@ from ci_tools.gha.resolve.base import (
 )
 
 __all__ = ["NotFound", "Release", "RepoIds", "RepoRefs", "Resolution", "ResolveError", "Resolver", "resolve_ref",
-           "tag_preference", "add_arguments", "from_args", "build", "registry_from_args", "build_registry"]
+           "tag_preference", "add_arguments", "ResolveSettings", "validate", "from_settings", "build", "registry_from",
+           "build_registry"]
+
+
+@dataclass(frozen=True)
+class ResolveSettings:
+    """Where refs and images come from (the options of :func:`add_arguments`, settled)."""
+
+    via: str = "api"
+    git_url_template: str | None = None
+    cache_dir: Path | None = None
+    no_cache: bool = False
+    cache_ttl: float | None = None
+    jobs: int = 16
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,36 +85,32 @@ def build(via: str = "api", *, git_url_template: str | None = None, cache_dir: P
     return CachingResolver(inner, directory, namespace, _ttl(ttl), refresh)
 
 
-def validate(args: argparse.Namespace) -> None:
+def validate(settings: ResolveSettings) -> None:
     """Usage errors of the resolution options (raised before any file is read)."""
     from ci_tools.errors import UsageError
 
-    if args.via is None:  # not settled from a configuration: the built-in defaults
-        args.via = "api"
-    if args.jobs is None:
-        args.jobs = 16
-    if args.git_url_template and args.via != "git":
+    if settings.git_url_template and settings.via != "git":
         raise UsageError("--git-url-template needs --via git")
-    if args.jobs < 1:
+    if settings.jobs < 1:
         raise UsageError("--jobs must be at least 1")
-    if args.cache_ttl is not None and args.cache_ttl < 0:
+    if settings.cache_ttl is not None and settings.cache_ttl < 0:
         raise UsageError("--cache-ttl must not be negative")
 
 
-def from_args(args: argparse.Namespace, *, refresh: bool = False) -> Resolver:
+def from_settings(settings: ResolveSettings, *, refresh: bool = False) -> Resolver:
     from ci_tools.errors import UsageError
 
-    validate(args)
+    validate(settings)
     try:
-        return build(args.via, git_url_template=args.git_url_template, cache_dir=args.cache_dir,
-                     no_cache=args.no_cache, ttl=args.cache_ttl, refresh=refresh)
+        return build(settings.via, git_url_template=settings.git_url_template, cache_dir=settings.cache_dir,
+                     no_cache=settings.no_cache, ttl=settings.cache_ttl, refresh=refresh)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
 
-def registry_from_args(args: argparse.Namespace):
+def registry_from(settings: ResolveSettings):
     """The OCI registry client for ``--images``, behind the digest cache unless ``--no-cache``."""
-    return build_registry(cache_dir=args.cache_dir, no_cache=args.no_cache, ttl=args.cache_ttl)
+    return build_registry(cache_dir=settings.cache_dir, no_cache=settings.no_cache, ttl=settings.cache_ttl)
 
 
 def build_registry(*, cache_dir: Path | None = None, no_cache: bool = False, ttl: float | None = None):

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import tempfile
 import threading
 from pathlib import Path
 
+from ci_tools.core.git import GitError, git
 from ci_tools.core.redact import redact
 from ci_tools.gha.resolve.base import NotFound, RepoRefs, ResolveError, Resolver
 
 _NOT_FOUND = ("not found", "does not appear to be a git repository", "does not exist", "returned error: 404",
               "could not read username", "authentication failed", "terminal prompts disabled")
+
+
+# a remote never prompts: no terminal, and an askpass that answers nothing
+_REMOTE_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
 
 
 def default_template() -> str:
@@ -55,24 +59,22 @@ class GitResolver(Resolver):
         if count:
             with self._lock:
                 self.requests += 1
-        env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true", "LC_ALL": "C"}
         try:
-            done = subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                                  timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            raise ResolveError(f"git {args[0]} for {repo} timed out after {self.timeout:.0f}s") from None
-        except FileNotFoundError:
-            raise ResolveError("git is not installed") from None
-        if done.returncode != 0:
-            err = done.stderr.strip().splitlines()
-            last = redact(err[-1] if err else f"exit status {done.returncode}")
-            if any(marker in done.stderr.lower() for marker in _NOT_FOUND):
-                raise NotFound(f'repository "{repo}" was not found at {redact(self.url(repo))}, or it is private')
-            if "failed to connect" in done.stderr.lower() or "could not resolve host" in done.stderr.lower():
+            out = git(args, cwd, env=_REMOTE_ENV, timeout=self.timeout)
+        except GitError as exc:
+            if exc.timed_out:
+                raise ResolveError(f"git {args[0]} for {repo} timed out after {self.timeout:.0f}s") from None
+            if exc.returncode is None:
+                raise ResolveError("git is not installed") from None
+            stderr = exc.stderr.lower()
+            last = redact(exc.last_line if exc.stderr.strip() else f"exit status {exc.returncode}")
+            if any(marker in stderr for marker in _NOT_FOUND):
+                raise NotFound(f'repository "{repo}" was not found at {redact(self.url(repo))}, or it is private') from None
+            if "failed to connect" in stderr or "could not resolve host" in stderr:
                 raise ResolveError(f"cannot connect to {redact(self.url(repo))} ({last}): check --git-url-template "
-                                   "(or GITHUB_SERVER_URL) and that the server is reachable from here")
-            raise ResolveError(f"git {args[0]} for {repo} failed: {last}")
-        return done.stdout
+                                   "(or GITHUB_SERVER_URL) and that the server is reachable from here") from None
+            raise ResolveError(f"git {args[0]} for {repo} failed: {last}") from None
+        return out.decode("utf-8", "replace")
 
     def refs(self, repo: str) -> RepoRefs:
         out = self._git(["ls-remote", "--symref", self.url(repo)], repo)
@@ -145,8 +147,10 @@ class GitResolver(Resolver):
                 self._git(["fetch", "-q", "--no-tags", self.url(repo), sha], repo, cwd=mirror)
             except (ResolveError, NotFound):
                 return None
-        done = subprocess.run(["git", "show", f"{sha}:{path}"], cwd=mirror, capture_output=True)
-        return done.stdout if done.returncode == 0 else None
+        try:
+            return git(["show", f"{sha}:{path}"], mirror)
+        except GitError:
+            return None
 
     def close(self) -> None:
         if self._tmp is not None:
