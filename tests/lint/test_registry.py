@@ -59,3 +59,49 @@ def test_fixture_folders_equal_the_checks():
     folders = {p.name for p in FIXTURES.iterdir() if p.is_dir()}
     expected = _registry_ids() | ENGINE_IDS_WITH_FIXTURES
     assert folders == expected
+
+
+def _module(name: str = "ci_tools.lint.checks.example", **attrs):
+    import types
+
+    from ci_tools.core.findings import Severity
+
+    module = types.ModuleType(name)
+    defaults = {"ID": "example", "SUMMARY": "an example", "SEVERITY": Severity.WARNING,
+                "APPLIES_TO": {"workflow"}, "check": lambda doc, ctx: iter(())}
+    for key, value in {**defaults, **attrs}.items():
+        if value is not _MISSING:
+            setattr(module, key, value)
+    return module
+
+
+_MISSING = object()
+
+
+def test_every_registered_module_reads_as_a_typed_check():
+    from ci_tools.lint.checks import checks
+
+    read = checks()
+    assert [c.id for c in read] == [m.ID for m in modules()]
+    assert all((c.check is None) != (c.check_all is None) for c in read)
+    assert all(c.keep is None or c.check_all is not None for c in read)
+
+
+def test_a_module_that_is_not_a_check_is_refused_by_name():
+    import pytest
+
+    from ci_tools.lint.checks import Check, CheckDefinitionError
+
+    assert Check.of(_module()).id == "example"
+    for attrs, words in [
+        ({"ID": _MISSING}, "example: ID must be a str, not NoneType"),
+        ({"SUMMARY": 3}, "example: SUMMARY must be a str, not int"),
+        ({"SEVERITY": "warning"}, "example: SEVERITY must be a Severity, not str"),
+        ({"APPLIES_TO": "workflow"}, "example: APPLIES_TO must be a set of document kinds"),
+        ({"check": _MISSING}, "define exactly one of check(doc, ctx) and check_all(docs, ctx)"),
+        ({"check_all": lambda docs, ctx: iter(())}, "define exactly one of check(doc, ctx) and check_all"),
+        ({"check": "not a function"}, "example: check must be a function"),
+        ({"keep": lambda doc: True}, "example: keep(doc) goes with check_all(docs, ctx)"),
+    ]:
+        with pytest.raises(CheckDefinitionError, match=re.escape(words)):
+            Check.of(_module(**attrs))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import ModuleType
 
 from ci_tools.core.config import Config
 from ci_tools.core.findings import Finding
@@ -42,13 +41,13 @@ def run_checks(docs: Iterable[Document], ctx: registry.Context, only: set[str] |
     return findings
 
 
-def _modules(ctx: registry.Context, only: set[str] | None) -> tuple[list[ModuleType], list[ModuleType]]:
-    per_doc: list[ModuleType] = []
-    across: list[ModuleType] = []
-    for module in registry.modules():
-        if (only is not None and module.ID not in only) or not ctx.config.check(module.ID).enabled:
+def _checks(ctx: registry.Context, only: set[str] | None) -> tuple[list[registry.Check], list[registry.Check]]:
+    per_doc: list[registry.Check] = []
+    across: list[registry.Check] = []
+    for check in registry.checks():
+        if (only is not None and check.id not in only) or not ctx.config.check(check.id).enabled:
             continue
-        (across if hasattr(module, "check_all") else per_doc).append(module)
+        (across if check.across_files else per_doc).append(check)
     return per_doc, across
 
 
@@ -60,7 +59,7 @@ def per_document(docs: Iterable[Document], ctx: registry.Context,
     unless a cross-file check wants it: such a module may export ``keep(doc) -> bool`` (without it,
     every document of its ``APPLIES_TO`` kinds is kept). This keeps memory flat on large inputs.
     """
-    per_doc, across = _modules(ctx, only)
+    per_doc, across = _checks(ctx, only)
     findings: list[Finding] = []
     seen: list[Document] = []
     for doc in docs:  # may be a generator: each file is loaded, checked and slimmed in turn
@@ -68,33 +67,24 @@ def per_document(docs: Iterable[Document], ctx: registry.Context,
         findings.extend(doc.findings)
         if doc.root is None and doc.json_data is None:
             continue
-        for module in per_doc:
-            applies = getattr(module, "APPLIES_TO", None)
-            if applies is None or doc.kind in applies:
-                findings.extend(module.check(doc, ctx))
+        for check in per_doc:
+            if check.check is not None and check.applies(doc):
+                findings.extend(check.check(doc, ctx))
         doc.release_plain()
-        if not any(_wants(module, doc) for module in across):
+        if not any(check.wants(doc) for check in across):
             doc.release_tree()
     return findings, seen
 
 
 def across_files(seen: list[Document], ctx: registry.Context, only: set[str] | None = None) -> list[Finding]:
     """The checks across files, over the documents :func:`per_document` kept parsed."""
-    _, across = _modules(ctx, only)
+    _, across = _checks(ctx, only)
     parsed = [d for d in seen if d.root is not None or d.json_data is not None]
     findings: list[Finding] = []
-    for module in across:
-        applies = getattr(module, "APPLIES_TO", None)
-        findings.extend(module.check_all([d for d in parsed if applies is None or d.kind in applies], ctx))
+    for check in across:
+        if check.check_all is not None:
+            findings.extend(check.check_all([d for d in parsed if check.applies(d)], ctx))
     return findings
-
-
-def _wants(module, doc: Document) -> bool:
-    applies = getattr(module, "APPLIES_TO", None)
-    if applies is not None and doc.kind not in applies:
-        return False
-    keep = getattr(module, "keep", None)
-    return True if keep is None else bool(keep(doc))
 
 
 def lint(files: list[Path], root: Path, config: Config, only: set[str] | None = None, *,

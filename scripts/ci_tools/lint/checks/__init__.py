@@ -6,20 +6,27 @@ Each check is one module exporting:
 - ``SUMMARY``: one line;
 - ``SEVERITY``: the default :class:`~ci_tools.core.findings.Severity`;
 - ``APPLIES_TO``: the document kinds it reads (``workflow``, ``template``, ``action``, ...);
-- ``check(doc, ctx) -> Iterator[Finding]``; a check across files may instead export
-  ``check_all(docs, ctx) -> Iterator[Finding]``.
+- ``check(doc, ctx) -> Iterator[Finding]``; a check across files instead exports
+  ``check_all(docs, ctx) -> Iterator[Finding]`` and may export ``keep(doc) -> bool`` (which
+  documents it needs kept parsed).
 
-The registry below is explicit; ``tests/lint/test_registry.py`` asserts it equals the modules in this
+:func:`checks` reads each module once into a typed :class:`Check`, refusing a module that lacks
+one of these or has the wrong kind of value (a :class:`CheckDefinitionError` naming the module and
+the attribute), so the engine never reads a module attribute by name. The registry below is explicit; ``tests/lint/test_registry.py`` asserts it equals the modules in this
 package, the sections of ``docs/checks.md`` and the fixture folders.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
+
+from ci_tools.core.findings import Finding, Severity
 
 if TYPE_CHECKING:
     from ci_tools.core.config import Config
@@ -98,18 +105,85 @@ class Context:
         return self.config.repository
 
 
+class CheckDefinitionError(Exception):
+    """A module of the registry that does not define a check as this package's docstring says."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check, as the engine runs it: read from its module by :meth:`of`."""
+
+    id: str
+    summary: str
+    severity: Severity
+    applies_to: frozenset[str] | None  # the document kinds it reads; None: every kind
+    check: Callable[[Document, Context], Iterable[Finding]] | None  # per document
+    check_all: Callable[[list[Document], Context], Iterable[Finding]] | None  # across files
+    keep: Callable[[Document], bool] | None  # across files: which documents stay parsed
+    module: str
+
+    @classmethod
+    def of(cls, module: ModuleType) -> Check:
+        name = module.__name__
+
+        def need(attr: str, kind: type | tuple[type, ...]) -> object:
+            value = getattr(module, attr, None)
+            if not isinstance(value, kind):
+                raise CheckDefinitionError(f"{name}: {attr} must be a {getattr(kind, '__name__', kind)}, "
+                                           f"not {type(value).__name__}")
+            return value
+
+        def callable_or_none(attr: str) -> Callable | None:
+            value = getattr(module, attr, None)
+            if value is not None and not callable(value):
+                raise CheckDefinitionError(f"{name}: {attr} must be a function")
+            return value
+
+        check_id, summary = need("ID", str), need("SUMMARY", str)
+        severity = need("SEVERITY", Severity)
+        applies = getattr(module, "APPLIES_TO", None)
+        if applies is not None and not (isinstance(applies, set | frozenset | tuple | list)
+                                        and all(isinstance(k, str) for k in applies)):
+            raise CheckDefinitionError(f"{name}: APPLIES_TO must be a set of document kinds")
+        per_doc, across, keep = callable_or_none("check"), callable_or_none("check_all"), callable_or_none("keep")
+        if (per_doc is None) == (across is None):
+            raise CheckDefinitionError(f"{name}: define exactly one of check(doc, ctx) and check_all(docs, ctx)")
+        if keep is not None and across is None:
+            raise CheckDefinitionError(f"{name}: keep(doc) goes with check_all(docs, ctx)")
+        return cls(id=str(check_id), summary=str(summary), severity=severity,  # type: ignore[arg-type]
+                   applies_to=frozenset(applies) if applies is not None else None,
+                   check=per_doc, check_all=across, keep=keep, module=name)
+
+    @property
+    def across_files(self) -> bool:
+        return self.check_all is not None
+
+    def applies(self, doc: Document) -> bool:
+        return self.applies_to is None or doc.kind in self.applies_to
+
+    def wants(self, doc: Document) -> bool:
+        """Whether this check across files needs ``doc`` kept parsed."""
+        return self.applies(doc) and (self.keep is None or bool(self.keep(doc)))
+
+
 def modules() -> list[ModuleType]:
     return [importlib.import_module(f"ci_tools.lint.checks.{name}") for name in REGISTRY]
 
 
+@functools.cache
+def checks() -> tuple[Check, ...]:
+    """Every registered check, read once from its module and checked for shape."""
+    return tuple(Check.of(module) for module in modules())
+
+
 def known_ids() -> set[str]:
-    return {m.ID for m in modules()} | set(ENGINE_IDS) | set(COMMAND_IDS)
+    return {c.id for c in checks()} | set(ENGINE_IDS) | set(COMMAND_IDS)
 
 
 def summaries() -> dict[str, str]:
     out = dict(ENGINE_IDS)
     out.update(COMMAND_IDS)
-    out.update({m.ID: m.SUMMARY for m in modules()})
+    out.update({c.id: c.summary for c in checks()})
     return out
 
 
