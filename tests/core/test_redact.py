@@ -78,3 +78,21 @@ def test_registered_secrets_are_redacted_and_tiny_ones_ignored(monkeypatch):
 def test_short_values_of_variables_are_not_redacted(monkeypatch):
     monkeypatch.setenv("GH_TOKEN", "ab")
     assert redaction.redact("abba") == "abba"
+
+
+def test_a_secret_of_four_characters_is_redacted(monkeypatch):
+    redaction.register("wxyz")
+    monkeypatch.setenv("GH_TOKEN", "a1b2")
+    assert redaction.redact("wxyz a1b2 wxy") == "*** *** wxy"
+
+
+def test_an_unset_variable_redacts_nothing():
+    text = "XXXX xxxx None null '' **** 0000"
+    assert redaction.redact(text) == text
+
+
+def test_a_secret_inside_another_is_redacted_after_it_whatever_their_order(monkeypatch):
+    """By length, not by text: "zzzz" sorts after "a-secret-zzzz" but is the shorter one."""
+    monkeypatch.setenv("GH_TOKEN", "zzzz")
+    monkeypatch.setenv("GITHUB_TOKEN", "a-secret-zzzz")
+    assert redaction.redact("[a-secret-zzzz] [zzzz]") == "[***] [***]"

@@ -47,17 +47,23 @@ def test_verify_reads_every_page(cli, tmp_path):
     repo.git("checkout", "-q", "main")
     repo.branch("v3.0.0")  # a branch named as the tag on the last page of tags
     shas["branch v3.0.0"] = repo.commit("confusing")
+    shas["untagged"] = repo.commit("no tag here")
+    repo.git("tag", "v1", shas["release/2"])  # a major tag, on the last page of tags
     work = tmp_path / "work"
     (work / ".github/workflows").mkdir(parents=True)
     (work / ".github/workflows/a.yml").write_text(
         "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
         f"      - uses: acme/paged@{shas['hotfix']} # hotfix\n"
-        f"      - uses: acme/paged@{shas['v3.0.0']} # v3.0.0\n", encoding="utf-8")
+        f"      - uses: acme/paged@{shas['v3.0.0']} # v3.0.0\n"
+        f"      - uses: acme/paged@{shas['release/1']} # hotfix\n"  # a branch, not at that commit
+        f"      - uses: acme/paged@{shas['untagged']} # v1\n", encoding="utf-8")  # v1 is elsewhere
     with GitHubDouble(per_page_max=2) as api:
         api.add_repo("acme/paged", repo.path)
         env = {"GITHUB_API_URL": api.url, "XDG_CACHE_HOME": str(tmp_path / "cache"), "CI_TOOLS_HTTP_BACKOFF": "0.01",
                "CI": "true", "GITHUB_SERVER_URL": "https://github.invalid"}
         done = cli("verify", "--online", "--format", "json", cwd=work, env=env)
     got = sorted((f["line"], f["check"]) for f in json.loads(done.stdout)["findings"])
-    # a branch name in the comment is no version (unpinned-uses), but it is no stale comment either
-    assert got == [(6, "unpinned-uses"), (7, "ref-confusion")], done.stdout + done.stderr
+    # a branch name in the comment is no version (unpinned-uses); at the branch's head it is no stale
+    # comment, elsewhere it is; a major tag that points elsewhere has moved (or the comment is wrong)
+    assert got == [(6, "unpinned-uses"), (7, "ref-confusion"), (8, "stale-comment"), (8, "unpinned-uses"),
+                   (9, "tag-moved"), (9, "unpinned-uses")], done.stdout + done.stderr

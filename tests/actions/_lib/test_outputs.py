@@ -69,3 +69,32 @@ def test_a_single_line_value_is_written_as_name_equals_value(kit, output, value:
 def test_a_lone_carriage_return_is_multiline_too(kit, output):
     kit[0].set_output("v", "a\rforged=1")
     assert "<<ghadelim_" in output.read_text(encoding="utf-8")
+
+
+# Workflow commands: a message or a property that holds a newline would end the command there, and
+# the next line (chosen by whoever wrote the text: a Terraform error, a rollout's message) would be
+# a workflow command of its own, ``::add-mask::`` or ``::stop-commands::`` among them.
+HOSTILE_MESSAGES = [
+    ("plan failed\n::add-mask::secret-from-the-plan", "plan failed%0A::add-mask::secret-from-the-plan"),
+    ("a\r\n::stop-commands::token", "a%0D%0A::stop-commands::token"),
+    ("100% done", "100%25 done"),
+    ("%0A already escaped", "%250A already escaped"),
+]
+
+
+@pytest.mark.parametrize(("message", "shown"), HOSTILE_MESSAGES)
+def test_a_message_stays_one_workflow_command(kit, capsys, message: str, shown: str):
+    kit[0].annotate("error", message)
+    assert capsys.readouterr().out == f"::error::{shown}\n"
+
+
+@pytest.mark.parametrize(("title", "shown"), [
+    ("plan-failed", "plan-failed"),
+    ("a,line=1", "a%2Cline=1"),  # a comma would start another property
+    ("x::warning::y", "x%3A%3Awarning%3A%3Ay"),  # a colon would end the properties
+    ("a\nb", "a%0Ab"),
+    ("50%", "50%25"),
+])
+def test_a_property_stays_one_property(kit, capsys, title: str, shown: str):
+    kit[0].annotate("warning", "m", file="dir/a,b:c.tf", line=3, col=7, title=title)
+    assert capsys.readouterr().out == f"::warning file=dir/a%2Cb%3Ac.tf,line=3,col=7,title={shown}::m\n"
