@@ -132,3 +132,50 @@ def test_a_number_read_after_parentheses_is_not_reported():
     found = list(template_injection.check(doc, Context(root=doc.path.parent, config=Config())))
     assert [f.location.line for f in found] == [7]
     assert '"github.event.pull_request.title"' in found[0].message
+
+
+# Issue 14: expressions the parser refuses still yield every path they mention outside boolean
+# functions (never fewer findings), one row per way an expression can be broken.
+@pytest.mark.parametrize(("expression", "paths"), [
+    ("format('{0}' github.head_ref)", ["github.head_ref"]),  # no comma between arguments
+    ("(github.head_ref", ["github.head_ref"]),  # no closing parenthesis
+    ("github.head_ref)", ["github.head_ref"]),  # a token after the end
+    ("github.event.'x'", ["github.event"]),  # a string as a property name
+    (", github.head_ref", ["github.head_ref"]),  # an expression that starts with a comma
+    ("github.event.issue.title || ", ["github.event.issue.title"]),  # nothing after ||
+    ("contains(github.head_ref, 'x') ==", []),  # only inside a boolean function
+])
+def test_a_broken_expression_falls_back_to_the_paths_it_mentions(expression: str, paths: list[str]):
+    assert [r.path for r in value_refs(expression)] == paths
+
+
+@pytest.mark.parametrize(("expression", "paths"), [
+    ("TRUE || github.head_ref", ["github.head_ref"]),  # literals in any case are no context
+    ("Null || False || github.head_ref", ["github.head_ref"]),
+    ("github.event.commits[*].message", ["github.event.commits.*.message"]),
+    ("github.event.pages[0]['title']", ["github.event.pages.*.title"]),
+    ("github.event.commits[github.run_number].message", ["github.event.commits.*.message"]),
+    ("join(github.event.commits.*.message, ', ')", ["github.event.commits.*.message"]),
+    ("format('{0}{1}', github.head_ref, github.event.issue.title)", ["github.head_ref", "github.event.issue.title"]),
+    ("github.event.issue.title < 'm' || github.head_ref", ["github.head_ref"]),
+    ("(github.event.pull_request || github.event.issue)[0]", ["github.event.pull_request.*", "github.event.issue.*"]),
+])
+def test_value_refs_of_indexes_literals_and_arguments(expression: str, paths: list[str]):
+    assert [r.path for r in value_refs(expression)] == paths
+
+
+@pytest.mark.parametrize(("path", "pattern", "objects", "hit"), [
+    ("github.event.commits.*.message", "github.event.commits.*.message", False, True),
+    ("github.event.commits", "github.event.commits.*.message", True, True),  # the object holds it
+    ("github.event.commits", "github.event.commits.*.message", False, False),
+    ("github.event.client_payload", "github.event.client_payload.**", False, True),  # all of it is the sender's
+    ("github.event.client_payload.a.b.c", "github.event.client_payload.**", False, True),
+    ("github.event.commits.0.message.extra", "github.event.commits.*.message", True, False),  # longer
+    ("github.event.*.title", "github.event.issue.title", True, True),  # a dynamic key may be it
+    ("github.event.issue.body", "github.event.issue.title", True, False),
+    ("GITHUB.HEAD_REF", "github.head_ref", False, True),
+])
+def test_matches(path: str, pattern: str, objects: bool, hit: bool):
+    from ci_tools.gha.untrusted import matches
+
+    assert matches(path, pattern, objects) is hit
