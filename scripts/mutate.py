@@ -17,6 +17,9 @@ Two kinds of mutation, each module scored as killed / total, and the run fails u
   script from its path, not the mutated copy), so the table is how they are measured. It also
   holds the survivors that issue 14 named in the ci_tools modules, as a fast regression set.
 
+One run at a time (a lock in ``build/mutate``): the table edits the source in place, and mutmut
+would copy a file the table has mutated into its own tree.
+
 A mutant is killed when its tests fail (pytest exit code 1); a table entry whose text is no
 longer in the file is an error (the table must follow the code), never a pass.
 
@@ -27,6 +30,7 @@ Usage: ``python scripts/mutate.py [--table] [--mutmut] [--only LABEL ...] [--max
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import shutil
@@ -375,6 +379,13 @@ def main(argv: list[str] | None = None) -> int:
     both = not args.table and not args.mutmut
     labels = set(args.only) or None
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # restore the file being mutated, then stop
+    STAGE.mkdir(parents=True, exist_ok=True)
+    lock = (STAGE / ".lock").open("w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("mutate: another run is under way (build/mutate/.lock)", file=sys.stderr)
+        return 2
     ok, killed, total = True, 0, 0
     if args.table or both:
         k, t, good = report("realistic mutations, one at a time (scripts/mutate.py TABLE)", run_table(labels),

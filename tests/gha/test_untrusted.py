@@ -144,6 +144,7 @@ def test_a_number_read_after_parentheses_is_not_reported():
     (", github.head_ref", ["github.head_ref"]),  # an expression that starts with a comma
     ("github.event.issue.title || ", ["github.event.issue.title"]),  # nothing after ||
     ("contains(github.head_ref, 'x') ==", []),  # only inside a boolean function
+    ("(github.head_ref] == 'x'", ["github.head_ref"]),  # "]" does not close "("
 ])
 def test_a_broken_expression_falls_back_to_the_paths_it_mentions(expression: str, paths: list[str]):
     assert [r.path for r in value_refs(expression)] == paths
@@ -159,6 +160,11 @@ def test_a_broken_expression_falls_back_to_the_paths_it_mentions(expression: str
     ("format('{0}{1}', github.head_ref, github.event.issue.title)", ["github.head_ref", "github.event.issue.title"]),
     ("github.event.issue.title < 'm' || github.head_ref", ["github.head_ref"]),
     ("(github.event.pull_request || github.event.issue)[0]", ["github.event.pull_request.*", "github.event.issue.*"]),
+    ("github.event[matrix].title", ["github.event.*.title"]),  # a dynamic key is any key
+    # compared: a boolean, however the operands are written
+    ("format('{0}{1}', github.sha, github.head_ref) == 'x'", []),
+    ("github.event.commits.*.message == 'x'", []),
+    ("github.event.commits[*].message != 'x'", []),
 ])
 def test_value_refs_of_indexes_literals_and_arguments(expression: str, paths: list[str]):
     assert [r.path for r in value_refs(expression)] == paths
@@ -174,8 +180,28 @@ def test_value_refs_of_indexes_literals_and_arguments(expression: str, paths: li
     ("github.event.*.title", "github.event.issue.title", True, True),  # a dynamic key may be it
     ("github.event.issue.body", "github.event.issue.title", True, False),
     ("GITHUB.HEAD_REF", "github.head_ref", False, True),
+    ("github.event.commits.abc.message", "github.event.commits.*.message", False, True),  # "*": any segment
+    # patterns of a configuration, not in the built-in tables, in any case
+    ("github.event.custom.title", "GitHub.Event.Custom.Title", False, True),
+    ("github.event.custom.body", "github.event.custom.title", False, False),
+    ("github.event.custom.x.y", "github.event.CUSTOM.**", False, True),
 ])
 def test_matches(path: str, pattern: str, objects: bool, hit: bool):
     from ci_tools.gha.untrusted import matches
 
     assert matches(path, pattern, objects) is hit
+
+
+def test_matches_counts_an_object_holding_the_value_by_default():
+    from ci_tools.gha.untrusted import matches
+
+    assert matches("github.event.pull_request", "github.event.pull_request.title")
+
+
+def test_value_refs_offsets_start_at_zero_by_default():
+    (ref,) = value_refs("github.head_ref")
+    assert (ref.start, ref.end) == (0, len("github.head_ref"))
+
+
+def test_a_key_of_two_strings_does_not_crash():
+    assert "github.event.*" in [r.path for r in value_refs("github.event['a' 'b'].title")]
