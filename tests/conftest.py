@@ -30,6 +30,22 @@ def cli():
     return _cli.run
 
 
+@pytest.fixture(autouse=True)
+def _empty_memos_under_mutation():
+    """Under `make mutate`, mutmut runs each mutant in a process forked from one that ran the tests
+    once, whose memo caches (``functools.lru_cache``, as on ``untrusted_match``) hold the unmutated
+    code's answers: a mutant of a memoised function's helpers would never run. mutmut sets
+    ``MUTANT_UNDER_TEST``; then every test starts with empty caches."""
+    if "MUTANT_UNDER_TEST" in os.environ:
+        for name, module in list(sys.modules.items()):
+            if name.startswith("ci_tools"):
+                for value in list(vars(module).values()):
+                    clear = getattr(value, "cache_clear", None)
+                    if callable(clear):
+                        clear()
+    yield
+
+
 @pytest.fixture
 def repo_dir(tmp_path: Path) -> Path:
     """An empty git repository to lay files into."""

@@ -18,6 +18,7 @@ import json
 
 import pytest
 
+from ci_tools.gha.source import load_text
 from ci_tools.gha.uses import INVALID, REMOTE, parse_uses
 from support.pinworld import write
 
@@ -98,3 +99,46 @@ def test_check_sees_through_spellings_and_reports_them(cli, tmp_path):
         assert (line, "malformed-uses") in got
     malformed = [f for f in json.loads(done.stdout)["findings"] if f["check"] == "malformed-uses"]
     assert all(f["severity"] == "error" and f["col"] == 15 for f in malformed)
+
+
+# Issue 14: a commit SHA is exactly 40 (SHA-1) or 64 (SHA-256) lowercase hex digits, nothing before
+# or after; anything else is a tag or branch name that the owner of the repository can move.
+_HEX40 = "3d3c42e5aac5ba805825da76410c181273ba90b1"
+_HEX64 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+
+@pytest.mark.parametrize(("ref", "pinned"), [
+    (_HEX40, True),
+    (_HEX64, True),
+    (_HEX40[:39], False),  # 39 hex: a short SHA, resolved by prefix, or a branch of that name
+    (_HEX40 + "a", False),  # 41 hex
+    (_HEX40 + "0" * 23, False),  # 63 hex
+    (_HEX64 + "0", False),  # 65 hex
+    (_HEX40[:30] + "ABCDEF0123", False),  # uppercase: a branch may be named so, a SHA never is
+    (_HEX40.upper(), False),
+    (_HEX40 + "-evil", False),  # trailing junk: a branch named after a SHA
+    ("x" + _HEX40, False),
+    (_HEX40[:20] + "g" + _HEX40[21:], False),  # not hex
+    ("v4", False),
+    ("", False),
+])
+def test_only_a_full_lowercase_sha_counts_as_pinned(ref: str, pinned: bool):
+    assert parse_uses(f"owner/repo@{ref}").is_sha is pinned
+
+
+def test_the_sha_pattern_allows_no_newline_after_it():
+    """``$`` would match before a final newline; the pattern itself must end at the end."""
+    from ci_tools.gha.uses import SHA_RE
+
+    assert SHA_RE.match(_HEX40) and SHA_RE.match(_HEX64)
+    assert SHA_RE.match(_HEX40 + "\n") is None and SHA_RE.match(_HEX64 + "\n") is None
+
+
+@pytest.mark.parametrize("suffix", ["a", "0" * 24, "-evil", ".1", "/x"])
+def test_a_sha_with_a_tail_is_reported_as_not_pinned(suffix: str, tmp_path):
+    from ci_tools.core.config import Config
+    from ci_tools.lint.checks import Context, unpinned_uses
+
+    doc = load_text(HEAD + f"      - uses: owner/repo@{_HEX40}{suffix}\n", display="w.yml")
+    found = list(unpinned_uses.check(doc, Context(root=tmp_path, config=Config())))
+    assert len(found) == 1 and found[0].location.line == 6, suffix

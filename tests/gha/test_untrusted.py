@@ -157,3 +157,93 @@ def test_value_refs_on_the_syntax_tree(expression: str, paths: list[str]):
 ])
 def test_value_refs_of_an_expression_github_rejects_falls_back_to_the_paths_it_mentions(expression: str):
     assert "github.event.issue.title" in [r.path for r in value_refs(expression)]
+
+
+# Issue 14: expressions the parser refuses still yield every path they mention outside boolean
+# functions (never fewer findings), one row per way an expression can be broken.
+@pytest.mark.parametrize(("expression", "paths"), [
+    ("format('{0}' github.head_ref)", ["github.head_ref"]),  # no comma between arguments
+    ("(github.head_ref", ["github.head_ref"]),  # no closing parenthesis
+    ("github.head_ref)", ["github.head_ref"]),  # a token after the end
+    ("github.event.'x'", ["github.event"]),  # a string as a property name
+    (", github.head_ref", ["github.head_ref"]),  # an expression that starts with a comma
+    ("github.event.issue.title || ", ["github.event.issue.title"]),  # nothing after ||
+    ("contains(github.head_ref, 'x') ==", []),  # only inside a boolean function
+    ("(github.head_ref] == 'x'", ["github.head_ref"]),  # "]" does not close "("
+])
+def test_a_broken_expression_falls_back_to_the_paths_it_mentions(expression: str, paths: list[str]):
+    assert [r.path for r in value_refs(expression)] == paths
+
+
+@pytest.mark.parametrize(("expression", "paths"), [
+    ("true || null || github.head_ref", ["github.head_ref"]),  # literals are no context
+    # GitHub's keywords are lower case only (languageservices expressions/src/lexer.ts): TRUE is a
+    # name, never an untrusted value
+    ("TRUE || github.head_ref", ["TRUE", "github.head_ref"]),
+    ("Null || False || github.head_ref", ["Null", "False", "github.head_ref"]),
+    ("github.event.commits[*].message", ["github.event.commits.*.message"]),
+    ("github.event.pages[0]['title']", ["github.event.pages.*.title"]),
+    ("github.event.commits[github.run_number].message", ["github.event.commits.*.message"]),
+    ("join(github.event.commits.*.message, ', ')", ["github.event.commits.*.message"]),
+    ("format('{0}{1}', github.head_ref, github.event.issue.title)", ["github.head_ref", "github.event.issue.title"]),
+    ("github.event.issue.title < 'm' || github.head_ref", ["github.head_ref"]),
+    ("(github.event.pull_request || github.event.issue)[0]", ["github.event.pull_request.*", "github.event.issue.*"]),
+    ("github.event[matrix].title", ["github.event.*.title"]),  # a dynamic key is any key
+    # compared: a boolean, however the operands are written
+    ("format('{0}{1}', github.sha, github.head_ref) == 'x'", []),
+    ("github.event.commits.*.message == 'x'", []),
+    ("github.event.commits[*].message != 'x'", []),
+])
+def test_value_refs_of_indexes_literals_and_arguments(expression: str, paths: list[str]):
+    assert [r.path for r in value_refs(expression)] == paths
+
+
+@pytest.mark.parametrize(("path", "pattern", "objects", "hit"), [
+    ("github.event.commits.*.message", "github.event.commits.*.message", False, True),
+    ("github.event.commits", "github.event.commits.*.message", True, True),  # the object holds it
+    ("github.event.commits", "github.event.commits.*.message", False, False),
+    ("github.event.client_payload", "github.event.client_payload.**", False, True),  # all of it is the sender's
+    ("github.event.client_payload.a.b.c", "github.event.client_payload.**", False, True),
+    ("github.event.commits.0.message.extra", "github.event.commits.*.message", True, False),  # longer
+    ("github.event.*.title", "github.event.issue.title", True, True),  # a dynamic key may be it
+    ("github.event.issue.body", "github.event.issue.title", True, False),
+    ("GITHUB.HEAD_REF", "github.head_ref", False, True),
+    ("github.event.commits.abc.message", "github.event.commits.*.message", False, True),  # "*": any segment
+    # patterns of a configuration, not in the built-in tables, in any case
+    ("github.event.custom.title", "GitHub.Event.Custom.Title", False, True),
+    ("github.event.custom.body", "github.event.custom.title", False, False),
+    ("github.event.custom.x.y", "github.event.CUSTOM.**", False, True),
+])
+def test_matches(path: str, pattern: str, objects: bool, hit: bool):
+    from ci_tools.gha.untrusted import matches
+
+    assert matches(path, pattern, objects) is hit
+
+
+def test_matches_counts_an_object_holding_the_value_by_default():
+    from ci_tools.gha.untrusted import matches
+
+    assert matches("github.event.pull_request", "github.event.pull_request.title")
+
+
+def test_value_refs_offsets_start_at_zero_by_default():
+    (ref,) = value_refs("github.head_ref")
+    assert (ref.start, ref.end) == (0, len("github.head_ref"))
+
+
+def test_a_key_of_two_strings_does_not_crash():
+    assert "github.event.*" in [r.path for r in value_refs("github.event['a' 'b'].title")]
+
+
+# An expression cut off inside an index or after a dot: the fallback scan read past its last token
+# and `ci-tools check` stopped with exit 3 (IndexError) on such a workflow.
+@pytest.mark.parametrize(("expression", "paths"), [
+    # the token scan reads the property of the call's result as a name: never an untrusted one
+    ("fromJSON(github.event.issue.body).x[", ["github.event.issue.body", "x.*"]),
+    ("github.event.issue.title[", ["github.event.issue.title.*"]),
+    ("github.event.issue.title['a'", ["github.event.issue.title.*"]),
+    ("github.event.issue.title.", ["github.event.issue.title"]),
+    ("github.event.issue[github.head_ref", ["github.event.issue.*", "github.head_ref"]),
+])
+def test_an_expression_cut_off_at_its_end_falls_back_without_crashing(expression: str, paths: list[str]):
+    assert [r.path for r in value_refs(expression)] == paths

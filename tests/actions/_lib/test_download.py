@@ -133,3 +133,37 @@ def test_a_place_that_cannot_be_written_leaves_nothing(kit, tmp_path):
     assert failure.message.startswith(f"cannot write {tmp_path / 'bin' / 'kubectl-argo-rollouts'}: ")
     assert sorted(p.name for p in (tmp_path / "bin").iterdir()) == ["kubectl-argo-rollouts"]
     assert Path(tmp_path / "bin" / "kubectl-argo-rollouts").is_dir()
+
+
+# Issue 14: which URLs the actions may fetch, as a table. Plain http only to this runner, and only
+# where the caller asks for it (a mirror on loopback); never credentials in the URL.
+URLS = [
+    # (url, allowed without loopback_http, allowed with it)
+    ("https://github.com/argoproj/argo-rollouts/releases/download", True, True),
+    ("https://10.0.0.1/x", True, True),  # https to any host: the certificate names it
+    ("http://127.0.0.1:8080/x", False, True),
+    ("http://[::1]/x", False, True),
+    ("http://localhost/x", False, True),
+    ("http://LocalHost:1/x", False, True),
+    ("http://10.0.0.1/x", False, False),
+    ("http://192.168.0.1/x", False, False),
+    ("http://172.31.255.255/x", False, False),
+    ("http://[fd12::1]/x", False, False),
+    ("http://localhost.attacker.example/x", False, False),
+    ("http://localhostx/x", False, False),
+    ("http://github.com/x", False, False),
+    ("https://user@github.com/x", False, False),
+    ("https://user:pw@github.com/x", False, False),
+    ("http://user@127.0.0.1/x", False, False),
+    ("https://github.com/x y", False, False),
+    ("https:///x", False, False),
+    ("https://github.com:port/x", False, False),
+    ("", False, False),
+]
+
+
+@pytest.mark.parametrize(("url", "plain", "loopback"), URLS)
+def test_which_url_is_allowed(kit, url: str, plain: bool, loopback: bool):
+    download = kit[2]
+    assert download.allowed(url) is plain
+    assert download.allowed(url, loopback_http=True) is loopback

@@ -316,3 +316,14 @@ def test_a_rollback_that_cannot_reach_the_cluster_names_the_state_left(world, re
     assert world.image() == NEW_IMAGE
     assert ("**Not rolled back**: the rollout may still run the canary. Run `kubectl argo rollouts abort web -n shop`"
             " then `kubectl argo rollouts undo web --to-revision=4 -n shop`.") in result.summary
+
+
+def test_a_rollback_whose_abort_failed_is_not_reported_as_done(world, release, published, tmp_path):
+    """Issue 14: the template is put back, but traffic may still go to the canary while its abort has
+    not run: the job must say so, not "rolled back"."""
+    world.script(set_image=[STALE, progressing(0), *[UNREACHABLE] * 200])
+    world.update(fail={"abort": "Get \"https://127.0.0.1:6443\": dial tcp: connection refused"})
+    result = canary(world, release, tmp_path, timeout="1s")
+    assert result.outputs["failure-reason"] == "kubectl-failed"
+    assert "FAILED" in result.errors[-1] and "abort" in result.errors[-1]
+    assert "**Not rolled back**" in result.summary

@@ -162,3 +162,31 @@ def test_a_rollout_with_a_workload_ref_is_refused(world, tmp_path):
     assert world.calls() == []
 
 
+
+
+# Issue 14: the plugin is a binary that runs with the cluster's credentials; plain http may reach
+# only this runner (a mirror a test or a job starts on loopback), never another host of the network.
+PRIVATE_HTTP = ["http://10.1.2.3/releases", "http://172.16.0.10/releases", "http://192.168.1.20/releases",
+                "http://169.254.169.254/latest", "http://[fd00::1]/releases", "http://[fe80::1]/releases",
+                "http://100.64.0.1/releases", "http://0.0.0.0/releases", "http://mirror.internal/releases",
+                "http://127.0.0.1.nip.io/releases", "http://localhost.example.test/releases"]
+LOOPBACK_HTTP = ["http://127.0.0.1:8080/releases", "http://127.1.2.3/releases", "http://[::1]:9/releases",
+                 "http://localhost:8080/releases", "http://LOCALHOST/releases"]
+
+
+@pytest.mark.parametrize("url", PRIVATE_HTTP)
+def test_plain_http_to_a_private_address_is_refused(canary, monkeypatch, url):
+    for name, value in {**INPUTS, "download-url": url}.items():
+        monkeypatch.setenv("INPUT_" + name.replace("-", "_").upper(), value)
+    with pytest.raises(canary.ActionFailure) as failure:
+        canary.read_settings()
+    assert failure.value.reason == "invalid-input"
+    assert failure.value.message == (f'download-url must be an https:// URL (plain http only for loopback), '
+                                     f'not "{url}"')
+
+
+@pytest.mark.parametrize("url", LOOPBACK_HTTP)
+def test_plain_http_to_this_runner_is_allowed(canary, monkeypatch, url):
+    for name, value in {**INPUTS, "download-url": url}.items():
+        monkeypatch.setenv("INPUT_" + name.replace("-", "_").upper(), value)
+    assert canary.read_settings().download_url == url.rstrip("/")

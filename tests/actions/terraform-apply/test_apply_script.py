@@ -86,6 +86,7 @@ def test_applies_the_reviewed_plan(terraform: Terraform, ws: Path, tmp_path: Pat
     ]
     assert "rotated to generation 1" in run.stdout  # the local-exec provisioner really ran
     assert ":white_check_mark: Applied." in run.summary and "| 3 | 0 | 0 | 0 |" in run.summary
+    assert list((tmp_path / "apply").glob("terraform-apply-*")) == []  # the plan file holds secrets
 
 
 def test_a_configuration_other_than_the_reviewed_one_is_refused_with_the_difference(
@@ -101,6 +102,7 @@ def test_a_configuration_other_than_the_reviewed_one_is_refused_with_the_differe
     assert '`terraform_data.keep`: after.input: reviewed "stable", now "unreviewed"' in run.summary
     assert '`terraform_data.rotated`: after.triggers_replace[0]: reviewed "1", now "9"' in run.summary
     assert resources(ws) == {}
+    assert list((tmp_path / "apply").glob("terraform-apply-*")) == []  # nor the refused plan's file
 
 
 def test_workspace_plan_applies_to_that_workspace(terraform: Terraform, ws: Path, tmp_path: Path) -> None:

@@ -407,7 +407,10 @@ class Scope:
         return None
 
     def _needs(self, job_id: str, output: str | None, depth: int) -> str | None:
-        job = self.jobs.get(job_id) or next((j for k, j in self.jobs.items() if k.lower() == job_id.lower()), None)
+        # ``needs.META`` reads job ``meta`` (property names are case-insensitive); its outputs read
+        # the steps of that job, found under the id the workflow gives it
+        name = job_id if job_id in self.jobs else next((k for k in self.jobs if k.lower() == job_id.lower()), None)
+        job = self.jobs.get(name) if name is not None else None
         if job is None:
             return None
         for key, value in mapping_items(mapping_get(job, "outputs")):
@@ -415,8 +418,7 @@ class Scope:
                 continue
             if not isinstance(value, ScalarNode):
                 continue
-            # the job's outputs read the steps of that job
-            found = self._node_source(value, Step(job_id, -1, MappingNode("tag:yaml.org,2002:map", [])), depth + 1)
+            found = self._node_source(value, Step(name, -1, MappingNode("tag:yaml.org,2002:map", [])), depth + 1)
             if found is not None:
                 return f'is set by job "{job_id}" from "{found[0]}"'
         return None
