@@ -514,6 +514,11 @@ def context_paths(body: str, offset: int = 0) -> list[ContextPath]:
     ``.*`` and the index expression's own chains are reported too. Function names are not paths.
     """
     tokens = tokenize(body, offset, tolerant=True)
+    eof = tokens[-1]
+
+    def at(k: int) -> Token:  # an expression cut off inside an index or a chain reads eof past its end
+        return tokens[k] if k < len(tokens) else eof
+
     out: list[ContextPath] = []
     calls: list[str | None] = []  # stack of open parentheses: function name or None for grouping
     i = 0
@@ -530,7 +535,7 @@ def context_paths(body: str, offset: int = 0) -> list[ContextPath]:
             i += 1
             continue
         if tok.kind == "ident" and tok.text not in ("true", "false", "null"):
-            nxt = tokens[i + 1]
+            nxt = at(i + 1)
             if nxt.kind == "punct" and nxt.text == "(":
                 i += 1  # a function call: the name is no context
                 continue
@@ -538,15 +543,15 @@ def context_paths(body: str, offset: int = 0) -> list[ContextPath]:
             end = tok.end
             j = i + 1
             while True:
-                t = tokens[j]
-                if t.kind == "punct" and t.text == "." and tokens[j + 1].kind in ("ident", "star"):
-                    parts.append(tokens[j + 1].text)
-                    end = tokens[j + 1].end
+                t = at(j)
+                if t.kind == "punct" and t.text == "." and at(j + 1).kind in ("ident", "star"):
+                    parts.append(at(j + 1).text)
+                    end = at(j + 1).end
                     j += 2
                     continue
                 if t.kind == "punct" and t.text == "[":
-                    inner = tokens[j + 1]
-                    close = tokens[j + 2]
+                    inner = at(j + 1)
+                    close = at(j + 2)
                     if inner.kind in ("string", "star", "number") and close.kind == "punct" and close.text == "]":
                         parts.append(inner.text)
                         end = close.end
