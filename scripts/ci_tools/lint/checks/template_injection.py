@@ -189,22 +189,24 @@ def _scan(doc: Document, scope: Scope, step: Step, node: ScalarNode, sink: Sink 
             if why is None:
                 continue
             loc = locate(doc, node, expr.start, expr.end)
-            yield doc.finding(ID, _message(ref.path, why, sink), loc, SEVERITY)
+            name = scope.env_name(ref.path.split(".")[1], step) if ref.path.lower().startswith("env.") else None
+            yield doc.finding(ID, _message(ref.path, why, sink, name), loc, SEVERITY)
             break  # one finding per expression
 
 
-def _message(path: str, why: str, sink: Sink | None) -> str:
-    is_env = path.lower().startswith("env.")
+def _message(path: str, why: str, sink: Sink | None, env_name: str | None = None) -> str:
+    """``env_name``: for ``env.X``, the variable as its ``env:`` key spells it (the expression reads
+    the env context case-insensitively; a shell or ``process.env`` reads the exact name)."""
     if sink is None:
         where = 'a "run:" script, where it can run commands'
-        fix = f'use "${path[4:]}" instead' if is_env else 'pass it through "env:" and read it as a shell variable'
+        fix = f'use "${env_name}" instead' if env_name else 'pass it through "env:" and read it as a shell variable'
     elif sink.action.lower() == "actions/github-script":
         where = 'the script of "actions/github-script", where it can run code'
-        fix = f'use "process.env.{path[4:]}" instead' if is_env \
+        fix = f'use "process.env.{env_name}" instead' if env_name \
             else 'pass it through "env:" and read it from "process.env"'
     else:
         where = f'the "{sink.input}" input of "{sink.action}", which runs it as {sink.language}'
-        fix = f'read the environment variable "{path[4:]}" there instead' if is_env else sink.fix
+        fix = f'read the environment variable "{env_name}" there instead' if env_name else sink.fix
     sep = "," if ", which" in why else ""
     return f'"{path}" {why}{sep} and is expanded into {where}; {fix}'
 
@@ -308,6 +310,16 @@ class Scope:
         if parts[1].lower() in self.string_inputs:
             return "is a string input that the caller of the reusable workflow controls"
         return None
+
+    def env_name(self, name: str, step: Step | None) -> str:
+        """``name`` as the nearest ``env:`` that defines it spells it (``name`` itself when none does)."""
+        for env, _ in self._env_chain(step):
+            if name in env:
+                return name
+            spelled = next((k for k in env if k.lower() == name.lower()), None)
+            if spelled is not None:
+                return spelled
+        return name
 
     def _env(self, name: str, step: Step | None, depth: int) -> str | None:
         for env, level in self._env_chain(step):
