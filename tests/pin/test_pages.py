@@ -67,3 +67,27 @@ def test_verify_reads_every_page(cli, tmp_path):
     # comment, elsewhere it is; a major tag that points elsewhere has moved (or the comment is wrong)
     assert got == [(6, "unpinned-uses"), (7, "ref-confusion"), (8, "stale-comment"), (8, "unpinned-uses"),
                    (9, "tag-moved"), (9, "unpinned-uses")], done.stdout + done.stderr
+
+
+def test_a_next_page_on_another_origin_is_not_followed_with_the_token(tmp_path):
+    """The API's Link header points the next page at another server (a hostile proxy, a forged
+    answer): the resolver stops with a clear error and the token never reaches that server."""
+    import pytest
+
+    from ci_tools.gha.resolve import ResolveError
+    from support.httpd import Handler, LoopbackServer
+
+    class Elsewhere(Handler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server API
+            self.record(self.headers.get("Authorization"))
+            self.send(200, b"[]", {"Content-Type": "application/json"})
+
+    repo, _ = _repository(tmp_path / "repo")
+    token = "ghp_" + "A1b2C3d4" * 4 + "zz"
+    with GitHubDouble(per_page_max=2) as api, LoopbackServer(Elsewhere) as elsewhere:
+        api.add_repo("acme/paged", repo.path)
+        api.public_url = elsewhere.url  # the next page's link names the other server
+        with pytest.raises(ResolveError) as raised:
+            GitHubResolver(api.url, token=token, attempts=1, backoff=0).refs("acme/paged")
+        assert "another origin" in str(raised.value) and token not in str(raised.value)
+        assert elsewhere.log == []
