@@ -192,6 +192,9 @@ class GitHubResolver(Resolver):
             params = None  # the next link carries them
             if not url:
                 return items
+            if not _same_origin(url, self.api):  # the session would send the token there
+                raise ResolveError(f"GitHub API sent the next page of {self._where(self.api + path)} on another "
+                                   "origin; not followed")
         raise ResolveError(f"{self._where(self.api + path)} has more than {MAX_PAGES} pages; giving up")
 
     # -------------------------------------------------------------------- resolver
@@ -319,3 +322,12 @@ def _api_message(body: bytes) -> str:
         return redact(str(json.loads(body).get("message", "")))[:200]
     except (ValueError, AttributeError):
         return ""
+
+
+def _same_origin(url: str, api: str) -> bool:
+    """Whether ``url`` is on the API's scheme, host and port (a ``Link`` header's next page must be)."""
+    from urllib.parse import urlsplit
+
+    a, b = urlsplit(url), urlsplit(api)
+    return (a.scheme.lower(), a.hostname, a.port) == (b.scheme.lower(), b.hostname, b.port) \
+        and a.path.startswith(b.path.rstrip("/") + "/")
