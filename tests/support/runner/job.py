@@ -31,7 +31,12 @@ from .state import Run
 from .steps import execute
 
 _TEMP_ROOTS: list[str] = []
-atexit.register(lambda: [shutil.rmtree(p, ignore_errors=True) for p in _TEMP_ROOTS])
+
+
+@atexit.register
+def _remove_temp_roots() -> None:
+    for root in _TEMP_ROOTS:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _github_context(workspace: Path, overrides: dict[str, Any]) -> dict[str, Any]:
