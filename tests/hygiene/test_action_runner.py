@@ -1,4 +1,4 @@
-"""actions/pr-hygiene end to end through the local runner (tests/support/runner.py).
+"""actions/pr-hygiene end to end through the local runner (tests/support/runner/).
 
 The action's inputs default to the pull request event (base and head commits, title, head branch):
 here they come from a real `pull_request` event payload over a real git history, so the defaults,

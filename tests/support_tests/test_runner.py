@@ -1,4 +1,4 @@
-"""Tests of the local composite-action runner (tests/support/runner.py).
+"""Tests of the local composite-action runner (tests/support/runner/).
 
 Each test lays a small action.yml in tmp_path and runs it for real (bash, python3); `uses:` steps
 go to stand-ins, as they do in the action tests. Expected expression results follow GitHub's
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import support.runner as runner_module
+import support.runner.steps as runner_steps
 from support.runner import ExpressionError, Scope, StandInFailure, StepCall, parse_file_command, render, run_action
 
 
@@ -367,7 +367,7 @@ def test_stand_in_failure_and_missing_stand_in(tmp_path, ws):
 
 def test_nested_local_action_runs_recursively(tmp_path, ws, monkeypatch):
     """`./path` resolves against the repository root; the test points that root at tmp_path."""
-    monkeypatch.setattr(runner_module, "REPO", tmp_path)
+    monkeypatch.setattr(runner_steps, "REPO", tmp_path)
     inner = action(tmp_path / "actions", [
         bash('echo "v=inner-$V" >> "$GITHUB_OUTPUT"; echo "FROM_INNER=1" >> "$GITHUB_ENV"; '
              'echo "::warning::from inner"; echo "ap=$GITHUB_ACTION_PATH" >> "$GITHUB_OUTPUT"; echo "o=$OUTER"',
@@ -388,7 +388,7 @@ def test_nested_local_action_runs_recursively(tmp_path, ws, monkeypatch):
 
 
 def test_nested_action_with_missing_required_input_fails_the_step(tmp_path, ws, monkeypatch):
-    monkeypatch.setattr(runner_module, "REPO", tmp_path)
+    monkeypatch.setattr(runner_steps, "REPO", tmp_path)
     action(tmp_path / "actions", [bash("true")], inputs={"value": {"description": "v", "required": True}},
            name="inner")
     result = run_action(action(tmp_path, [{"id": "n", "uses": "./actions/inner"}]), workspace=ws)

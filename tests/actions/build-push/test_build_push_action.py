@@ -1,4 +1,4 @@
-"""``actions/build-push`` end to end through the local runner (tests/support/runner.py).
+"""``actions/build-push`` end to end through the local runner (tests/support/runner/).
 
 Real: the OCI registry (``docker-registry`` on 127.0.0.1 with htpasswd auth), the registry login
 (``skopeo login`` writing ``$DOCKER_CONFIG/config.json``, as ``docker login`` does), the push of the

@@ -1,7 +1,7 @@
 """``.github/workflows/container.yml`` and its starter template, evaluated as GitHub evaluates them.
 
 The ``with:`` of the build step is rendered by the local runner's expression engine
-(tests/support/runner.py, GitHub's semantics) with the contexts GitHub gives a called workflow
+(tests/support/runner/, GitHub's semantics) with the contexts GitHub gives a called workflow
 (``inputs``, ``secrets``, ``github``); the values then go to the build-push action itself.
 """
 

@@ -1,6 +1,6 @@
 """The build-push jobs of this repository's own ``.github/workflows/test-actions.yml``, run here.
 
-Each job's steps are run through the local runner as they are written (tests/support/runner.py),
+Each job's steps are run through the local runner as they are written (tests/support/runner/),
 turned into a composite action only so that the runner can run them: ``shell: bash`` is added where
 a job step relies on the job's default shell, the ``registry:2`` service container is the test's
 docker-registry (``localhost:5000`` becomes its ``127.0.0.1:<port>``; it requires a login, which

@@ -1,4 +1,4 @@
-"""The canary action end to end through the local runner (tests/support/runner.py).
+"""The canary action end to end through the local runner (tests/support/runner/).
 
 Real: the action.yml, canary.py, the plugin download over HTTP from a loopback "release"
 (``download-url``, as a mirror would serve it), its SHA-256 verification, installation under

@@ -1,4 +1,4 @@
-"""actions/pipeline-metrics end to end through the local runner (tests/support/runner.py), against the API double.
+"""actions/pipeline-metrics end to end through the local runner (tests/support/runner/), against the API double.
 
 The action reports on a window back from *now*, so the history here ends a few minutes ago.
 CI_TOOLS_PYTHON names this interpreter, which has ci-tools' dependencies: the install step installs

