@@ -32,10 +32,14 @@ def table_cell(text: str | None) -> str:
     return "".join(out)
 
 
-def code_span(value: str) -> str:
-    """``value`` as a code span, line breaks folded, in a table cell (GFM needs ``\\|`` even inside code)."""
+def code_span(value: str, *, table: bool = True) -> str:
+    """``value`` as a code span, line breaks folded, fenced by more backticks than it holds in a row.
+
+    In a table cell (``table``, the default) ``|`` becomes ``\\|``, which GFM needs even inside code;
+    elsewhere, such as a list item, it stays as written."""
     value = " ".join(value.splitlines()) if ("\n" in value or "\r" in value) else value
     longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if value.startswith("`") or value.endswith("`") else ""
-    return f"{fence}{pad}{value}{pad}{fence}".replace("|", "\\|")
+    span = f"{fence}{pad}{value}{pad}{fence}"
+    return span.replace("|", "\\|") if table else span

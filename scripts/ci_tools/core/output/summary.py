@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.core.markdown import md_escape
+from ci_tools.core.markdown import code_span, md_escape
 
 
 def append_summary(path: Path, title: str, findings: list[Finding], *,
@@ -20,7 +20,9 @@ def append_summary(path: Path, title: str, findings: list[Finding], *,
         lines.append(f"✅ {md_escape(ok_text)}")
     for f in findings:
         loc = f.location
-        lines.append(f"- {icon[f.severity]} **{f.severity}** `{loc.path}` line {loc.line}, column {loc.col}: "
+        # the path may be a pull request's choice: fenced so nothing in it closes the span
+        lines.append(f"- {icon[f.severity]} **{f.severity}** {code_span(loc.path, table=False)} line {loc.line}, "
+                     f"column {loc.col}: "
                      f"{md_escape(f.message)} \\[{f.check}\\]")
         text = source(loc.path, loc.line) if source else None
         if text:
