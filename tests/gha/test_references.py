@@ -21,9 +21,8 @@ import pytest
 from ci_tools.gha.source import load_text
 from ci_tools.gha.uses import INVALID, REMOTE, parse_uses
 from support.pinworld import write
-
-HEAD = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
-SHA = "3d3c42e5aac5ba805825da76410c181273ba90b1"
+from support.references import CHECK_BODY, HEAD
+from support.references import found as _found
 
 
 @pytest.mark.parametrize(("value", "action", "ref", "canonical"), [
@@ -69,19 +68,6 @@ def test_malformed_values(value, why):
     assert why in parsed.problem
 
 
-CHECK_BODY = HEAD + (
-    "      - uses: tj-actions/changed-files/@v45\n"                # 6 dodged every check
-    f"      - uses: actions/checkout/@{SHA} # v7.0.1\n"            # 7 dodged persist-credentials
-    f"      - uses: actions/checkout/.@{SHA} # v7.0.1\n"           # 8
-    "      - uses: actions/checkout@\n"                            # 9 malformed
-    "      - uses: actions/checkout@v4 extra\n"                    # 10 malformed
-    "      - uses: docker://\n"                                    # 11 malformed
-    f"      - uses: ' actions/checkout@{SHA}' # v7.0.1\n"          # 12 non-canonical (whitespace)
-)
-
-
-def _found(stdout: str) -> set[tuple[int, str]]:
-    return {(f["line"], f["check"]) for f in json.loads(stdout)["findings"]}
 
 
 def test_check_sees_through_spellings_and_reports_them(cli, tmp_path):

@@ -4,27 +4,9 @@ non-canonical findings, unpinned images) and written canonically by ``pin``."""
 
 from __future__ import annotations
 
-import json
-
 from support.pinworld import write
-
-HEAD = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
-SHA = "3d3c42e5aac5ba805825da76410c181273ba90b1"
-
-# the workflow of tests/gha/test_references.py's check test, line by line
-CHECK_BODY = HEAD + (
-    "      - uses: tj-actions/changed-files/@v45\n"                # 6 dodged every check
-    f"      - uses: actions/checkout/@{SHA} # v7.0.1\n"            # 7 dodged persist-credentials
-    f"      - uses: actions/checkout/.@{SHA} # v7.0.1\n"           # 8
-    "      - uses: actions/checkout@\n"                            # 9 malformed
-    "      - uses: actions/checkout@v4 extra\n"                    # 10 malformed
-    "      - uses: docker://\n"                                    # 11 malformed
-    f"      - uses: ' actions/checkout@{SHA}' # v7.0.1\n"          # 12 non-canonical (whitespace)
-)
-
-
-def _found(stdout: str) -> set[tuple[int, str]]:
-    return {(f["line"], f["check"]) for f in json.loads(stdout)["findings"]}
+from support.references import CHECK_BODY, HEAD
+from support.references import found as _found
 
 
 def test_verify_reports_malformed_and_non_canonical_with_positions(cli, env, tmp_path):
