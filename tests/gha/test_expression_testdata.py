@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from ci_tools.gha.evaluate import evaluate, kind_of
+from ci_tools.gha.evaluate import evaluate, json_value, kind_of
 from ci_tools.gha.expressions import FUNCTIONS, ExpressionError, parse, tokenize
 
 DATA = json.loads((Path(__file__).parent / "fixtures" / "github_expression_testdata.json").read_text("utf-8"))
@@ -44,16 +44,6 @@ def _cases() -> list[Any]:
     return out
 
 
-def _floats(v: Any) -> Any:
-    if isinstance(v, int) and not isinstance(v, bool):
-        return float(v)
-    if isinstance(v, dict):
-        return {k: _floats(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [_floats(x) for x in v]
-    return v
-
-
 def _same(got: Any, want: Any) -> bool:
     """Equal as JSON: numbers by value (NaN and infinities print as null in GitHub's JSON)."""
     if isinstance(want, int | float) and not isinstance(want, bool):
@@ -69,7 +59,7 @@ def _same(got: Any, want: Any) -> bool:
 
 @pytest.mark.parametrize("case", _cases())
 def test_github_expression_case(case: dict[str, Any]) -> None:
-    expr, err, contexts = case["expr"], case.get("err"), _floats(case.get("contexts") or {})
+    expr, err, contexts = case["expr"], case.get("err"), json_value(case.get("contexts") or {})
     stage = "lexing"
     try:
         tokenize(expr)

@@ -73,21 +73,21 @@ def to_json(v: Any) -> str:
     return json.dumps(_jsonable(v), indent=2, ensure_ascii=False)
 
 
-def _floats(v: Any) -> Any:
+def json_value(v: Any) -> Any:
     """JSON numbers become floats, like every number in GitHub's expression language."""
     if isinstance(v, int) and not isinstance(v, bool):
         return float(v)
     if isinstance(v, dict):
-        return {k: _floats(x) for k, x in v.items()}
+        return {k: json_value(x) for k, x in v.items()}
     if isinstance(v, list):
-        return [_floats(x) for x in v]
+        return [json_value(x) for x in v]
     return v
 
 
 def from_json(text: str) -> Any:
     """GitHub's fromJSON; a document that does not parse is an :class:`ExpressionError`."""
     try:
-        return _floats(json.loads(text))
+        return json_value(json.loads(text))
     except json.JSONDecodeError as exc:
         raise ExpressionError(f"Error parsing fromJson: {exc}", 0) from exc
 
