@@ -166,6 +166,20 @@ def calls(tree: Expr, *names: str) -> list[Call]:
     return sorted((n for n in walk(tree) if isinstance(n, Call) and n.name.lower() in names), key=lambda n: n.start)
 
 
+def call_sites(doc: Document, name: str, arity: int) -> Iterator[tuple[Site, Expr, Call]]:
+    """(site, tree, call) of each call of the function ``name`` (lower case) with ``arity`` arguments,
+    in the document's expressions GitHub accepts, in file order: what a check of one function reads."""
+    if doc.root is None or name not in doc.lower_text:
+        return
+    for site in iter_sites(doc, name):
+        tree = tree_of(site)
+        if tree is None:
+            continue
+        for call in calls(tree, name):
+            if len(call.args) == arity:
+                yield site, tree, call
+
+
 def leftmost(node: Expr) -> Expr:
     """The node that the value of ``node`` starts with: ``github.ref`` for ``github.ref || 'x'``
     and for ``(github.ref)``."""

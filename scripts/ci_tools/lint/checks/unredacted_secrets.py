@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterator
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.gha.expression_sites import calls, iter_sites, leftmost, parents, tree_of
-from ci_tools.gha.expressions import Context, Index
+from ci_tools.gha.expression_sites import call_sites, leftmost, parents
+from ci_tools.gha.expressions import Context, Index, Node
 from ci_tools.gha.scalars import locate
 from ci_tools.gha.source import Document
 
@@ -29,32 +29,27 @@ _MAYBE = re.compile(r"fromjson\s*\(\s*secrets")
 
 
 def check(doc: Document, ctx) -> Iterator[Finding]:
-    if doc.root is None or "fromjson" not in doc.lower_text or not _MAYBE.search(doc.lower_text):
+    if doc.root is None or not _MAYBE.search(doc.lower_text):
         return
-    for site in iter_sites(doc, "fromjson"):
-        tree = tree_of(site)
-        if tree is None:
+    ups: dict[int, dict[int, Node]] = {}  # each tree's parents, made once
+    for site, tree, call in call_sites(doc, "fromjson", 1):
+        up = ups.get(id(tree)) or ups.setdefault(id(tree), parents(tree))
+        root = leftmost(call.args[0])
+        if not (isinstance(root, Context) and root.name.lower() == "secrets"):
             continue
-        up = parents(tree)
-        for call in calls(tree, "fromjson"):
-            if len(call.args) != 1:
-                continue
-            root = leftmost(call.args[0])
-            if not (isinstance(root, Context) and root.name.lower() == "secrets"):
-                continue
-            read = up.get(id(call))
-            if not (isinstance(read, Index) and read.obj is call):
-                whole = site.node.value.strip()
-                if (site.key or "").lower() == "credentials" and whole.startswith("${{") and whole.endswith("}}"):
-                    continue  # a registry login takes the object's fields; nothing is printed
-                shown = site.node.value[call.start:call.end]
-                yield doc.finding(ID, f'"{shown}" turns a JSON secret into an object, and where it becomes text again '
-                                      "(an environment variable, an input, a script) it is written out anew, "
-                                      "which the runner does not recognise as the secret and does not mask; pass "
-                                      "the secret itself, or store each field as a secret of its own",
-                                  locate(doc, site.node, call.start, call.end), SEVERITY)
-                continue
-            shown = site.node.value[call.start:read.end]
-            yield doc.finding(ID, f'"{shown}" reads a field of a JSON secret; the runner masks only the whole '
-                                  "secret, so this value appears in clear text wherever it is printed; store the "
-                                  "field as a secret of its own", locate(doc, site.node, call.start, read.end), SEVERITY)
+        read = up.get(id(call))
+        if not (isinstance(read, Index) and read.obj is call):
+            whole = site.node.value.strip()
+            if (site.key or "").lower() == "credentials" and whole.startswith("${{") and whole.endswith("}}"):
+                continue  # a registry login takes the object's fields; nothing is printed
+            shown = site.node.value[call.start:call.end]
+            yield doc.finding(ID, f'"{shown}" turns a JSON secret into an object, and where it becomes text again '
+                                  "(an environment variable, an input, a script) it is written out anew, "
+                                  "which the runner does not recognise as the secret and does not mask; pass "
+                                  "the secret itself, or store each field as a secret of its own",
+                              locate(doc, site.node, call.start, call.end), SEVERITY)
+            continue
+        shown = site.node.value[call.start:read.end]
+        yield doc.finding(ID, f'"{shown}" reads a field of a JSON secret; the runner masks only the whole '
+                              "secret, so this value appears in clear text wherever it is printed; store the "
+                              "field as a secret of its own", locate(doc, site.node, call.start, read.end), SEVERITY)

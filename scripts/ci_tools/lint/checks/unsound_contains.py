@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.gha.expression_sites import calls, iter_sites, leftmost, tree_of
+from ci_tools.gha.expression_sites import call_sites, leftmost
 from ci_tools.gha.expressions import Context, Literal
 from ci_tools.gha.scalars import locate
 from ci_tools.gha.source import Document
@@ -28,22 +28,16 @@ _MAYBE = re.compile(r"contains\s*\(\s*'")
 
 
 def check(doc: Document, ctx) -> Iterator[Finding]:
-    if doc.root is None or "contains" not in doc.lower_text or not _MAYBE.search(doc.lower_text):
+    if doc.root is None or not _MAYBE.search(doc.lower_text):
         return
-    for site in iter_sites(doc, "contains"):
-        tree = tree_of(site)
-        if tree is None:
+    for site, _tree, call in call_sites(doc, "contains", 2):
+        haystack, subject = call.args
+        if not (isinstance(haystack, Literal) and isinstance(haystack.value, str)):
             continue
-        for call in calls(tree, "contains"):
-            if len(call.args) != 2:
-                continue
-            haystack, subject = call.args
-            if not (isinstance(haystack, Literal) and isinstance(haystack.value, str)):
-                continue
-            if not isinstance(leftmost(subject), Context):
-                continue  # a literal, or a function's result: not a value someone names
-            needle = site.node.value[subject.start:subject.end]
-            loc = locate(doc, site.node, call.start, call.end)
-            yield doc.finding(ID, f'contains(\'{haystack.value}\', {needle}) tests whether "{needle}" is a substring of '
-                                  "the text, so any part of it passes; test a list: contains(fromJSON('[...]'), "
-                                  f"{needle}), or compare with == each value", loc, SEVERITY)
+        if not isinstance(leftmost(subject), Context):
+            continue  # a literal, or a function's result: not a value someone names
+        needle = site.node.value[subject.start:subject.end]
+        loc = locate(doc, site.node, call.start, call.end)
+        yield doc.finding(ID, f'contains(\'{haystack.value}\', {needle}) tests whether "{needle}" is a substring of '
+                              "the text, so any part of it passes; test a list: contains(fromJSON('[...]'), "
+                              f"{needle}), or compare with == each value", loc, SEVERITY)
