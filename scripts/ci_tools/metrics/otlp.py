@@ -301,14 +301,12 @@ def _post(session, url: str, headers: dict, payload: bytes, timeout: float, atte
 
 
 def _bounded(resp) -> bytes:
-    chunks, size = [], 0
-    for chunk in resp.iter_content(65536):
-        size += len(chunk)
-        if size > MAX_RESPONSE_BYTES:
-            resp.close()
-            raise MetricsError(f"the OTLP collector's answer is larger than {MAX_RESPONSE_BYTES} bytes; not read")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    from ci_tools.core.http import TooLarge, read_bounded
+
+    try:
+        return read_bounded(resp, MAX_RESPONSE_BYTES)
+    except TooLarge:
+        raise MetricsError(f"the OTLP collector's answer is larger than {MAX_RESPONSE_BYTES} bytes; not read") from None
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -298,18 +298,13 @@ def _secondary_limit(resp, body: bytes) -> bool:
 
 def _read_bounded(resp, max_bytes: int, where: str) -> bytes:
     """The body of a streamed response, refusing one longer than ``max_bytes`` before reading it all."""
-    declared = resp.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        resp.close()
-        raise ResolveError(f"{where} answered {int(declared)} bytes, larger than {max_bytes} bytes; not read")
-    chunks, size = [], 0
-    for chunk in resp.iter_content(65536):
-        size += len(chunk)
-        if size > max_bytes:
-            resp.close()
-            raise ResolveError(f"{where} answered larger than {max_bytes} bytes; not read")
-        chunks.append(chunk)
-    return b"".join(chunks)
+    from ci_tools.core.http import TooLarge, read_bounded
+
+    try:
+        return read_bounded(resp, max_bytes)
+    except TooLarge as big:
+        size = f"{big.declared} bytes, larger" if big.declared is not None else "larger"
+        raise ResolveError(f"{where} answered {size} than {max_bytes} bytes; not read") from None
 
 
 def _q(repo: str) -> str:
