@@ -21,8 +21,10 @@ def test_verify_online_reports_a_moved_full_tag_beside_a_floating_one(cli, env, 
     assert done.returncode == 1, done.stderr
     found = _findings(done)
     assert [(f["line"], f["check"], f["severity"]) for f in found] == [(6, "tag-moved", "error")]
-    message = found[0]["message"]
-    assert now[:12] in message and pinned[:12] in message and '"v1"' in message  # what is still on the pin
+    assert found[0]["message"] == (  # what is still on the pin, and what to do
+        f'the release tag "v1.0.0" of "acme/moved" points to {now[:12]}, not to the pinned {pinned[:12]} (which '
+        'carries "v1"): the tag was moved, or the comment names the wrong release; review what changed between the '
+        "two commits, then pin the one you reviewed with its own tag (`ci-tools pin` will not rewrite this comment)")
 
 
 def test_pin_refuses_to_rewrite_the_comment_of_a_moved_full_tag(cli, env, world, tmp_path):
@@ -73,7 +75,12 @@ def test_a_moved_tag_of_an_immutable_release_is_an_alarm_no_comment_can_silence(
     assert done.returncode == 1, done.stderr
     found = [f for f in _findings(done) if f["check"] == "tag-moved"]
     assert [(f["line"], f["severity"]) for f in found] == [(6, "error"), (7, "error")]
-    assert all("immutable release" in f["message"] and "never" in f["message"] for f in found)
+    now = world.sha["sealed v2.0.0 now"]
+    assert {f["message"] for f in found} == {
+        f'the comment names "v2.0.0" of "acme/sealed", an immutable release whose tag GitHub never lets move, yet '
+        f"that tag points to {now[:12]}, not to the pinned {pinned[:12]} (which carries \"v2\"): either the comment "
+        "names the wrong release, or the repository was deleted and re-created under this name, or the answer was "
+        "tampered with on its way; do not run this action until it is explained"}
     done = cli("pin", "--format", "json", cwd=tmp_path, env=env)
     assert done.returncode == 1 and wf.read_text() == body
     assert [(f["line"], f["severity"]) for f in _findings(done) if f["check"] == "tag-moved"] == [(6, "error"),
