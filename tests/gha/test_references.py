@@ -19,7 +19,7 @@ import json
 import pytest
 
 from ci_tools.gha.source import load_text
-from ci_tools.gha.uses import INVALID, REMOTE, parse_uses
+from ci_tools.gha.uses import INVALID, REMOTE, parse_uses, semver_key
 from support.pinworld import write
 from support.references import CHECK_BODY, HEAD
 from support.references import found as _found
@@ -128,3 +128,22 @@ def test_a_sha_with_a_tail_is_reported_as_not_pinned(suffix: str, tmp_path):
     doc = load_text(HEAD + f"      - uses: owner/repo@{_HEX40}{suffix}\n", display="w.yml")
     found = list(unpinned_uses.check(doc, Context(root=tmp_path, config=Config())))
     assert len(found) == 1 and found[0].location.line == 6, suffix
+
+
+@pytest.mark.parametrize(("tag", "key"), [
+    ("v4", (4, 0, 0, 1, 1)),
+    ("v4.2", (4, 2, 0, 1, 2)),
+    ("4.2.1", (4, 2, 1, 1, 3)),
+    ("v4.2.1-rc.1", (4, 2, 1, 0, 3)),
+    ("main", None),
+    ("v4.2.1.0", None),
+])
+def test_semver_key(tag: str, key: tuple | None):
+    assert semver_key(tag) == key
+
+
+def test_semver_order_releases_above_prereleases_and_specific_above_floating():
+    """What picks "the newest tag" for pin and update, and the comment a SHA gets: v1.1 names the same
+    release as v1.1.0 but less precisely, so v1.1.0 sorts after it; a prerelease before its release."""
+    order = ["v1.0.0-rc.1", "v1", "v1.0", "v1.0.0", "v1.0.1", "v1.1", "v1.1.0", "v2.0.0-beta", "v2.0.0", "v10"]
+    assert sorted(reversed(order), key=semver_key) == order
