@@ -433,7 +433,7 @@ def test_timeout_kills_the_process_group(tmp_path, ws):
         bash("(sleep 60; echo late > late.txt) &\necho $! > child.pid\nsleep 60", id="slow"),
         bash("echo never > never.txt", id="next"),
     ])
-    result = run_action(act, workspace=ws, timeout=5)
+    result = run_action(act, workspace=ws, timeout=2)
     assert result.failed
     assert result.step("slow").outcome == "failure" and result.step("next").skipped
     assert any("timed out" in e for e in result.errors)

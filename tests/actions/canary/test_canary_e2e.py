@@ -229,7 +229,7 @@ def test_a_malformed_answer_is_retried_like_a_failed_read(world, release, publis
 
 
 def test_transient_failures_are_retried(world, release, published, tmp_path):
-    world.script(set_image=[STALE, UNREACHABLE, UNREACHABLE, progressing(0), *[UNREACHABLE] * 5, healthy()])
+    world.script(set_image=[STALE, UNREACHABLE, UNREACHABLE, progressing(0), *[UNREACHABLE] * 3, healthy()])
     result = canary(world, release, tmp_path, timeout="1m")
     assert not result.failed, result.stdout
     assert result.outputs["phase"] == "Healthy" and world.commands() == ["set image"]
