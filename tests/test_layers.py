@@ -223,3 +223,34 @@ def test_a_module_of_no_layer_is_reported():
     found = violations({"ci_tools.newdomain.thing": ("scripts/ci_tools/newdomain/thing.py", "x = 1\n", False)})
     assert found == ["scripts/ci_tools/newdomain/thing.py:1: ci_tools.newdomain.thing is in no layer; "
                      "place its package in LAYERS of tests/test_layers.py"]
+
+
+def argparse_users(sources: dict[str, tuple[str, str, bool]]) -> list[str]:
+    """Modules below ``commands`` that import argparse: the command line is read in ``commands`` and
+    ``cli`` only, and library code is handed typed settings, never an ``argparse.Namespace``."""
+    out = []
+    for module, (shown, text, _) in sorted(sources.items()):
+        layer = layer_of(module)
+        if layer is not None and layer[1] >= LAYERS["commands"][1]:
+            continue
+        for node in ast.walk(ast.parse(text)):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            if any(name == "argparse" or name.startswith("argparse.") for name in names):
+                out.append(f"{shown}:{node.lineno}: {module} imports argparse")
+    return out
+
+
+def test_only_the_command_line_layers_read_arguments():
+    assert argparse_users(package_sources()) == []
+
+
+@pytest.mark.parametrize(("module", "text", "found"), [
+    ("ci_tools.gha.resolve", "import argparse\n", True),
+    ("ci_tools.core.config", "def f():\n    from argparse import Namespace\n", True),
+    ("ci_tools.pin.plan", "import argparse as ap\n", True),
+    ("ci_tools.commands.pin", "import argparse\n", False),
+    ("ci_tools.cli", "import argparse\n", False),
+])
+def test_an_argparse_import_below_commands_is_reported(module, text, found):
+    assert bool(argparse_users({module: (module + ".py", text, False)})) is found

@@ -22,6 +22,26 @@ def add_file_arguments(parser: argparse.ArgumentParser) -> None:
     add_repository_arguments(parser)
 
 
+def add_resolution_arguments(parser: argparse.ArgumentParser) -> None:
+    """The resolution options. Unset options are ``None`` until the command settles them from
+    ``[tool.ci-tools.pin]`` (:func:`settle`); the defaults below apply last."""
+    group = parser.add_argument_group("resolution")
+    group.add_argument("--via", choices=("api", "git"), default=None,
+                       help="GitHub REST API (GITHUB_API_URL, token from GITHUB_TOKEN or GH_TOKEN) or git ls-remote "
+                            "(default: api)")
+    group.add_argument("--git-url-template", metavar="URL",
+                       help="with --via git: the URL of each repository, with {owner} and {repo} "
+                            "(default: $GITHUB_SERVER_URL/{owner}/{repo}.git)")
+    group.add_argument("--cache-dir", type=Path, metavar="DIR",
+                       help="cache directory (default: $XDG_CACHE_HOME/ci-tools or ~/.cache/ci-tools)")
+    group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    group.add_argument("--cache-ttl", type=float, default=None, metavar="SECONDS",
+                       help="how long tags, branches, releases and image digests stay cached (default: 3600); "
+                            "facts about a commit are kept for good")
+    group.add_argument("--jobs", type=int, default=None, metavar="N",
+                       help="repositories resolved at once (default: 16)")
+
+
 # option (argparse dest) -> built-in default, for options the command line leaves at None
 DEFAULTS: dict[str, object] = {"via": "api", "git_url_template": None, "cache_ttl": None, "jobs": 16,
                                "allow_branches": False, "images": False, "within": "major", "min_age": 0.0}

@@ -25,7 +25,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     from ci_tools.commands import _pin as _pincommon
     from ci_tools.commands._common import add_output_arguments
-    from ci_tools.gha import resolve
 
     parser.epilog = _pincommon.FIXING_EXIT.format(dry="with --diff")
     _pincommon.add_file_arguments(parser)
@@ -38,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", action=argparse.BooleanOptionalAction, default=None,
                         help="also pin docker:// steps, container: and services: images to their digest "
                              "(default: [tool.ci-tools.pin] images, else no)")
-    resolve.add_arguments(parser)
+    _pincommon.add_resolution_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

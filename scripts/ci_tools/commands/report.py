@@ -26,7 +26,7 @@ FORMATS = ("markdown", "json", "sarif", "text")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ci_tools.commands._common import add_repository_arguments
-    from ci_tools.gha import resolve
+    from ci_tools.commands._pin import add_resolution_arguments
 
     parser.add_argument("paths", nargs="*", type=Path, metavar="PATH",
                         help="files or directories (default: the files `ci-tools check` reads)")
@@ -39,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --online: levels of actions used by actions to follow (default: 3)")
     parser.add_argument("--exclude", action="append", default=[], metavar="GLOB", help="skip paths matching GLOB")
     add_repository_arguments(parser)
-    resolve.add_arguments(parser)
+    add_resolution_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -21,7 +21,6 @@ HELP = "move pinned actions to their newest stable release (same major version b
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ci_tools.commands import _pin as _pincommon
     from ci_tools.commands._common import add_output_arguments
-    from ci_tools.gha import resolve
 
     parser.epilog = _pincommon.FIXING_EXIT.format(dry="with --diff")
     _pincommon.add_file_arguments(parser)
@@ -35,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--only", action="append", default=[], metavar="OWNER/REPO",
                         help="update only this repository (repeatable)")
     parser.add_argument("--diff", action="store_true", help="print a unified diff and write nothing")
-    resolve.add_arguments(parser)
+    _pincommon.add_resolution_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

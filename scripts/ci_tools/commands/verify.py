@@ -40,7 +40,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     from ci_tools.commands import _pin as _pincommon
     from ci_tools.commands._common import add_output_arguments
-    from ci_tools.gha import resolve
 
     _pincommon.add_file_arguments(parser)
     add_output_arguments(parser)
@@ -50,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"GitHub actions lockfile (default: {LOCKFILE} under the root, when present)")
     parser.add_argument("--transitive", action="store_true",
                         help="also audit the actions that the pinned actions use (with --online)")
-    resolve.add_arguments(parser)
+    _pincommon.add_resolution_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

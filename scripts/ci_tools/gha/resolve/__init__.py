@@ -1,13 +1,13 @@
 """Where refs, commits, releases and files come from: the GitHub API, ``git ls-remote``, a cache.
 
-Commands define the options with :func:`add_arguments`, turn them into :class:`ResolveSettings`
-(:func:`ci_tools.commands._pin.resolve_settings`) and build one resolver with :func:`from_settings`;
-see :mod:`ci_tools.gha.resolve.base` for the interface.
+Commands define the options (:func:`ci_tools.commands._pin.add_resolution_arguments`), turn them
+into :class:`ResolveSettings` (:func:`ci_tools.commands._pin.resolve_settings`) and build one resolver
+with :func:`from_settings`; see :mod:`ci_tools.gha.resolve.base` for the interface. Nothing here reads
+a command line.
 """
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,13 +24,13 @@ from ci_tools.gha.resolve.base import (
 )
 
 __all__ = ["NotFound", "Release", "RepoIds", "RepoRefs", "Resolution", "ResolveError", "Resolver", "resolve_ref",
-           "tag_preference", "add_arguments", "ResolveSettings", "validate", "from_settings", "build", "registry_from",
+           "tag_preference", "ResolveSettings", "validate", "from_settings", "build", "registry_from",
            "build_registry"]
 
 
 @dataclass(frozen=True)
 class ResolveSettings:
-    """Where refs and images come from (the options of :func:`add_arguments`, settled)."""
+    """Where refs and images come from (the resolution options of the commands, settled)."""
 
     via: str = "api"
     git_url_template: str | None = None
@@ -38,26 +38,6 @@ class ResolveSettings:
     no_cache: bool = False
     cache_ttl: float | None = None
     jobs: int = 16
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The resolution options. Unset options are ``None`` until the command settles them from
-    ``[tool.ci-tools.pin]`` (:func:`ci_tools.commands._pin.settle`); the defaults below apply last."""
-    group = parser.add_argument_group("resolution")
-    group.add_argument("--via", choices=("api", "git"), default=None,
-                       help="GitHub REST API (GITHUB_API_URL, token from GITHUB_TOKEN or GH_TOKEN) or git ls-remote "
-                            "(default: api)")
-    group.add_argument("--git-url-template", metavar="URL",
-                       help="with --via git: the URL of each repository, with {owner} and {repo} "
-                            "(default: $GITHUB_SERVER_URL/{owner}/{repo}.git)")
-    group.add_argument("--cache-dir", type=Path, metavar="DIR",
-                       help="cache directory (default: $XDG_CACHE_HOME/ci-tools or ~/.cache/ci-tools)")
-    group.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
-    group.add_argument("--cache-ttl", type=float, default=None, metavar="SECONDS",
-                       help="how long tags, branches, releases and image digests stay cached (default: 3600); "
-                            "facts about a commit are kept for good")
-    group.add_argument("--jobs", type=int, default=None, metavar="N",
-                       help="repositories resolved at once (default: 16)")
 
 
 def build(via: str = "api", *, git_url_template: str | None = None, cache_dir: Path | None = None,
