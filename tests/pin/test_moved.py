@@ -103,3 +103,17 @@ def test_report_online_shows_immutable_and_moved(cli, env, world, tmp_path):
     assert deps[("acme/moved", "v1.0.0")]["status"] == "tag-moved"
     markdown = cli("report", "--online", "--depth", "0", cwd=tmp_path, env=env).stdout
     assert "| Immutable |" in markdown
+
+
+def test_the_immutability_lines_skip_what_names_no_pinned_version_and_go_on(cli, env, world, tmp_path):
+    """A branch ref, a repository the server does not have and a pin without a version comment come
+    first: none has a line, and the pins after them still do."""
+    c = world.sha
+    write(tmp_path / ".github/workflows/a.yml", HEAD +
+          "      - uses: acme/checkout@v4\n"
+          f"      - uses: acme/nowhere@{c['checkout v4.2.2']} # v1.0.0\n"
+          f"      - uses: acme/checkout@{c['checkout v4.1.0']}\n"
+          f"      - uses: acme/checkout@{c['checkout v4.2.2']} # v4.2.2\n")
+    done = cli("verify", "--online", cwd=tmp_path, env=env)
+    assert done.stderr.splitlines() == ["ci-tools verify: releases of the pinned versions:",
+                                        f"  acme/checkout v4.2.2 ({c['checkout v4.2.2'][:12]}): immutable release"]

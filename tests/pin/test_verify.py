@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from support.github_api import GitHubDouble
 from support.gitrepo import Repo
 from support.pinworld import write
@@ -149,3 +151,18 @@ def test_transitive_audit_reads_the_pinned_action_through_the_resolver(cli, env,
     assert done.returncode == 1, done.stderr
     assert (6, "transitive-unpinned") in findings(done)
     assert api.count(r"/repos/acme/comp/contents/action.yml") == 1
+
+
+@pytest.mark.parametrize(("tags", "still"), [([], "(which no tag is on)"),
+                                             (["v1", "v1.0"], '(which carries "v1", "v1.0")')])
+def test_a_moved_tag_names_what_is_still_on_the_pin_and_a_mutable_release_is_no_alarm(tags, still):
+    from ci_tools.gha.source import load_text
+    from ci_tools.pin.verify import moved_tag
+
+    doc = load_text("on: push\n", display="w.yml")
+    finding, alarm = moved_tag(doc, None, "acme/moved", "v1.0.0", "b" * 40, "a" * 40, tags, None)
+    assert (finding.check, finding.severity.name, alarm) == ("tag-moved", "ERROR", False)
+    assert finding.message == (
+        f'the release tag "v1.0.0" of "acme/moved" points to {"b" * 12}, not to the pinned {"a" * 12} {still}: the '
+        "tag was moved, or the comment names the wrong release; review what changed between the two commits, then "
+        "pin the one you reviewed with its own tag (`ci-tools pin` will not rewrite this comment)")
