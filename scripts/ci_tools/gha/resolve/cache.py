@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -37,9 +38,24 @@ class BadEntry(ValueError):
     """A cache entry that is valid JSON of the wrong shape."""
 
 
-def _str_map(value, what: str) -> dict[str, str]:
+# The cache directory may come back from an Actions cache that a pull request's run wrote: what pin
+# writes into a workflow from it (a commit after "@", a tag name in the comment) is held to the form
+# git and GitHub give those, so an entry can never carry a line break, YAML or a comment into a file.
+_SHA = re.compile(r"(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")
+# a ref name as git check-ref-format allows one: no whitespace, control characters or ~^:?*[\
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
+_REF_NAME = re.compile(r"[^\x00-\x20\x7f~^:?*\[\\]+\Z")
+
+
+def _sha_map(value, what: str) -> dict[str, str]:
+    """``{ref name: commit SHA}``."""
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise BadEntry(f"{what} is not a mapping of names to strings")
+    for name, sha in value.items():
+        if not _REF_NAME.match(name):
+            raise BadEntry(f"{what}: {name!r} is not a ref name")
+        if not _SHA.match(sha):
+            raise BadEntry(f"{what}: {name!r} maps to {sha[:80]!r}, which is not a commit SHA")
     return dict(value)
 
 
@@ -47,15 +63,15 @@ def _refs_shape(value) -> RepoRefs:
     if not isinstance(value, dict):
         raise BadEntry("refs are not a mapping")
     default = value.get("default_branch")
-    if default is not None and not isinstance(default, str):
-        raise BadEntry("default_branch is not a string")
-    return RepoRefs(_str_map(value.get("tags", {}), "tags"), _str_map(value.get("branches", {}), "branches"),
-                    _str_map(value.get("tag_objects", {}), "tag_objects"), default)
+    if default is not None and not (isinstance(default, str) and _REF_NAME.match(default)):
+        raise BadEntry("default_branch is not a ref name")
+    return RepoRefs(_sha_map(value.get("tags", {}), "tags"), _sha_map(value.get("branches", {}), "branches"),
+                    _sha_map(value.get("tag_objects", {}), "tag_objects"), default)
 
 
-def _str_list(value) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise BadEntry("not a list of strings")
+def _ref_names(value) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and _REF_NAME.match(v) for v in value):
+        raise BadEntry("not a list of ref names")
     return list(value)
 
 
@@ -72,6 +88,8 @@ def _releases_shape(value) -> list[Release]:
         if not isinstance(item, dict) or "tag" not in item or set(item) - set(_RELEASE_FIELDS) \
                 or not all(isinstance(v, _RELEASE_FIELDS[k]) for k, v in item.items()):
             raise BadEntry("a release is not the mapping this version writes")
+        if not _REF_NAME.match(item["tag"]):
+            raise BadEntry(f"a release's tag {item['tag'][:80]!r} is not a ref name")
         out.append(Release(**item))
     return out
 
@@ -136,8 +154,8 @@ class _Store:
 
 
 def _peel_shape(value) -> str:
-    if not isinstance(value, str):
-        raise BadEntry("a peeled commit is not a string")
+    if not isinstance(value, str) or not (value == "" or _SHA.match(value)):
+        raise BadEntry("a peeled commit is not a commit SHA")  # "": the SHA is no tag object
     return value
 
 
@@ -164,6 +182,8 @@ def _digest_shape(value) -> dict:
     if not isinstance(value, dict) or not isinstance(value.get("image"), str) \
             or not isinstance(value.get("digest"), str):
         raise BadEntry("a digest entry is not the mapping this version writes")
+    if not _DIGEST.match(value["digest"]):
+        raise BadEntry(f"{value['digest'][:80]!r} is not an image digest")
     return value
 
 
@@ -211,7 +231,7 @@ class CachingResolver(_Store, Resolver):
         was on it, and when cached refs may not be used at all (``refresh``, a TTL of 0)."""
         if self.refresh or self.ttl <= 0:
             return None
-        cached = self._read(self._path("tags-at", repo, sha), None, _str_list)
+        cached = self._read(self._path("tags-at", repo, sha), None, _ref_names)
         return cached or None
 
     def peel(self, repo: str, sha: str) -> str | None:

@@ -24,6 +24,28 @@ _NOT_FOUND = ("not found", "does not appear to be a git repository", "does not e
               "could not read username", "authentication failed", "terminal prompts disabled")
 
 
+# What a bare mirror needs of its configuration: a kept mirror may come back from a cache that a pull
+# request's run wrote (SECURITY.md: caches), so its config, hooks and alternates are replaced by these
+# before any git command runs in it: no hook, hooksPath, credential helper, url rewrite or include.
+_MIRROR_CONFIG = "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tbare = true\n"
+
+
+def _remove(path: Path) -> None:
+    """Delete ``path`` without following a symbolic link out of the cache."""
+    import shutil
+
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def _disarm(mirror: Path) -> None:
+    for part in ("config", "hooks", "objects/info/alternates", "objects/info/http-alternates", "commondir"):
+        _remove(mirror / part)
+    (mirror / "config").write_text(_MIRROR_CONFIG, encoding="utf-8")
+
+
 # a remote never prompts: no terminal, and an askpass that answers nothing
 _REMOTE_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_ASKPASS": "true"}
 
@@ -111,9 +133,13 @@ class GitResolver(Resolver):
             if repo in self._fetched:
                 return self._fetched[repo]
             path = self.work_dir / "git" / hashlib.sha256(self.url(repo).encode()).hexdigest()[:24]
+            if path.is_symlink() or (path.exists() and not (path / "HEAD").is_file()) or \
+                    any((path / part).is_symlink() for part in ("HEAD", "objects", "refs", "packed-refs", "info")):
+                _remove(path)  # not what init --bare and fetch make: start again
             if not (path / "HEAD").exists():
                 path.mkdir(parents=True, exist_ok=True)
                 self._git(["init", "-q", "--bare", str(path)], repo, count=False)
+            _disarm(path)
             self._git(["fetch", "-q", "--no-tags", "--prune", self.url(repo),
                        "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"], repo, cwd=path)
             self._fetched[repo] = path
