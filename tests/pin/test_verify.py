@@ -166,3 +166,50 @@ def test_a_moved_tag_names_what_is_still_on_the_pin_and_a_mutable_release_is_no_
         f'the release tag "v1.0.0" of "acme/moved" points to {"b" * 12}, not to the pinned {"a" * 12} {still}: the '
         "tag was moved, or the comment names the wrong release; review what changed between the two commits, then "
         "pin the one you reviewed with its own tag (`ci-tools pin` will not rewrite this comment)")
+
+
+def test_verify_online_says_exactly_what_is_wrong_with_each_pin_and_goes_on(cli, env, world, tmp_path):
+    """One finding per problem, in order, each with its whole message; every kind is followed by another,
+    so a kind that ended the scan would leave the next unreported."""
+    c, obj = world.sha, world.tag_object
+    write(tmp_path / ".github/workflows/a.yml",
+          "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+          f"      - uses: acme/nowhere@{c['checkout v4.2.2']} # v4.2.2\n"  # 6: no such repository
+          "      - uses: acme/checkout@v9.9.9\n"  # 7: no such tag
+          f"      - uses: acme/clash@{c['clash v1.0.0']} # v1\n"  # 8: v1 is a branch and a tag
+          f"      - uses: acme/nested@{obj['nested v2.0.0']} # v2.0.0\n"  # 9: a tag object
+          f"      - uses: acme/checkout@{'0' * 40} # v4.2.2\n"  # 10: no such commit
+          f"      - uses: acme/checkout@{c['checkout v4.1.0']} # v4.0.0\n"  # 11: another release's tag
+          f"      - uses: acme/checkout@{c['checkout v4.0.0']} # v4\n"  # 12: a floating tag that moved on
+          "      - uses: acme/checkout@v9.9.8\n")  # 13: after all of them, still read
+    done = cli("verify", "--online", "--format", "json", cwd=tmp_path, env=env)
+    found = [(f["line"], f["check"], f["severity"], f["message"]) for f in json.loads(done.stdout)["findings"]]
+    unpinned = ('"acme/checkout@{}" is not pinned to a commit; pin it as "acme/checkout@<sha> # <exact tag>" '
+                "(`ci-tools pin` writes it)")
+    assert found == [
+        (6, "unresolved-ref", "error", f'cannot verify "acme/nowhere@{c["checkout v4.2.2"]}": repository '
+                                       '"acme/nowhere" was not found, or it is private (set GITHUB_TOKEN to read '
+                                       "private repositories)"),
+        (7, "unpinned-uses", "error", unpinned.format("v9.9.9")),
+        (7, "unresolved-ref", "error", '"v9.9.9" is neither a tag nor a branch of "acme/checkout"'),
+        (8, "ref-confusion", "error", '"v1" is both a branch and a tag of "acme/clash"; which one a ref means depends '
+                                      "on the tool reading it"),
+        (8, "unpinned-uses", "error", f'the comment "# v1" after "acme/clash@{c["clash v1.0.0"][:12]}" names no exact '
+                                      "version; write the full tag of that commit (`ci-tools pin` fixes it)"),
+        (9, "tag-object", "error", f'{obj["nested v2.0.0"][:12]} is an annotated tag object of "acme/nested", not a '
+                                   f'commit; pin the commit it points to, {c["nested v2.0.0"][:12]} (`ci-tools pin` '
+                                   "fixes it)"),
+        (10, "unresolved-ref", "error", 'commit 000000000000 does not exist in "acme/checkout"'),
+        (11, "tag-moved", "error", f'the release tag "v4.0.0" of "acme/checkout" points to {c["checkout v4.0.0"][:12]}, '
+                                   f'not to the pinned {c["checkout v4.1.0"][:12]} (which carries "v4.1.0"): the tag was '
+                                   "moved, or the comment names the wrong release; review what changed between the two "
+                                   "commits, then pin the one you reviewed with its own tag (`ci-tools pin` will not "
+                                   "rewrite this comment)"),
+        (12, "stale-comment", "warning", f'the comment names "v4", which is not a tag of {c["checkout v4.0.0"][:12]} in '
+                                         '"acme/checkout"; the commit is tagged "v4.0.0" (`ci-tools pin` fixes the '
+                                         "comment)"),
+        (12, "unpinned-uses", "error", f'the comment "# v4" after "acme/checkout@{c["checkout v4.0.0"][:12]}" names no '
+                                       "exact version; write the full tag of that commit (`ci-tools pin` fixes it)"),
+        (13, "unpinned-uses", "error", unpinned.format("v9.9.8")),
+        (13, "unresolved-ref", "error", '"v9.9.8" is neither a tag nor a branch of "acme/checkout"'),
+    ], done.stderr
