@@ -181,9 +181,22 @@ def test_verify_online_says_exactly_what_is_wrong_with_each_pin_and_goes_on(cli,
           f"      - uses: acme/checkout@{'0' * 40} # v4.2.2\n"  # 10: no such commit
           f"      - uses: acme/checkout@{c['checkout v4.1.0']} # v4.0.0\n"  # 11: another release's tag
           f"      - uses: acme/checkout@{c['checkout v4.0.0']} # v4\n"  # 12: a floating tag that moved on
-          "      - uses: acme/checkout@v9.9.8\n")  # 13: after all of them, still read
+          "      - uses: acme/checkout@v9.9.8\n"  # 13: after all of them, still read
+          "      - uses: acme/clash@v1\n"  # 14: unpinned, and v1 is a branch and a tag
+          f"      - uses: acme/checkout@{c['checkout v4.2.2']}\n"  # 15: no comment: nothing to check online
+          f"      - uses: acme/checkout@{world.fork_commit} # v4.2.2\n"  # 16: a fork's commit
+          f"      - uses: acme/moved@{c['moved v1.0.0']} # v1.0.0 # ci-tools: ignore[tag-moved] seen\n"  # 17
+          f"      - uses: acme/checkout@{world.fork_commit} # v4.2.2\n"  # 18: v4.2.2 is now 2 to 1
+          f"      - uses: acme/checkout@{c['checkout v4.1.0']} # v4.1.0\n")  # 19: 11's commit, another comment
     done = cli("verify", "--online", "--format", "json", cwd=tmp_path, env=env)
     found = [(f["line"], f["check"], f["severity"], f["message"]) for f in json.loads(done.stdout)["findings"]]
+    fork = world.fork_commit[:12]
+    impostor = (f'{fork} is on no branch or tag of "acme/checkout": GitHub serves commits of forks under the parent\'s '
+                "name, so this may be someone else's code; pin a commit of the repository itself")
+    two_commits = (f'"acme/checkout" at "v4.2.2" is pinned to 2 different commits ({fork} (2x), 000000000000 (1x)); '
+                   "one version must be one commit")
+    two_comments = (f'{c["checkout v4.1.0"][:12]} of "acme/checkout" is commented as "v4.0.0", "v4.1.0" in different '
+                    "places; at most one of them is right")
     unpinned = ('"acme/checkout@{}" is not pinned to a commit; pin it as "acme/checkout@<sha> # <exact tag>" '
                 "(`ci-tools pin` writes it)")
     assert found == [
@@ -199,7 +212,9 @@ def test_verify_online_says_exactly_what_is_wrong_with_each_pin_and_goes_on(cli,
         (9, "tag-object", "error", f'{obj["nested v2.0.0"][:12]} is an annotated tag object of "acme/nested", not a '
                                    f'commit; pin the commit it points to, {c["nested v2.0.0"][:12]} (`ci-tools pin` '
                                    "fixes it)"),
+        (10, "inconsistent-pin", "error", two_commits),
         (10, "unresolved-ref", "error", 'commit 000000000000 does not exist in "acme/checkout"'),
+        (11, "inconsistent-pin", "warning", two_comments),
         (11, "tag-moved", "error", f'the release tag "v4.0.0" of "acme/checkout" points to {c["checkout v4.0.0"][:12]}, '
                                    f'not to the pinned {c["checkout v4.1.0"][:12]} (which carries "v4.1.0"): the tag was '
                                    "moved, or the comment names the wrong release; review what changed between the two "
@@ -212,4 +227,16 @@ def test_verify_online_says_exactly_what_is_wrong_with_each_pin_and_goes_on(cli,
                                        "exact version; write the full tag of that commit (`ci-tools pin` fixes it)"),
         (13, "unpinned-uses", "error", unpinned.format("v9.9.8")),
         (13, "unresolved-ref", "error", '"v9.9.8" is neither a tag nor a branch of "acme/checkout"'),
+        (14, "ref-confusion", "error", '"v1" is both a branch and a tag of "acme/clash"; which one a ref means depends '
+                                       "on the tool reading it"),
+        (14, "unpinned-uses", "error", '"acme/clash@v1" is not pinned to a commit; pin it as "acme/clash@<sha> # <exact '
+                                       'tag>" (`ci-tools pin` writes it)'),
+        (15, "unpinned-uses", "error", f'"acme/checkout@{c["checkout v4.2.2"]}" has no version comment; add the exact tag '
+                                       "of that commit after it (`ci-tools pin` writes it)"),
+        (16, "impostor-commit", "error", impostor),
+        (16, "inconsistent-pin", "error", two_commits),
+        # 17: a tag moved in a release that is not immutable can be acknowledged
+        (18, "impostor-commit", "error", impostor),
+        (18, "inconsistent-pin", "error", two_commits),
+        (19, "inconsistent-pin", "warning", two_comments),
     ], done.stderr
