@@ -127,6 +127,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                         for m in item.iter_markers("xdist_group")})
         if names and "@" not in item.nodeid.rsplit("::", 1)[-1]:
             item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(names)}")
+    # xdist hands out groups in collection order: the act group (over a minute on one worker, and
+    # collected last, from tests/workflows) goes first, so the other workers share out the rest
+    # around it instead of waiting for it at the end
+    items.sort(key=lambda item: not item.nodeid.endswith(f"@{_SHARED_WORLDS['act_session']}"))
 
 
 def _xdist_group(item: pytest.Item) -> str | None:
