@@ -147,3 +147,28 @@ def test_semver_order_releases_above_prereleases_and_specific_above_floating():
     release as v1.1.0 but less precisely, so v1.1.0 sorts after it; a prerelease before its release."""
     order = ["v1.0.0-rc.1", "v1", "v1.0", "v1.0.0", "v1.0.1", "v1.1", "v1.1.0", "v2.0.0-beta", "v2.0.0", "v10"]
     assert sorted(reversed(order), key=semver_key) == order
+
+
+FORMAT = 'the format is "owner/repo@<ref>" or "owner/repo/path@<ref>"'
+
+
+@pytest.mark.parametrize(("value", "kind", "path", "problem", "issues"), [
+    ("${{ matrix.action }}", "expression", "", "", ()),
+    ("./actions/build", "local", "actions/build", "", ()),
+    (".\\actions\\build", "local", "actions\\build", "", ()),
+    ("$/actions/check", "self", "actions/check", "", ()),
+    ("docker://alpine:3.20", "docker", "alpine:3.20", "", ()),
+    ("docker://", "invalid", "", '"docker://" names no image; write docker://<image>:<tag>@sha256:<digest>', ()),
+    ("", "invalid", "", "the value is empty; write owner/repo@<sha>, ./path or docker://image", ()),
+    ("o/r@a..b", "invalid", "", f'"a..b" is not a valid git ref name; {FORMAT}', ()),
+    ("o/.@v1", "invalid", "", f'"." is not a valid repository name (letters, digits, ".", "-" and "_"); {FORMAT}', ()),
+    ("o/..@v1", "invalid", "", f'".." is not a valid repository name (letters, digits, ".", "-" and "_"); {FORMAT}', ()),
+    ("o/r/./a/./b@v1", "remote", "a/b", "", ('a "." path segment',)),
+    ("o/r/a/../b/../c@v1", "remote", "c", "", ('a ".." path segment',)),
+    (" o/r/@v1", "remote", "", "", ("whitespace around the value", "a trailing slash")),
+])
+def test_every_kind_of_value_is_read_whole(value, kind, path, problem, issues):
+    """The value as written is kept (messages and fixes quote it), with its kind, its path, what is wrong
+    with it, and each way its spelling differs from the canonical one, named once."""
+    ref = parse_uses(value)
+    assert (ref.raw, ref.kind, ref.path, ref.problem, ref.spelling_issues) == (value, kind, path, problem, issues)
