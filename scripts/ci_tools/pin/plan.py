@@ -180,6 +180,8 @@ def plan_pins(occurrences: list[Occurrence], resolved: Resolved, resolver: Resol
             comment = occ.ref.ref  # an exact tag names itself, even when a newer tag shares its commit
         else:
             comment = refs.best_tag(commit) or occ.ref.ref
+        if refuse_answer(occ, commit, comment, plan):
+            continue
         ref_fix = occ.ref_fix(commit)
         if ref_fix is None:
             plan.findings.append(doc.finding("unresolved-ref", f'cannot locate the ref of "{value}" in the source; '
@@ -257,6 +259,25 @@ class _Site:
         return self.node.value
 
 
+# what pin writes: a commit after "@" and a tag or branch name in the comment after it. Whoever answered
+# (the GitHub API, a git server, a cache a pull request's run may have written), nothing else is
+# written: no line break, space or "#" can reach the file, so no step and no ignore comment either.
+_NAME = re.compile(r"[^\x00-\x20\x7f#]+\Z")
+
+
+def refuse_answer(occ: Occurrence, commit: str, name: str, plan: Plan) -> bool:
+    """A finding, and True, when ``commit`` is no commit SHA or ``name`` no tag or branch name."""
+    from ci_tools.gha.uses import SHA_RE
+
+    if SHA_RE.match(commit) and (not name or _NAME.match(name)):
+        return False
+    what = f"the commit {commit[:80]!r}" if not SHA_RE.match(commit) else f"the tag name {name[:80]!r}"
+    plan.findings.append(occ.doc.finding(
+        "unresolved-ref", f'the answer for "{occ.node.value}" gives {what}, which is not one; it was left '
+                          "unchanged (check the server or the cache it came from)", occ.node))
+    return True
+
+
 def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, resolver: _MemoPeel, plan: Plan) -> bool:
     """Fixes for an already pinned reference; True when they rewrite its ref (and with it its spelling)."""
     doc, sha, key = occ.doc, occ.ref.ref, repo_key(occ.repo)
@@ -280,6 +301,8 @@ def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, res
         commit = refs.tag_objects.get(sha) or resolver.peel(occ.repo, sha)
         if commit:
             best = refs.best_tag(commit) or (occ.version_token(refs) or ("",))[0]
+            if refuse_answer(occ, commit, best, plan):
+                return False
             ref_fix = occ.ref_fix(commit)
             if ref_fix is not None:
                 fixes = [ref_fix] + (comment_fixes(occ, best, refs) if best else [])
@@ -308,6 +331,8 @@ def _plan_pinned(occ: Occurrence, refs: RepoRefs | None, resolved: Resolved, res
     if current is not None and refs is not None and refs.branches.get(current) == sha:
         return False  # pinned from a branch with --allow-branches: its comment names the branch
     best = tags[0]
+    if refuse_answer(occ, sha, best, plan):
+        return False
     plan.add(doc, comment_fixes(occ, best, refs))
     plan.changes.append({"path": doc.display, "line": occ.line, "action": occ.ref.action,
                          "old": sha, "new": sha, "version": best, "old_version": current})

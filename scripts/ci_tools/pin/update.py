@@ -24,7 +24,7 @@ from ci_tools.gha.resolve.base import NotFound, Release, Resolver, repo_key
 from ci_tools.gha.source import Document
 from ci_tools.gha.uses import is_exact_version, semver_key
 from ci_tools.pin.occurrences import Occurrence, collect
-from ci_tools.pin.plan import Plan, comment_fixes, prefetch
+from ci_tools.pin.plan import Plan, comment_fixes, prefetch, refuse_answer
 
 
 @dataclass(frozen=True)
@@ -128,7 +128,7 @@ def _plan_one(occ: Occurrence, version: str, releases: list[Release], refs: Any,
     if candidates[best][:3] < have[:3] or (candidates[best][:3] == have[:3] and is_exact_version(version)):
         return  # never move backwards, and an exact pin at the newest version stays
     commit = refs.tags[best]
-    if occ.ref.ref == commit:
+    if occ.ref.ref == commit or refuse_answer(occ, commit, best, plan):
         return
     ref_fix = occ.ref_fix(commit)
     if ref_fix is None:
