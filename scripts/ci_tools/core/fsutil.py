@@ -48,11 +48,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o644
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        _fill(fd, tmp, data, mode)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -119,6 +115,15 @@ def write_all(changes: list[tuple[Path, bytes, str]]) -> None:
                 os.unlink(item.original)
 
 
+def _fill(fd: int, tmp: str, data: bytes, mode: int) -> None:
+    """Write ``data`` to the temporary file ``tmp`` (open as ``fd``), on disk, with the target's mode."""
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.chmod(tmp, mode)
+
+
 def _stage(path: Path, data: bytes, shown: str) -> _Staged:
     target = Path(os.path.realpath(path))
     try:
@@ -136,11 +141,7 @@ def _stage(path: Path, data: bytes, shown: str) -> _Staged:
         raise WriteError(f"cannot write {shown}: {exc.strerror or exc} (in {target.parent})") from None
     item = _Staged(shown, target, tmp, None)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        _fill(fd, tmp, data, mode)
         if st is not None:
             item.original = _keep_original(target)
     except BaseException as exc:

@@ -11,7 +11,7 @@ too and never rewrite it. A ``uses:`` built by an expression is left to ``unpinn
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ci_tools.core.findings import Finding, Severity
 from ci_tools.gha.source import Document, UsesSite, iter_uses
@@ -31,10 +31,15 @@ def site_finding(doc: Document, site: UsesSite) -> Finding | None:
     return doc.finding(ID, f'"{site.value}" is not a uses: value GitHub can run: {ref.problem}', site.node, SEVERITY)
 
 
-def check(doc: Document, ctx) -> Iterator[Finding]:
+def each_site(doc: Document, judge: Callable[[Document, UsesSite], Finding | None]) -> Iterator[Finding]:
+    """What ``judge`` finds at each ``uses:`` site of ``doc`` (this check's and non-canonical-uses' loop)."""
     if doc.root is None:
         return
     for site in iter_uses(doc):
-        found = site_finding(doc, site)
+        found = judge(doc, site)
         if found is not None:
             yield found
+
+
+def check(doc: Document, ctx) -> Iterator[Finding]:
+    return each_site(doc, site_finding)

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from typing import Protocol
 
 from ci_tools.core.findings import Finding, Severity
-from ci_tools.gha.source import Document, ScalarNode, iter_uses
+from ci_tools.gha.source import Document, ScalarNode
 from ci_tools.gha.uses import REMOTE, parse_uses
+from ci_tools.lint.checks.malformed_uses import each_site
 
 ID = "non-canonical-uses"
 SUMMARY = "remote uses: references are spelled owner/repo[/path]@ref, without extra slashes, dots or spaces"
@@ -47,9 +48,4 @@ def site_finding(doc: Document, site: Spelled) -> Finding | None:
 
 
 def check(doc: Document, ctx) -> Iterator[Finding]:
-    if doc.root is None:
-        return
-    for site in iter_uses(doc):
-        found = site_finding(doc, site)
-        if found is not None:
-            yield found
+    return each_site(doc, site_finding)
