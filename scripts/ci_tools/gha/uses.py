@@ -41,6 +41,12 @@ REPO_RE = re.compile(r"[A-Za-z0-9._-]+\Z")
 # what no git ref name may hold (git check-ref-format): whitespace and control characters, ~ ^ : ? * [ \,
 # "..", "@{", "//", a leading or trailing "/", a trailing "." or ".lock"
 _BAD_REF = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]|\.\.|@\{|//|^/|/$|\.$|\.lock$")
+
+
+def is_ref_name(name: str) -> bool:
+    """A tag or branch name git allows (``git check-ref-format``): what a resolver's answer, a cache
+    entry or a comment that pin writes may name, and never a line break, a space or a control character."""
+    return bool(name) and not _BAD_REF.search(name)
 SEMVER_RE = re.compile(r"v?(?P<major>\d+)(?:\.(?P<minor>\d+))?(?:\.(?P<patch>\d+))?(?P<pre>[-+][0-9A-Za-z.+-]*)?\Z")
 _COMMENT_VERSION_RE = re.compile(
     r"^(?:(?:tag|version|pin|ratchet)\s*[=:@]\s*|pin@|ratchet:[^@\s]+@)?(?P<version>[^\s#,;]+)")

@@ -25,7 +25,7 @@ from ci_tools.core.findings import Finding, Fix, Severity
 from ci_tools.core.progress import Progress
 from ci_tools.gha.resolve.base import NotFound, RepoRefs, Resolver, repo_key, resolve_ref
 from ci_tools.gha.source import Document, ScalarNode
-from ci_tools.gha.uses import is_exact_version
+from ci_tools.gha.uses import SHA_RE, is_exact_version, is_ref_name
 from ci_tools.pin.occurrences import ImageOccurrence, Occurrence
 
 
@@ -259,17 +259,13 @@ class _Site:
         return self.node.value
 
 
-# what pin writes: a commit after "@" and a tag or branch name in the comment after it. Whoever answered
-# (the GitHub API, a git server, a cache a pull request's run may have written), nothing else is
-# written: no line break, space or "#" can reach the file, so no step and no ignore comment either.
-_NAME = re.compile(r"[^\x00-\x20\x7f#]+\Z")
-
-
 def refuse_answer(occ: Occurrence, commit: str, name: str, plan: Plan) -> bool:
-    """A finding, and True, when ``commit`` is no commit SHA or ``name`` no tag or branch name."""
-    from ci_tools.gha.uses import SHA_RE
+    """A finding, and True, when ``commit`` is no commit SHA or ``name`` no tag or branch name.
 
-    if SHA_RE.match(commit) and (not name or _NAME.match(name)):
+    What pin writes is a commit after "@" and a tag or branch name in the comment after it: whoever
+    answered (the GitHub API, a git server, a cache a pull request's run may have written), no line
+    break, space or "#" reaches the file, so no step and no ignore comment either."""
+    if SHA_RE.match(commit) and (not name or (is_ref_name(name) and "#" not in name)):
         return False
     what = f"the commit {commit[:80]!r}" if not SHA_RE.match(commit) else f"the tag name {name[:80]!r}"
     plan.findings.append(occ.doc.finding(

@@ -29,6 +29,7 @@ from pathlib import Path
 
 from ci_tools.core.fsutil import atomic_write_bytes
 from ci_tools.gha.resolve.base import Release, RepoIds, RepoRefs, Resolver, repo_key
+from ci_tools.gha.uses import SHA_RE, is_ref_name
 
 DEFAULT_TTL = 3600.0
 VERSION = "v1"
@@ -41,10 +42,8 @@ class BadEntry(ValueError):
 # The cache directory may come back from an Actions cache that a pull request's run wrote: what pin
 # writes into a workflow from it (a commit after "@", a tag name in the comment) is held to the form
 # git and GitHub give those, so an entry can never carry a line break, YAML or a comment into a file.
-_SHA = re.compile(r"(?:[0-9a-f]{40}|[0-9a-f]{64})\Z")
-# a ref name as git check-ref-format allows one: no whitespace, control characters or ~^:?*[\
+# (commits: gha.uses.SHA_RE; names: gha.uses.is_ref_name, git check-ref-format's rules).
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}\Z")
-_REF_NAME = re.compile(r"[^\x00-\x20\x7f~^:?*\[\\]+\Z")
 
 
 def _sha_map(value, what: str) -> dict[str, str]:
@@ -52,9 +51,9 @@ def _sha_map(value, what: str) -> dict[str, str]:
     if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         raise BadEntry(f"{what} is not a mapping of names to strings")
     for name, sha in value.items():
-        if not _REF_NAME.match(name):
+        if not is_ref_name(name):
             raise BadEntry(f"{what}: {name!r} is not a ref name")
-        if not _SHA.match(sha):
+        if not SHA_RE.match(sha):
             raise BadEntry(f"{what}: {name!r} maps to {sha[:80]!r}, which is not a commit SHA")
     return dict(value)
 
@@ -63,14 +62,14 @@ def _refs_shape(value) -> RepoRefs:
     if not isinstance(value, dict):
         raise BadEntry("refs are not a mapping")
     default = value.get("default_branch")
-    if default is not None and not (isinstance(default, str) and _REF_NAME.match(default)):
+    if default is not None and not (isinstance(default, str) and is_ref_name(default)):
         raise BadEntry("default_branch is not a ref name")
     return RepoRefs(_sha_map(value.get("tags", {}), "tags"), _sha_map(value.get("branches", {}), "branches"),
                     _sha_map(value.get("tag_objects", {}), "tag_objects"), default)
 
 
 def _ref_names(value) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and _REF_NAME.match(v) for v in value):
+    if not isinstance(value, list) or not all(isinstance(v, str) and is_ref_name(v) for v in value):
         raise BadEntry("not a list of ref names")
     return list(value)
 
@@ -88,7 +87,7 @@ def _releases_shape(value) -> list[Release]:
         if not isinstance(item, dict) or "tag" not in item or set(item) - set(_RELEASE_FIELDS) \
                 or not all(isinstance(v, _RELEASE_FIELDS[k]) for k, v in item.items()):
             raise BadEntry("a release is not the mapping this version writes")
-        if not _REF_NAME.match(item["tag"]):
+        if not is_ref_name(item["tag"]):
             raise BadEntry(f"a release's tag {item['tag'][:80]!r} is not a ref name")
         out.append(Release(**item))
     return out
@@ -154,7 +153,7 @@ class _Store:
 
 
 def _peel_shape(value) -> str:
-    if not isinstance(value, str) or not (value == "" or _SHA.match(value)):
+    if not isinstance(value, str) or not (value == "" or SHA_RE.match(value)):
         raise BadEntry("a peeled commit is not a commit SHA")  # "": the SHA is no tag object
     return value
 
